@@ -1,0 +1,118 @@
+package nlmsg
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// Reasons a datagram or attribute list is malformed. Errors returned by this
+// package wrap one of them, so errors.Is(err, nlmsg.ErrTruncated) works.
+var (
+	// ErrTruncated: fewer bytes remain than a header needs.
+	ErrTruncated = errors.New("truncated header")
+	// ErrShortLength: a length field is smaller than its own header.
+	ErrShortLength = errors.New("length smaller than header")
+	// ErrLongLength: a length field claims more bytes than remain.
+	ErrLongLength = errors.New("length exceeds remaining bytes")
+	// ErrTrailingData: bytes follow the last message that form no message.
+	ErrTrailingData = errors.New("trailing bytes after last message")
+	// ErrBadSize: a fixed-size value (an attribute, a family header, an
+	// error body) has the wrong length.
+	ErrBadSize = errors.New("wrong size")
+)
+
+// FormatError describes malformed input: what was being decoded, where, and
+// why. Unwrap returns one of the Err* reasons above.
+type FormatError struct {
+	What   string // "message", "attribute", "error body", ...
+	Offset int    // byte offset in the buffer being decoded
+	Len    int    // the length field or size that was found
+	Left   int    // bytes that were left at Offset
+	Err    error
+}
+
+func (e *FormatError) Error() string {
+	return fmt.Sprintf("nlmsg: malformed %s at offset %d (length %d, %d bytes left): %v", e.What, e.Offset, e.Len, e.Left, e.Err)
+}
+
+func (e *FormatError) Unwrap() error { return e.Err }
+
+// checkMessage validates the message header at b[off:] and returns its
+// nlmsg_len.
+func checkMessage(b []byte, off int) (int, error) {
+	left := len(b) - off
+	if left < HeaderLen {
+		reason := ErrTruncated
+		if off > 0 {
+			reason = ErrTrailingData
+		}
+		return 0, &FormatError{What: "message", Offset: off, Len: left, Left: left, Err: reason}
+	}
+	n := int(binary.NativeEndian.Uint32(b[off : off+4]))
+	switch {
+	case n < HeaderLen:
+		return 0, &FormatError{What: "message", Offset: off, Len: n, Left: left, Err: ErrShortLength}
+	case n > left:
+		return 0, &FormatError{What: "message", Offset: off, Len: n, Left: left, Err: ErrLongLength}
+	}
+	return n, nil
+}
+
+// Scanner walks the messages of one datagram in place. The zero Scanner is
+// empty; Reset points it at a buffer. It never allocates on well-formed input
+// and never panics or loops forever on malformed input: the first problem
+// stops the scan and Err reports it.
+//
+//	s := nlmsg.NewScanner(datagram)
+//	for s.Next() {
+//		v := s.View() // points into datagram
+//	}
+//	if err := s.Err(); err != nil { ... }
+//
+// A Scanner is not safe for concurrent use. The Views it returns are valid as
+// long as the buffer is (see View).
+type Scanner struct {
+	buf []byte
+	off int
+	cur View
+	err error
+}
+
+// NewScanner returns a Scanner over datagram.
+func NewScanner(datagram []byte) Scanner { return Scanner{buf: datagram} }
+
+// Reset makes s scan datagram from its start, forgetting any error.
+func (s *Scanner) Reset(datagram []byte) { *s = Scanner{buf: datagram} }
+
+// Next advances to the next message and reports whether there is one. Each
+// message but the last must be padded to 4 bytes (NLMSG_ALIGN); the last may
+// omit its padding.
+func (s *Scanner) Next() bool {
+	if s.err != nil || s.off >= len(s.buf) {
+		s.cur = View{}
+		return false
+	}
+	n, err := checkMessage(s.buf, s.off)
+	if err != nil {
+		s.err = err
+		s.cur = View{}
+		return false
+	}
+	end := s.off + n
+	s.cur = View{b: s.buf[s.off:end:end]}
+	s.off += Align(n)
+	if s.off > len(s.buf) {
+		s.off = len(s.buf)
+	}
+	return true
+}
+
+// View returns the current message.
+func (s *Scanner) View() View { return s.cur }
+
+// Offset returns the byte offset of the next message to scan.
+func (s *Scanner) Offset() int { return s.off }
+
+// Err returns the first malformation found, or nil. It is a *FormatError.
+func (s *Scanner) Err() error { return s.err }
