@@ -1,0 +1,79 @@
+package engine
+
+// Option configures Connect.
+type Option func(*options)
+
+type options struct {
+	netnsPath   string
+	netnsFD     int
+	rcvbuf      int
+	sndbuf      int
+	extAck      bool
+	capAck      bool
+	strictCheck bool
+	noENOBUFS   bool
+	groups      []uint32
+	bufSize     int
+	notifyLimit int
+}
+
+func defaultOptions() options {
+	return options{
+		netnsFD:     -1,
+		extAck:      true,
+		capAck:      true,
+		bufSize:     64 << 10,
+		notifyLimit: 8 << 20,
+	}
+}
+
+// WithNetNS opens the socket inside the network namespace at path (for
+// example /var/run/netns/blue or /proc/PID/ns/net). The caller's own
+// namespace and threads are not changed.
+func WithNetNS(path string) Option { return func(o *options) { o.netnsPath = path } }
+
+// WithNetNSFD opens the socket inside the network namespace referred to by
+// fd. The fd is only used during Connect; the caller keeps ownership.
+func WithNetNSFD(fd int) Option { return func(o *options) { o.netnsFD = fd } }
+
+// WithReceiveBuffer sets the socket's receive buffer to n bytes, with
+// SO_RCVBUFFORCE when the process may exceed net.core.rmem_max, SO_RCVBUF
+// (capped by the kernel) otherwise. A larger buffer lets a listener survive
+// longer event bursts without ENOBUFS and lets more requests be in flight.
+func WithReceiveBuffer(n int) Option { return func(o *options) { o.rcvbuf = n } }
+
+// WithSendBuffer sets the socket's send buffer to n bytes (SO_SNDBUFFORCE
+// when permitted). A datagram may be at most the send buffer less 32 bytes.
+func WithSendBuffer(n int) Option { return func(o *options) { o.sndbuf = n } }
+
+// WithExtAck turns NETLINK_EXT_ACK on or off (default on): errors then carry
+// the kernel's text and the offset of the offending attribute.
+func WithExtAck(on bool) Option { return func(o *options) { o.extAck = on } }
+
+// WithCapAck turns NETLINK_CAP_ACK on or off (default on): error acks then
+// echo only the request's header, not the whole request.
+func WithCapAck(on bool) Option { return func(o *options) { o.capAck = on } }
+
+// WithStrictCheck turns NETLINK_GET_STRICT_CHK on (default off): rtnetlink
+// then validates dump requests strictly and honours their filters.
+func WithStrictCheck(on bool) Option { return func(o *options) { o.strictCheck = on } }
+
+// WithNoENOBUFS turns NETLINK_NO_ENOBUFS on (default off): the kernel then
+// drops notifications silently instead of reporting ENOBUFS.
+func WithNoENOBUFS(on bool) Option { return func(o *options) { o.noENOBUFS = on } }
+
+// WithGroups joins the given multicast groups at connect time
+// (NETLINK_ADD_MEMBERSHIP, so groups above 32 work).
+func WithGroups(groups ...uint32) Option {
+	return func(o *options) { o.groups = append(o.groups, groups...) }
+}
+
+// WithBufferSize sets the size of each pooled receive buffer (default
+// 64 KiB). The kernel sizes dump chunks to at most about 32 KiB whatever the
+// buffer; a larger size only helps single messages above 64 KiB.
+func WithBufferSize(n int) Option { return func(o *options) { o.bufSize = n } }
+
+// WithNotificationQueue bounds, in bytes, the notifications the Conn keeps
+// for Receive when the caller reads slower than they arrive (default 8 MiB).
+// Past it, notifications are dropped and Receive reports ErrOverrun.
+func WithNotificationQueue(bytes int) Option { return func(o *options) { o.notifyLimit = bytes } }

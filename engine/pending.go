@@ -1,0 +1,87 @@
+package engine
+
+import (
+	"sync"
+
+	"github.com/nlengine/nlengine/nlmsg"
+)
+
+// rxBuf is a pooled receive buffer. b has the Conn's buffer size; n bytes of
+// it hold data (one datagram, or messages copied back to back).
+type rxBuf struct {
+	b   []byte
+	n   int
+	off int // read position, for consumers that take one message at a time
+}
+
+// pending is one request (or one batch of requests) from submission to its
+// final reply. Ownership: the submitting goroutine (the owner) and the driver
+// share it; the fields below mu are guarded by mu, those above it are set by
+// the owner before submission and then read only by the driver. Whoever
+// sees final && abandoned, or the owner after it consumed a final pending,
+// returns it to the pool; never both (see abandon and finish).
+type pending struct {
+	op    string
+	typ   nlmsg.Type
+	flags nlmsg.Flags
+	dump  bool
+	seq   uint32 // assigned by the driver at send time; first seq of a batch
+
+	tx nlmsg.Builder // the encoded request(s), seq patched at send time
+
+	// Batches only (driver-owned after submission, results under mu).
+	batch  bool
+	offs   []int   // start offset of each message in tx
+	states []uint8 // per message: unsent, sent, done
+	errs   []error // per message result
+	sent   int     // messages sent
+	done   int     // messages finished
+
+	signal chan struct{} // cap 1: the driver delivered something or finished
+
+	mu        sync.Mutex
+	inbox     []*rxBuf
+	final     bool  // no more deliveries will come
+	err       error // failure outside the message stream (closed, ENOBUFS, send error)
+	abandoned bool  // the owner left; the driver drops deliveries and frees it
+}
+
+const (
+	msgUnsent uint8 = iota
+	msgSent
+	msgDone
+)
+
+var pendingPool = sync.Pool{New: func() any { return &pending{signal: make(chan struct{}, 1)} }}
+
+func getPending() *pending { return pendingPool.Get().(*pending) }
+
+// ready reports whether the owner has something to consume.
+func (p *pending) ready() bool {
+	p.mu.Lock()
+	r := len(p.inbox) > 0 || p.final
+	p.mu.Unlock()
+	return r
+}
+
+func (p *pending) wake() {
+	select {
+	case p.signal <- struct{}{}:
+	default:
+	}
+}
+
+// next pops the oldest delivered buffer. With none left it reports whether
+// the request is over and with what out-of-band error.
+func (p *pending) next() (buf *rxBuf, over bool, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.inbox) > 0 {
+		buf = p.inbox[0]
+		copy(p.inbox, p.inbox[1:])
+		p.inbox[len(p.inbox)-1] = nil
+		p.inbox = p.inbox[:len(p.inbox)-1]
+		return buf, false, nil
+	}
+	return nil, p.final, p.err
+}

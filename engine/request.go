@@ -1,0 +1,325 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"sync"
+
+	"github.com/nlengine/nlengine/nlmsg"
+)
+
+// start encodes a request into a pooled pending and submits it.
+func (c *Conn) start(ctx context.Context, op string, typ nlmsg.Type, payload []byte, flags nlmsg.Flags) (*pending, error) {
+	if c.closed.Load() {
+		return nil, c.closedErr(op)
+	}
+	if ctx.Done() != nil {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+	p := getPending()
+	p.op, p.typ = op, typ
+	p.flags = flags | nlmsg.Request | nlmsg.Ack
+	// The kernel treats a request as a dump when both ROOT and MATCH are set.
+	p.dump = flags&nlmsg.Dump == nlmsg.Dump
+	p.tx.Begin(typ, p.flags, 0)
+	p.tx.Append(payload)
+	p.tx.End()
+	if err := c.submit(ctx, p); err != nil {
+		c.recycle(p)
+		return nil, err
+	}
+	return p, nil
+}
+
+// consume reads p's replies in order, passing each message that is not a
+// control message to fn, until the request is over. It returns the kernel's
+// error (from NLMSG_ERROR or NLMSG_DONE), ErrDumpInterrupted, fn's error, or
+// ctx.Err(). When it returns early the rest of the reply is drained by the
+// driver. It frees p in every case.
+func (c *Conn) consume(ctx context.Context, p *pending, fn func(nlmsg.View) error) error {
+	var kerr, fnErr error
+	intr := false
+	for {
+		buf, over, oob := p.next()
+		if buf == nil {
+			if over {
+				c.release(p)
+				switch {
+				case oob != nil:
+					return oob
+				case fnErr != nil:
+					return fnErr
+				case kerr != nil:
+					return kerr
+				case intr:
+					return opErr(p.op, p.typ, p.seq, ErrDumpInterrupted)
+				}
+				return nil
+			}
+			if err := c.await(ctx, p, p.op); err != nil {
+				c.abandon(p)
+				return err
+			}
+			continue
+		}
+		s := nlmsg.NewScanner(buf.b[:buf.n])
+		for s.Next() {
+			v := s.View()
+			if v.Flags()&nlmsg.DumpIntr != 0 {
+				intr = true
+			}
+			switch v.Type() {
+			case nlmsg.Error:
+				body, err := nlmsg.ParseError(v)
+				if err != nil {
+					kerr = opErr(p.op, p.typ, p.seq, err)
+				} else if body.Errno != 0 {
+					kerr = kernelErr(p.op, p.typ, p.seq, body.Errno, &body.Ext)
+				}
+			case nlmsg.Done:
+				if !p.dump {
+					continue
+				}
+				body, err := nlmsg.ParseDone(v)
+				if err != nil {
+					kerr = opErr(p.op, p.typ, p.seq, err)
+				} else if body.Errno != 0 {
+					kerr = kernelErr(p.op, p.typ, p.seq, body.Errno, &body.Ext)
+				}
+			case nlmsg.Noop:
+			default:
+				if fnErr == nil {
+					fnErr = fn(v)
+				}
+			}
+		}
+		if err := s.Err(); err != nil && kerr == nil {
+			kerr = opErr(p.op, p.typ, p.seq, err)
+		}
+		c.putBuf(buf)
+		if fnErr != nil {
+			// The consumer stopped: leave the rest to the driver.
+			c.abandon(p)
+			return fnErr
+		}
+	}
+}
+
+// Request sends one request and waits for its whole answer (the API's
+// request()). NLM_F_REQUEST and NLM_F_ACK are always added to flags; include
+// nlmsg.Dump for a dump. It returns every message the kernel sent with the
+// request's sequence number, in order, as owned copies, without the final
+// ACK or NLMSG_DONE. A kernel error becomes an *OpError that errors.Is the
+// errno and carries the extended-ack text and offset; a dump whose data
+// changed returns its messages together with an error that errors.Is
+// ErrDumpInterrupted. payload is copied before Request returns.
+//
+// Request allocates the returned slice and one buffer for all payloads;
+// RequestFunc and Dump do not allocate per message.
+func (c *Conn) Request(ctx context.Context, typ nlmsg.Type, payload []byte, flags nlmsg.Flags) ([]nlmsg.Message, error) {
+	p, err := c.start(ctx, "request", typ, payload, flags)
+	if err != nil {
+		return nil, err
+	}
+	sc := scratchPool.Get().(*scratch)
+	arena, msgs := sc.arena[:0], sc.msgs[:0]
+	err = c.consume(ctx, p, func(v nlmsg.View) error {
+		var m nlmsg.Message
+		m, arena = v.CopyInto(arena)
+		msgs = append(msgs, m)
+		return nil
+	})
+	var out []nlmsg.Message
+	if len(msgs) > 0 && (err == nil || errors.Is(err, ErrDumpInterrupted)) {
+		// Two allocations whatever the count: the slice and one payload block.
+		out = make([]nlmsg.Message, len(msgs))
+		data := make([]byte, len(arena))
+		off := 0
+		for i, m := range msgs {
+			n := copy(data[off:], m.Payload)
+			m.Payload = data[off : off+n : off+n]
+			off += n
+			out[i] = m
+		}
+	}
+	clear(msgs)
+	sc.arena, sc.msgs = arena[:0], msgs[:0]
+	scratchPool.Put(sc)
+	if err != nil && !errors.Is(err, ErrDumpInterrupted) {
+		return nil, err
+	}
+	return out, err
+}
+
+// scratch collects a Request's answer before it is copied out exactly sized.
+type scratch struct {
+	arena []byte
+	msgs  []nlmsg.Message
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// RequestFunc is Request without copies: fn is called with each message of
+// the answer in place, in order. The View is valid only until fn returns.
+// If fn returns an error, RequestFunc stops, the rest of the answer is
+// drained in the background of later calls, and the error is returned.
+// RequestFunc does not allocate per message.
+func (c *Conn) RequestFunc(ctx context.Context, typ nlmsg.Type, payload []byte, flags nlmsg.Flags, fn func(nlmsg.View) error) error {
+	p, err := c.start(ctx, "request", typ, payload, flags)
+	if err != nil {
+		return err
+	}
+	return c.consume(ctx, p, fn)
+}
+
+// Dump sends a dump request (nlmsg.Dump is added to flags) and yields its
+// messages in place as they arrive: memory stays flat however large the
+// dump. Each View points into a pooled receive buffer and is valid only
+// until the loop body returns. Errors are yielded last, with a zero View:
+// the kernel's error, ErrDumpInterrupted after all messages, or ctx.Err().
+// Breaking out of the loop is safe: the rest of the dump is drained so the
+// Conn stays usable. Only one dump runs per socket in the kernel; concurrent
+// dumps on one Conn wait their turn.
+func (c *Conn) Dump(ctx context.Context, typ nlmsg.Type, payload []byte, flags nlmsg.Flags) iter.Seq2[nlmsg.View, error] {
+	return func(yield func(nlmsg.View, error) bool) {
+		p, err := c.start(ctx, "dump", typ, payload, flags|nlmsg.Dump)
+		if err != nil {
+			yield(nlmsg.View{}, err)
+			return
+		}
+		err = c.consume(ctx, p, func(v nlmsg.View) error {
+			if !yield(v, nil) {
+				return errStop
+			}
+			return nil
+		})
+		if err != nil && err != errStop {
+			yield(nlmsg.View{}, err)
+		}
+	}
+}
+
+// Noop sends NLMSG_NOOP and waits for its acknowledgement (the API's noop()).
+// It proves the connection works and measures a round trip.
+func (c *Conn) Noop(ctx context.Context) error {
+	return c.RequestFunc(ctx, nlmsg.Noop, nil, 0, func(nlmsg.View) error { return nil })
+}
+
+// Op is one request of a Batch. Err receives its outcome: nil when the kernel
+// acknowledged it, an *OpError otherwise.
+type Op struct {
+	Type    nlmsg.Type
+	Flags   nlmsg.Flags // NLM_F_REQUEST and NLM_F_ACK are added
+	Payload []byte
+	Err     error
+}
+
+// BatchError is returned by Batch when some requests failed.
+type BatchError struct {
+	Failed int   // how many requests failed
+	First  error // the first failure, in request order
+}
+
+func (e *BatchError) Error() string {
+	return "nlengine: batch: " + itoa(e.Failed) + " requests failed, first: " + e.First.Error()
+}
+
+// Unwrap returns the first failure, so errors.Is(err, unix.EEXIST) asks
+// about it.
+func (e *BatchError) Unwrap() error { return e.First }
+
+// Batch submits many requests at once (for example 10 000 RTM_NEWROUTE) and
+// waits for every acknowledgement. The requests are encoded into one pooled
+// buffer, sent back to back in as few sendmmsg calls as the socket buffers
+// allow, and matched to their acks by sequence number; replies other than
+// acks are ignored. Each op's Err is set; Batch returns a *BatchError when
+// any failed. If ctx ends first, Batch returns ctx.Err() and ops whose
+// outcome is not known get ctx.Err() too: they may or may not have been
+// applied. Requests of a batch are applied in order.
+func (c *Conn) Batch(ctx context.Context, ops []Op) error {
+	if len(ops) == 0 {
+		return nil
+	}
+	if c.closed.Load() {
+		return c.closedErr("batch")
+	}
+	p := getPending()
+	p.op, p.batch = "batch", true
+	for _, op := range ops {
+		p.offs = append(p.offs, p.tx.Len())
+		p.tx.Begin(op.Type, op.Flags|nlmsg.Request|nlmsg.Ack, 0)
+		p.tx.Append(op.Payload)
+	}
+	p.tx.End()
+	p.states = append(p.states[:0], make([]uint8, len(ops))...)
+	if cap(p.errs) >= len(ops) {
+		p.errs = p.errs[:len(ops)]
+	} else {
+		p.errs = make([]error, len(ops))
+	}
+	if err := c.submit(ctx, p); err != nil {
+		c.recycle(p)
+		return err
+	}
+	for {
+		if err := c.await(ctx, p, "batch"); err != nil {
+			p.mu.Lock()
+			for i := range ops {
+				if p.states[i] == msgDone {
+					ops[i].Err = p.errs[i]
+				} else {
+					ops[i].Err = err
+				}
+			}
+			p.mu.Unlock()
+			c.abandon(p)
+			return err
+		}
+		p.mu.Lock()
+		over, oob := p.final, p.err
+		p.mu.Unlock()
+		if over {
+			break
+		}
+		_ = oob
+	}
+	var be *BatchError
+	for i := range ops {
+		err := p.errs[i]
+		if err == nil && p.states[i] != msgDone {
+			err = p.err
+			if err == nil {
+				err = c.closedErr("batch")
+			}
+		}
+		ops[i].Err = err
+		if err != nil {
+			if be == nil {
+				be = &BatchError{First: err}
+			}
+			be.Failed++
+		}
+	}
+	c.release(p)
+	if be != nil {
+		return be
+	}
+	return nil
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b [20]byte
+	i := len(b)
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return string(b[i:])
+}

@@ -1,0 +1,155 @@
+package engine
+
+import (
+	"fmt"
+	"runtime"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// openSocket creates, configures and binds the netlink socket, inside the
+// requested network namespace when one is given.
+func openSocket(family int, o *options) (fd int, portID uint32, err error) {
+	if o.netnsPath != "" || o.netnsFD >= 0 {
+		fd, err = socketInNetNS(family, o)
+	} else {
+		fd, err = unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, family)
+		if err != nil {
+			err = fmt.Errorf("socket: %w", err)
+		}
+	}
+	if err != nil {
+		return -1, 0, err
+	}
+	if err = configure(fd, o); err != nil {
+		unix.Close(fd)
+		return -1, 0, err
+	}
+	if err = unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		unix.Close(fd)
+		return -1, 0, fmt.Errorf("bind: %w", err)
+	}
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		unix.Close(fd)
+		return -1, 0, fmt.Errorf("getsockname: %w", err)
+	}
+	nl, ok := sa.(*unix.SockaddrNetlink)
+	if !ok {
+		unix.Close(fd)
+		return -1, 0, fmt.Errorf("getsockname: unexpected address %T", sa)
+	}
+	return fd, nl.Pid, nil
+}
+
+// socketInNetNS creates the socket on a locked OS thread that has entered
+// the target namespace. The thread is never unlocked, so it exits with the
+// goroutine and no other goroutine ever runs in the foreign namespace.
+func socketInNetNS(family int, o *options) (int, error) {
+	type result struct {
+		fd  int
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread()
+		// NB: no UnlockOSThread: the thread's namespace is changed for good.
+		nsfd := o.netnsFD
+		if o.netnsPath != "" {
+			f, err := unix.Open(o.netnsPath, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				ch <- result{-1, fmt.Errorf("open netns %s: %w", o.netnsPath, err)}
+				return
+			}
+			defer unix.Close(f)
+			nsfd = f
+		}
+		if err := unix.Setns(nsfd, unix.CLONE_NEWNET); err != nil {
+			ch <- result{-1, fmt.Errorf("setns: %w", err)}
+			return
+		}
+		fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, family)
+		if err != nil {
+			err = fmt.Errorf("socket: %w", err)
+		}
+		ch <- result{fd, err}
+	}()
+	r := <-ch
+	return r.fd, r.err
+}
+
+func configure(fd int, o *options) error {
+	setBool := func(name string, opt int, on bool) error {
+		v := 0
+		if on {
+			v = 1
+		}
+		if err := unix.SetsockoptInt(fd, unix.SOL_NETLINK, opt, v); err != nil {
+			return fmt.Errorf("setsockopt %s: %w", name, err)
+		}
+		return nil
+	}
+	// Older kernels lack some options; only an explicit request must succeed.
+	if o.extAck {
+		_ = setBool("NETLINK_EXT_ACK", unix.NETLINK_EXT_ACK, true)
+	}
+	if o.capAck {
+		_ = setBool("NETLINK_CAP_ACK", unix.NETLINK_CAP_ACK, true)
+	}
+	if o.strictCheck {
+		if err := setBool("NETLINK_GET_STRICT_CHK", unix.NETLINK_GET_STRICT_CHK, true); err != nil {
+			return err
+		}
+	}
+	if o.noENOBUFS {
+		if err := setBool("NETLINK_NO_ENOBUFS", unix.NETLINK_NO_ENOBUFS, true); err != nil {
+			return err
+		}
+	}
+	if o.rcvbuf > 0 {
+		if err := setBuf(fd, unix.SO_RCVBUFFORCE, unix.SO_RCVBUF, o.rcvbuf); err != nil {
+			return err
+		}
+	}
+	if o.sndbuf > 0 {
+		if err := setBuf(fd, unix.SO_SNDBUFFORCE, unix.SO_SNDBUF, o.sndbuf); err != nil {
+			return err
+		}
+	}
+	for _, g := range o.groups {
+		if err := unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_ADD_MEMBERSHIP, int(g)); err != nil {
+			return fmt.Errorf("join group %d: %w", g, err)
+		}
+	}
+	return nil
+}
+
+func setBuf(fd, force, plain, n int) error {
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, force, n); err == nil {
+		return nil
+	}
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, plain, n); err != nil {
+		return fmt.Errorf("setsockopt buffer size %d: %w", n, err)
+	}
+	return nil
+}
+
+// sendmmsg sends msgs, returning how many were sent.
+func sendmmsg(fd int, msgs []unix.Mmsghdr) (int, error) {
+	n, _, e := unix.Syscall6(unix.SYS_SENDMMSG, uintptr(fd), uintptr(unsafe.Pointer(&msgs[0])), uintptr(len(msgs)), unix.MSG_DONTWAIT, 0, 0)
+	if e != 0 {
+		return 0, e
+	}
+	return int(n), nil
+}
+
+// recvmmsg reads up to len(msgs) datagrams without blocking. MSG_TRUNC makes
+// each Len the datagram's real length, so truncation is visible.
+func recvmmsg(fd int, msgs []unix.Mmsghdr) (int, error) {
+	n, _, e := unix.Syscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&msgs[0])), uintptr(len(msgs)), unix.MSG_DONTWAIT|unix.MSG_TRUNC, 0, 0)
+	if e != 0 {
+		return 0, e
+	}
+	return int(n), nil
+}

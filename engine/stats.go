@@ -1,0 +1,51 @@
+package engine
+
+import "sync/atomic"
+
+type counters struct {
+	requestsSent      atomic.Uint64
+	datagramsSent     atomic.Uint64
+	datagramsReceived atomic.Uint64
+	messagesDelivered atomic.Uint64
+	notifications     atomic.Uint64
+	notificationsLost atomic.Uint64
+	droppedForeign    atomic.Uint64
+	droppedUnknownSeq atomic.Uint64
+	droppedMalformed  atomic.Uint64
+	overruns          atomic.Uint64
+	truncated         atomic.Uint64
+}
+
+// Stats counts what a Conn did and, above all, what it refused or lost.
+// Counters only grow.
+type Stats struct {
+	RequestsSent      uint64 // netlink messages sent (a batch counts each)
+	DatagramsSent     uint64
+	DatagramsReceived uint64
+	Deliveries        uint64 // datagrams or messages handed to a waiting request
+	Notifications     uint64 // notification datagrams queued for Receive
+	NotificationsLost uint64 // dropped because the Conn's notification queue was full
+	DroppedForeign    uint64 // datagrams from a sender other than the kernel
+	DroppedUnknownSeq uint64 // replies for a sequence number no one waits for
+	DroppedMalformed  uint64 // datagrams that do not parse
+	Overruns          uint64 // ENOBUFS reported by the kernel
+	Truncated         uint64 // datagrams larger than the receive buffer
+}
+
+// Stats returns a snapshot of the Conn's counters. Safe for concurrent use.
+func (c *Conn) Stats() Stats {
+	s := &c.stats
+	return Stats{
+		RequestsSent:      s.requestsSent.Load(),
+		DatagramsSent:     s.datagramsSent.Load(),
+		DatagramsReceived: s.datagramsReceived.Load(),
+		Deliveries:        s.messagesDelivered.Load(),
+		Notifications:     s.notifications.Load(),
+		NotificationsLost: s.notificationsLost.Load(),
+		DroppedForeign:    s.droppedForeign.Load(),
+		DroppedUnknownSeq: s.droppedUnknownSeq.Load(),
+		DroppedMalformed:  s.droppedMalformed.Load(),
+		Overruns:          s.overruns.Load(),
+		Truncated:         s.truncated.Load(),
+	}
+}
