@@ -41,9 +41,10 @@ type Conn struct {
 	fdMu      sync.RWMutex // guards fd lifetime against late wake-ups
 	fdsClosed bool
 
-	sleeping atomic.Bool // the driver is (about to be) in epoll_wait
-	wakeFn   func()
-	subq     *ring.Queue[*pending]
+	sleeping  atomic.Bool // the driver is (about to be) in epoll_wait
+	nqWaiting atomic.Bool // a reader waits for notifications
+	wakeFn    func()
+	subq      *ring.Queue[*pending]
 
 	bufSize atomic.Int64
 	bufs    sync.Pool
@@ -628,7 +629,14 @@ func (c *Conn) buildTx() {
 func (c *Conn) sendTx() {
 	sent := 0
 	for sent < len(c.txMsgs) {
-		n, err := sendmmsg(c.fd, c.txMsgs[sent:])
+		var n int
+		var err error
+		if len(c.txMsgs)-sent == 1 {
+			// One datagram: sendmsg is cheaper than sendmmsg's bookkeeping.
+			n, err = sendmsg(c.fd, &c.txMsgs[sent].Hdr)
+		} else {
+			n, err = sendmmsg(c.fd, c.txMsgs[sent:])
+		}
 		if err == unix.EINTR {
 			continue
 		}
@@ -771,18 +779,29 @@ func (c *Conn) growSlots(n int) {
 	bufs := make([]*rxBuf, n)
 	copy(bufs, c.rxBufs)
 	c.rxBufs = bufs
+	for i, b := range bufs {
+		if b != nil {
+			c.rxIov[i] = unix.Iovec{Base: &b.b[0], Len: uint64(len(b.b))}
+		}
+	}
 }
 
 // receive reads what is queued on the socket with one recvmmsg and
 // dispatches it. It returns how many datagrams it read.
 func (c *Conn) receive() int {
-	for i := 0; i < c.slots; i++ {
+	vlen := c.slots
+	if c.dumpActive == nil && c.inflight > 0 && !c.nqWaiting.Load() {
+		// Most requests are answered by a reply and an ack: asking for more
+		// datagrams than can be queued costs the kernel a failed attempt.
+		vlen = min(c.slots, 2*c.inflight)
+	}
+	for i := 0; i < vlen; i++ {
 		b := c.rxBufs[i]
 		if b == nil {
 			b = c.getBuf()
 			c.rxBufs[i] = b
+			c.rxIov[i] = unix.Iovec{Base: &b.b[0], Len: uint64(len(b.b))}
 		}
-		c.rxIov[i] = unix.Iovec{Base: &b.b[0], Len: uint64(len(b.b))}
 		m := &c.rxMsgs[i]
 		m.Hdr.Name = (*byte)(unsafe.Pointer(&c.rxAddr[i]))
 		m.Hdr.Namelen = unix.SizeofSockaddrNetlink
@@ -791,7 +810,18 @@ func (c *Conn) receive() int {
 		m.Hdr.Flags = 0
 		m.Len = 0
 	}
-	n, err := recvmmsg(c.fd, c.rxMsgs[:c.slots])
+	var n int
+	var err error
+	if vlen == 1 {
+		var k int
+		k, err = recvmsg(c.fd, &c.rxMsgs[0].Hdr)
+		if err == nil {
+			c.rxMsgs[0].Len = uint32(k)
+			n = 1
+		}
+	} else {
+		n, err = recvmmsg(c.fd, c.rxMsgs[:vlen])
+	}
 	switch err {
 	case nil:
 	case unix.EAGAIN, unix.EINTR:
@@ -810,7 +840,7 @@ func (c *Conn) receive() int {
 	for i := 0; i < n; i++ {
 		c.dispatch(i)
 	}
-	if n == c.slots && c.slots < maxSlots {
+	if n == vlen && vlen == c.slots && c.slots < maxSlots {
 		c.growSlots(c.slots * 2)
 	}
 	return n

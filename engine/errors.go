@@ -30,13 +30,13 @@ var ErrOverrun = errors.New("notification queue overrun: notifications were lost
 // NB: every non-nil error returned by this package's Conn methods is an
 // *OpError, except ctx.Err() values, which are returned as they are.
 type OpError struct {
-	Op        string     // "request", "dump", "batch", "receive", "connect", ...
-	Type      nlmsg.Type // the request's message type, 0 if none
-	Seq       uint32     // the request's sequence number, 0 if none
-	Err       error
-	Message   string // NLMSGERR_ATTR_MSG, the kernel's explanation
-	Offset    int    // NLMSGERR_ATTR_OFFS: byte offset of the bad attribute in the request, -1 if none
-	MissType  int    // NLMSGERR_ATTR_MISS_TYPE: type of a missing attribute, -1 if none
+	Op       string     // "request", "dump", "batch", "receive", "connect", ...
+	Type     nlmsg.Type // the request's message type, 0 if none
+	Seq      uint32     // the request's sequence number, 0 if none
+	Err      error
+	Message  string // NLMSGERR_ATTR_MSG, the kernel's explanation
+	Offset   int    // NLMSGERR_ATTR_OFFS: byte offset of the bad attribute in the request, -1 if none
+	MissType int    // NLMSGERR_ATTR_MISS_TYPE: type of a missing attribute, -1 if none
 }
 
 func (e *OpError) Error() string {

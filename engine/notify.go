@@ -151,7 +151,10 @@ func (c *Conn) nextNotification(ctx context.Context) (nlmsg.View, error) {
 			c.rcvCur = b
 			continue
 		}
-		if err := c.await(ctx, &c.nq, "receive"); err != nil {
+		c.nqWaiting.Store(true)
+		err = c.await(ctx, &c.nq, "receive")
+		c.nqWaiting.Store(false)
+		if err != nil {
 			return nlmsg.View{}, err
 		}
 	}

@@ -153,3 +153,20 @@ func recvmmsg(fd int, msgs []unix.Mmsghdr) (int, error) {
 	}
 	return int(n), nil
 }
+
+func sendmsg(fd int, m *unix.Msghdr) (int, error) {
+	_, _, e := unix.Syscall(unix.SYS_SENDMSG, uintptr(fd), uintptr(unsafe.Pointer(m)), unix.MSG_DONTWAIT)
+	if e != 0 {
+		return 0, e
+	}
+	return 1, nil
+}
+
+// recvmsg reads one datagram without blocking; see recvmmsg for MSG_TRUNC.
+func recvmsg(fd int, m *unix.Msghdr) (int, error) {
+	n, _, e := unix.Syscall(unix.SYS_RECVMSG, uintptr(fd), uintptr(unsafe.Pointer(m)), unix.MSG_DONTWAIT|unix.MSG_TRUNC)
+	if e != 0 {
+		return 0, e
+	}
+	return int(n), nil
+}
