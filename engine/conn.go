@@ -20,6 +20,8 @@ const (
 	minSlots       = 8
 	maxSlots       = 64
 	maxIovPerDgram = 64
+
+	dumpChunksPerRead = 1
 )
 
 // Conn is a netlink connection to the kernel: one socket, its sequence table
@@ -247,6 +249,7 @@ func (c *Conn) getBuf() *rxBuf {
 		b := c.bufs.Get().(*rxBuf)
 		if len(b.b) >= want {
 			b.n, b.off = 0, 0
+			c.stats.liveBufs.Add(1)
 			return b
 		}
 		// A buffer from before the size grew: let it go.
@@ -255,6 +258,7 @@ func (c *Conn) getBuf() *rxBuf {
 
 func (c *Conn) putBuf(b *rxBuf) {
 	b.n, b.off = 0, 0
+	c.stats.liveBufs.Add(-1)
 	c.bufs.Put(b)
 }
 
@@ -283,6 +287,7 @@ func (c *Conn) recycle(p *pending) {
 	case <-p.signal:
 	default:
 	}
+	c.stats.livePendings.Add(-1)
 	pendingPool.Put(p)
 }
 
@@ -305,8 +310,11 @@ func (c *Conn) abandon(p *pending) {
 	p.mu.Unlock()
 }
 
-// submit queues p for the driver and wakes a sleeping driver.
+// submit queues p for the driver and wakes a sleeping driver. Every pending
+// taken from the pool is submitted once, so this is where it is counted as
+// live; recycle uncounts it.
 func (c *Conn) submit(ctx context.Context, p *pending) error {
+	c.stats.livePendings.Add(1)
 	for !c.subq.Push(p) {
 		// The queue is full: take the driver role long enough to empty it.
 		select {
@@ -790,7 +798,12 @@ func (c *Conn) growSlots(n int) {
 // dispatches it. It returns how many datagrams it read.
 func (c *Conn) receive() int {
 	vlen := c.slots
-	if c.dumpActive == nil && c.inflight > 0 && !c.nqWaiting.Load() {
+	switch {
+	case c.dumpActive != nil:
+		// A dump's chunks are ~32 KiB each: reading many at once only
+		// pushes them out of the CPU cache before they are parsed.
+		vlen = min(c.slots, dumpChunksPerRead+2*(c.inflight-1))
+	case c.inflight > 0 && !c.nqWaiting.Load():
 		// Most requests are answered by a reply and an ack: asking for more
 		// datagrams than can be queued costs the kernel a failed attempt.
 		vlen = min(c.slots, 2*c.inflight)
@@ -991,6 +1004,7 @@ func (c *Conn) truncated(b []byte, realLen int, group bool) {
 		for i, rb := range c.rxBufs {
 			if rb != nil && int64(len(rb.b)) < grown {
 				c.rxBufs[i] = nil // dropped; a larger one is taken next time
+				c.stats.liveBufs.Add(-1)
 			}
 		}
 	}

@@ -39,7 +39,10 @@ func (c *Conn) start(ctx context.Context, op string, typ nlmsg.Type, payload []b
 // error (from NLMSG_ERROR or NLMSG_DONE), ErrDumpInterrupted, fn's error, or
 // ctx.Err(). When it returns early the rest of the reply is drained by the
 // driver. It frees p in every case.
-func (c *Conn) consume(ctx context.Context, p *pending, fn func(nlmsg.View) error) error {
+//
+// With keep non-nil, consumed buffers are appended to *keep instead of being
+// recycled, so the Views fn saw stay valid until the caller recycles them.
+func (c *Conn) consume(ctx context.Context, p *pending, keep *[]*rxBuf, fn func(nlmsg.View) error) error {
 	var kerr, fnErr error
 	intr := false
 	for {
@@ -99,7 +102,11 @@ func (c *Conn) consume(ctx context.Context, p *pending, fn func(nlmsg.View) erro
 		if err := s.Err(); err != nil && kerr == nil {
 			kerr = opErr(p.op, p.typ, p.seq, err)
 		}
-		c.putBuf(buf)
+		if keep != nil {
+			*keep = append(*keep, buf)
+		} else {
+			c.putBuf(buf)
+		}
 		if fnErr != nil {
 			// The consumer stopped: leave the rest to the driver.
 			c.abandon(p)
@@ -125,28 +132,32 @@ func (c *Conn) Request(ctx context.Context, typ nlmsg.Type, payload []byte, flag
 		return nil, err
 	}
 	sc := scratchPool.Get().(*scratch)
-	arena, msgs := sc.arena[:0], sc.msgs[:0]
-	err = c.consume(ctx, p, func(v nlmsg.View) error {
-		var m nlmsg.Message
-		m, arena = v.CopyInto(arena)
-		msgs = append(msgs, m)
+	views, total := sc.views[:0], 0
+	// The buffers are kept until the end so that each payload is copied
+	// once, into one block of exactly the right size.
+	err = c.consume(ctx, p, &sc.bufs, func(v nlmsg.View) error {
+		views = append(views, v)
+		total += len(v.Payload())
 		return nil
 	})
 	var out []nlmsg.Message
-	if len(msgs) > 0 && (err == nil || errors.Is(err, ErrDumpInterrupted)) {
+	if len(views) > 0 && (err == nil || errors.Is(err, ErrDumpInterrupted)) {
 		// Two allocations whatever the count: the slice and one payload block.
-		out = make([]nlmsg.Message, len(msgs))
-		data := make([]byte, len(arena))
+		out = make([]nlmsg.Message, len(views))
+		data := make([]byte, total)
 		off := 0
-		for i, m := range msgs {
-			n := copy(data[off:], m.Payload)
-			m.Payload = data[off : off+n : off+n]
+		for i, v := range views {
+			n := copy(data[off:], v.Payload())
+			out[i] = nlmsg.Message{Type: v.Type(), Flags: v.Flags(), Seq: v.Seq(), PortID: v.PortID(), Payload: data[off : off+n : off+n]}
 			off += n
-			out[i] = m
 		}
 	}
-	clear(msgs)
-	sc.arena, sc.msgs = arena[:0], msgs[:0]
+	clear(views)
+	for i, b := range sc.bufs {
+		c.putBuf(b)
+		sc.bufs[i] = nil
+	}
+	sc.views, sc.bufs = views[:0], sc.bufs[:0]
 	scratchPool.Put(sc)
 	if err != nil && !errors.Is(err, ErrDumpInterrupted) {
 		return nil, err
@@ -156,8 +167,8 @@ func (c *Conn) Request(ctx context.Context, typ nlmsg.Type, payload []byte, flag
 
 // scratch collects a Request's answer before it is copied out exactly sized.
 type scratch struct {
-	arena []byte
-	msgs  []nlmsg.Message
+	views []nlmsg.View
+	bufs  []*rxBuf
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -172,7 +183,7 @@ func (c *Conn) RequestFunc(ctx context.Context, typ nlmsg.Type, payload []byte, 
 	if err != nil {
 		return err
 	}
-	return c.consume(ctx, p, fn)
+	return c.consume(ctx, p, nil, fn)
 }
 
 // Dump sends a dump request (nlmsg.Dump is added to flags) and yields its
@@ -190,7 +201,7 @@ func (c *Conn) Dump(ctx context.Context, typ nlmsg.Type, payload []byte, flags n
 			yield(nlmsg.View{}, err)
 			return
 		}
-		err = c.consume(ctx, p, func(v nlmsg.View) error {
+		err = c.consume(ctx, p, nil, func(v nlmsg.View) error {
 			if !yield(v, nil) {
 				return errStop
 			}
