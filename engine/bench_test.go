@@ -20,7 +20,6 @@ import (
 
 const benchRoutes = 100_000
 
-
 func filledNS(b *testing.B) *netnstest.NS {
 	b.Helper()
 	// netnstest.New ties the namespace to a test's cleanup; for a namespace
