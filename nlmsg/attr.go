@@ -17,9 +17,13 @@ const (
 // Attr is one netlink attribute (TLV), read in place: its data points into the
 // scanned buffer and is valid as long as that buffer is (see View).
 type Attr struct {
-	rawType uint16
-	off     int // offset of the attribute header in the scanned buffer
+	// NB: Attr must stay at most 32 bytes (four words): the compiler keeps
+	// values that small in registers, while a bigger one is copied through
+	// memory at every method call, which made attribute scans several times
+	// slower. Hence the 32-bit offset (a netlink message is at most 4 GiB).
 	data    []byte
+	off     uint32 // offset of the attribute header in the scanned buffer
+	rawType uint16
 }
 
 // Type returns the attribute type with NLA_F_NESTED and NLA_F_NET_BYTEORDER
@@ -41,13 +45,13 @@ func (a Attr) Data() []byte { return a.data }
 
 // Offset returns the offset of the attribute's header within the buffer
 // given to the AttrScanner (useful to match an extended ack's OFFS).
-func (a Attr) Offset() int { return a.off }
+func (a Attr) Offset() int { return int(a.off) }
 
 // Attrs returns a scanner over the attributes nested in a's payload.
 func (a Attr) Attrs() AttrScanner { return NewAttrScanner(a.data) }
 
 func (a Attr) sizeErr(want int) error {
-	return &FormatError{What: "attribute", Offset: a.off, Len: len(a.data), Left: want, Err: ErrBadSize}
+	return &FormatError{What: "attribute", Offset: int(a.off), Len: len(a.data), Left: want, Err: ErrBadSize}
 }
 
 // Uint8 returns a one-byte payload, or an error if the payload is not 1 byte.
@@ -138,7 +142,10 @@ func (a Attr) Flag() bool { return len(a.data) == 0 }
 type AttrScanner struct {
 	buf []byte
 	off int
-	cur Attr
+	// The current attribute is kept as offsets, not as an Attr: Next
+	// stores two words, and Attr (inlined) builds the value in registers.
+	cur int // offset of the current attribute's header
+	end int // end of its payload; 0 when there is no current attribute
 	err error
 }
 
@@ -151,42 +158,50 @@ func (s *AttrScanner) Reset(b []byte) { *s = AttrScanner{buf: b} }
 
 // Next advances to the next attribute and reports whether there is one.
 func (s *AttrScanner) Next() bool {
-	if s.err != nil || s.off >= len(s.buf) {
-		s.cur = Attr{}
+	// NB: the well-formed case comes first and is short; everything else
+	// (the end, a malformation, a stopped scanner) is out of line in stop.
+	off := s.off
+	if left := len(s.buf) - off; left >= AttrHeaderLen && s.err == nil {
+		b := s.buf[off:]
+		n := int(binary.NativeEndian.Uint16(b))
+		if n >= AttrHeaderLen && n <= left {
+			s.cur, s.end = off, off+n
+			s.off = min(off+Align(n), len(s.buf))
+			return true
+		}
+	}
+	return s.stop()
+}
+
+// stop ends the scan: at the end of the list, or with the error that the
+// bytes at s.off call for.
+func (s *AttrScanner) stop() bool {
+	s.end = 0
+	left := len(s.buf) - s.off
+	if s.err != nil || left <= 0 {
 		return false
 	}
-	left := len(s.buf) - s.off
 	if left < AttrHeaderLen {
 		s.err = &FormatError{What: "attribute", Offset: s.off, Len: left, Left: left, Err: ErrTrailingData}
-		s.cur = Attr{}
 		return false
 	}
 	n := int(binary.NativeEndian.Uint16(s.buf[s.off:]))
-	switch {
-	case n < AttrHeaderLen:
-		s.err = &FormatError{What: "attribute", Offset: s.off, Len: n, Left: left, Err: ErrShortLength}
-	case n > left:
-		s.err = &FormatError{What: "attribute", Offset: s.off, Len: n, Left: left, Err: ErrLongLength}
+	reason := ErrLongLength
+	if n < AttrHeaderLen {
+		reason = ErrShortLength
 	}
-	if s.err != nil {
-		s.cur = Attr{}
-		return false
-	}
-	end := s.off + n
-	s.cur = Attr{
-		rawType: binary.NativeEndian.Uint16(s.buf[s.off+2:]),
-		off:     s.off,
-		data:    s.buf[s.off+AttrHeaderLen : end : end],
-	}
-	s.off += Align(n)
-	if s.off > len(s.buf) {
-		s.off = len(s.buf)
-	}
-	return true
+	s.err = &FormatError{What: "attribute", Offset: s.off, Len: n, Left: left, Err: reason}
+	return false
 }
 
 // Attr returns the current attribute.
-func (s *AttrScanner) Attr() Attr { return s.cur }
+func (s *AttrScanner) Attr() Attr {
+	if s.end == 0 {
+		return Attr{}
+	}
+	b := s.buf[s.cur:s.end:s.end]
+	return Attr{rawType: binary.NativeEndian.Uint16(b[2:]), off: uint32(s.cur), data: b[AttrHeaderLen:]}
+}
 
 // Err returns the first malformation found, or nil. It is a *FormatError.
 func (s *AttrScanner) Err() error { return s.err }

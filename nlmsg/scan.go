@@ -28,14 +28,16 @@ type FormatError struct {
 	What   string // "message", "attribute", "error body", ...
 	Offset int    // byte offset in the buffer being decoded
 	Len    int    // the length field or size that was found
-	Left   int    // bytes that were left at Offset
+	Left   int    // bytes that were left at Offset; for ErrBadSize, the size expected
 	Err    error
 }
 
+// Error describes the malformation in one line.
 func (e *FormatError) Error() string {
 	return fmt.Sprintf("nlmsg: malformed %s at offset %d (length %d, %d bytes left): %v", e.What, e.Offset, e.Len, e.Left, e.Err)
 }
 
+// Unwrap returns the reason, one of the Err* values.
 func (e *FormatError) Unwrap() error { return e.Err }
 
 // checkMessage validates the message header at b[off:] and returns its
