@@ -22,7 +22,31 @@ const (
 	maxIovPerDgram = 64
 
 	dumpChunksPerRead = 1
+
+	// The reply budget is counted in units of 1 KiB of receive buffer, for
+	// what the kernel queues before the driver reads it (measured on the
+	// default 208 KiB buffer: 256 acks fill it, ~800 bytes each; 67
+	// RTM_GETLINK replies with their acks, ~3.1 KB each). A batch message is
+	// answered by an ack; a single request may return data; a dump chunk
+	// holds up to 32 KiB of messages. Replies larger than this can still
+	// overrun the buffer when many are in flight: that fails them with
+	// ENOBUFS, never silently.
+	unitsAck    = 1
+	unitsSingle = 4
+	unitsChunk  = 40
 )
+
+// costOf is what p holds of the reply budget while it is in flight. A dump
+// holds half the budget and a chunk: the kernel builds its next chunk
+// whenever a read (of anything) leaves the socket at most half full, so its
+// chunks alone can fill the buffer that far, and others' replies need the
+// rest.
+func (c *Conn) costOf(p *pending) int {
+	if p.dump {
+		return c.budget/2 + unitsChunk
+	}
+	return unitsSingle
+}
 
 // Conn is a netlink connection to the kernel: one socket, its sequence table
 // and its event loop. All methods are safe for concurrent use by many
@@ -68,8 +92,10 @@ type Conn struct {
 	dumpQ      []*pending
 	sendQ      []*pending
 	drained    []*pending
-	inflight   int // replies (acks, DONEs) expected from the kernel
-	budget     int // how many may be expected at once without overrunning rcvbuf
+	inflight   int  // replies (acks, DONEs) expected from the kernel
+	units      int  // reply budget held by what is in flight (see unitsAck)
+	budget     int  // units that may be in flight at once without overrunning rcvbuf
+	congested  bool // ENOBUFS seen and the socket not yet read empty: send nothing
 	maxDgram   int
 
 	txMsgs  []unix.Mmsghdr
@@ -130,8 +156,8 @@ func Connect(ctx context.Context, family nlmsg.Family, opts ...Option) (*Conn, e
 	}
 	rcv, _ := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF)
 	snd, _ := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF)
-	// An ack costs about 700 bytes of receive buffer (skb overhead); keep the
-	// expected replies well inside it so the kernel never drops one.
+	// Budget units are 1 KiB of receive buffer (see unitsAck): keep the
+	// expected replies inside it so the kernel never drops one.
 	c.budget = max(8, rcv/1024)
 	c.maxDgram = max(4096, snd-32)
 	c.growSlots(minSlots)
@@ -207,7 +233,8 @@ func (c *Conn) Close() error {
 	}
 	close(c.closing)
 	c.wake()
-	// NB: the token is never given back: no one drives a closed Conn.
+	// NB: the token is given back at the end: a driver that takes it later
+	// sees closed and leaves (driveFor); a late submitter reaps (submit).
 	c.drive <- struct{}{}
 	cerr := opErr("request", 0, 0, net.ErrClosed)
 	c.drained = c.subq.Drain(c.drained[:0])
@@ -223,6 +250,15 @@ func (c *Conn) Close() error {
 	clear(c.table)
 	c.sendQ, c.dumpQ, c.batches, c.dumpActive = nil, nil, nil, nil
 	c.nq.close(c)
+	// The chunk a reader was in the middle of; a reader still running (a
+	// Notifications loop body may be what calls Close) frees it itself.
+	if c.rcvMu.TryLock() {
+		if b := c.rcvCur; b != nil {
+			c.rcvCur = nil
+			c.putBuf(b)
+		}
+		c.rcvMu.Unlock()
+	}
 	for i, b := range c.rxBufs {
 		if b != nil {
 			c.putBuf(b)
@@ -235,6 +271,7 @@ func (c *Conn) Close() error {
 	unix.Close(c.epfd)
 	unix.Close(c.evfd)
 	c.fdMu.Unlock()
+	<-c.drive
 	if err != nil {
 		return opErr("close", 0, 0, err)
 	}
@@ -276,7 +313,14 @@ func (c *Conn) release(p *pending) {
 
 // recycle clears p and puts it back in the pool. The caller owns p alone.
 func (c *Conn) recycle(p *pending) {
-	p.tx.Release()
+	if p.batch {
+		// A batch's buffer is far above what bytebufferpool calibrates to
+		// keep: it would be dropped and regrown every time. It stays with
+		// the pooled pending instead.
+		p.tx.Reset()
+	} else {
+		p.tx.Release()
+	}
 	p.op, p.typ, p.flags, p.dump, p.seq = "", 0, 0, false, 0
 	p.batch, p.sent, p.done = false, 0, 0
 	p.offs, p.states = p.offs[:0], p.states[:0]
@@ -329,10 +373,28 @@ func (c *Conn) submit(ctx context.Context, p *pending) error {
 			return c.closedErr(p.op)
 		}
 	}
+	if c.closed.Load() {
+		// Close may have emptied the queue before p was in it, and no
+		// driver will come: finish what is left so that no one waits.
+		c.drive <- struct{}{}
+		c.reapClosed()
+		<-c.drive
+		return nil
+	}
 	if c.sleeping.Load() {
 		c.wake()
 	}
 	return nil
+}
+
+// reapClosed finishes submissions that arrived after Close emptied the
+// queue. The caller holds the driver token and c is closed.
+func (c *Conn) reapClosed() {
+	c.drained = c.subq.Drain(c.drained[:0])
+	for i, p := range c.drained {
+		c.drained[i] = nil
+		c.finishClosed(p, c.closedErr(p.op))
+	}
 }
 
 // readier is what a goroutine waits for: a pending request or the
@@ -401,6 +463,11 @@ func (c *Conn) driveFor(ctx context.Context, w readier, op string) error {
 			return nil
 		}
 		if c.receive() > 0 {
+			// NB: a socket that stays readable (a long batch, others'
+			// traffic) never lets the loop reach the check below.
+			if ctx.Done() != nil && ctx.Err() != nil && !w.ready() {
+				return ctx.Err()
+			}
 			continue
 		}
 		if w.ready() {
@@ -420,8 +487,11 @@ func (c *Conn) driveFor(ctx context.Context, w readier, op string) error {
 func (c *Conn) sleep(ctx context.Context) {
 	c.sleeping.Store(true)
 	// NB: re-check after announcing the sleep: a submitter that pushed
-	// before seeing sleeping=true did not wake us.
-	if c.subq.Len() > 0 || c.closed.Load() {
+	// before seeing sleeping=true did not wake us. And with nothing in
+	// flight no reply will wake us either, so a request that finish or
+	// droppedBeforeSend queued after flush's loop (a promoted dump) must
+	// be sent first.
+	if c.subq.Len() > 0 || c.closed.Load() || (len(c.sendQ) > 0 && c.units == 0) {
 		c.sleeping.Store(false)
 		return
 	}
@@ -512,13 +582,17 @@ func (c *Conn) flush() {
 	if len(c.sendQ) == 0 && len(c.batches) == 0 {
 		return
 	}
+	if c.congested {
+		// The kernel would drop the replies without a word (see overrun).
+		return
+	}
 	c.txMsgs, c.txIov, c.txParts, c.txSent = c.txMsgs[:0], c.txIov[:0], c.txParts[:0], c.txSent[:0]
 
 	// Singles: back to back in as few datagrams as the size limit allows.
 	taken := 0
 	dgBytes, dgFirst := 0, 0
 	for _, p := range c.sendQ {
-		if c.inflight >= c.budget {
+		if c.units > 0 && c.units+c.costOf(p) > c.budget {
 			break
 		}
 		taken++
@@ -534,6 +608,7 @@ func (c *Conn) flush() {
 		p.tx.SetSeq(0, p.seq)
 		c.table[p.seq] = p
 		c.inflight++
+		c.units += c.costOf(p)
 		c.txSent = append(c.txSent, p)
 		dgBytes += len(msg)
 	}
@@ -561,11 +636,13 @@ func (c *Conn) flush() {
 			c.recycle(b)
 			continue
 		}
-		for !abandoned && b.sent < len(b.offs) && c.inflight < c.budget {
-			k := min(len(b.offs)-b.sent, c.budget-c.inflight)
+		for !abandoned && b.sent < len(b.offs) && c.units < c.budget {
+			k := min(len(b.offs)-b.sent, (c.budget-c.units)/unitsAck)
 			start := b.offs[b.sent]
 			bytes := b.tx.Bytes()
 			end := len(bytes)
+			// NB: under b.mu: an owner whose context ended reads states.
+			b.mu.Lock()
 			for j := 0; j < k; j++ {
 				i := b.sent + j
 				e := len(bytes)
@@ -580,9 +657,11 @@ func (c *Conn) flush() {
 				b.tx.SetSeq(b.offs[i], b.seq+uint32(i))
 				b.states[i] = msgSent
 			}
+			b.mu.Unlock()
 			c.txParts = append(c.txParts, txDgram{batch: b, bfirst: b.sent, bcount: k, first: start, count: end - start})
 			b.sent += k
 			c.inflight += k
+			c.units += k * unitsAck
 		}
 	}
 	if len(c.txParts) == 0 {
@@ -688,6 +767,7 @@ func (c *Conn) finish(p *pending, err error) {
 	if c.table[p.seq] == p {
 		delete(c.table, p.seq)
 		c.inflight--
+		c.units -= c.costOf(p)
 	}
 	if c.dumpActive == p {
 		c.dumpActive = nil
@@ -750,6 +830,7 @@ func (c *Conn) batchResult(b *pending, i int, err error) {
 	b.errs[i] = err
 	b.done++
 	c.inflight--
+	c.units -= unitsAck
 	over := b.done == len(b.offs) || (b.abandoned && b.done == b.sent)
 	ab := b.abandoned
 	if over {
@@ -802,14 +883,23 @@ func (c *Conn) receive() int {
 	case c.dumpActive != nil:
 		// A dump's chunks are ~32 KiB each: reading many at once only
 		// pushes them out of the CPU cache before they are parsed.
-		vlen = min(c.slots, dumpChunksPerRead+2*(c.inflight-1))
+		// NB: at least 1: the dump may be active but not yet sent
+		// (inflight 0) when finish promoted it from the queue.
+		vlen = max(1, min(c.slots, dumpChunksPerRead+2*(c.inflight-1)))
 	case c.inflight > 0 && !c.nqWaiting.Load():
 		// Most requests are answered by a reply and an ack: asking for more
 		// datagrams than can be queued costs the kernel a failed attempt.
 		vlen = min(c.slots, 2*c.inflight)
 	}
+	want := c.bufSize.Load()
 	for i := 0; i < vlen; i++ {
 		b := c.rxBufs[i]
+		if b != nil && int64(len(b.b)) < want {
+			// Too small since a truncation grew the size: let it go.
+			c.rxBufs[i] = nil
+			c.stats.liveBufs.Add(-1)
+			b = nil
+		}
 		if b == nil {
 			b = c.getBuf()
 			c.rxBufs[i] = b
@@ -837,7 +927,12 @@ func (c *Conn) receive() int {
 	}
 	switch err {
 	case nil:
-	case unix.EAGAIN, unix.EINTR:
+	case unix.EAGAIN:
+		if c.socketDrained() {
+			return 1 // sending may resume: let the caller flush
+		}
+		return 0
+	case unix.EINTR:
 		return 0
 	case unix.ENOBUFS:
 		c.overrun()
@@ -852,6 +947,9 @@ func (c *Conn) receive() int {
 	c.stats.datagramsReceived.Add(uint64(n))
 	for i := 0; i < n; i++ {
 		c.dispatch(i)
+	}
+	if n < vlen {
+		c.socketDrained()
 	}
 	if n == vlen && vlen == c.slots && c.slots < maxSlots {
 		c.growSlots(c.slots * 2)
@@ -898,15 +996,18 @@ func (c *Conn) dispatch(i int) {
 		}
 	}
 	malformed := s.Err() != nil
-	if malformed {
+	if first {
+		// Not one well-formed message (empty, or a broken first header):
+		// no one to tell.
 		c.stats.droppedMalformed.Add(1)
-		if first {
-			return // not even one header: no one to tell
-		}
+		return
 	}
 	if !same || seq == 0 || c.table[seq] == nil {
-		c.dispatchEach(data)
+		c.dispatchEach(data) // counts a malformed tail itself
 		return
+	}
+	if malformed {
+		c.stats.droppedMalformed.Add(1)
 	}
 	p := c.table[seq]
 	terminal := sawErr || (p.dump && sawDone) || malformed
@@ -981,7 +1082,7 @@ func (c *Conn) notify(data []byte) {
 	s := nlmsg.NewScanner(data)
 	for s.Next() {
 	}
-	if s.Err() != nil {
+	if s.Err() != nil || len(data) == 0 {
 		c.stats.droppedMalformed.Add(1)
 		return
 	}
@@ -1000,13 +1101,9 @@ func (c *Conn) truncated(b []byte, realLen int, group bool) {
 		for grown < size+4096 {
 			grown <<= 1
 		}
+		// NB: the small buffers are replaced by the next receive, not here:
+		// the rest of this recvmmsg batch still sits in them.
 		c.bufSize.Store(grown)
-		for i, rb := range c.rxBufs {
-			if rb != nil && int64(len(rb.b)) < grown {
-				c.rxBufs[i] = nil // dropped; a larger one is taken next time
-				c.stats.liveBufs.Add(-1)
-			}
-		}
 	}
 	h, ok := nlmsg.DecodeHeader(b)
 	if group || !ok || h.Seq == 0 {
@@ -1014,7 +1111,18 @@ func (c *Conn) truncated(b []byte, realLen int, group bool) {
 		return
 	}
 	if p := c.table[h.Seq]; p != nil {
-		c.finish(p, opErr(p.op, p.typ, p.seq, ErrTruncated))
+		err := opErr(p.op, p.typ, p.seq, ErrTruncated)
+		if !p.dump {
+			c.finish(p, err)
+			return
+		}
+		// The kernel goes on with the dump: keep routing it until its DONE,
+		// so the next dump does not meet EBUSY; the owner gets the error last.
+		p.mu.Lock()
+		if p.err == nil {
+			p.err = err
+		}
+		p.mu.Unlock()
 		return
 	}
 	if b := c.batchFor(h.Seq); b != nil {
@@ -1024,12 +1132,32 @@ func (c *Conn) truncated(b []byte, realLen int, group bool) {
 
 // overrun handles ENOBUFS: the kernel dropped datagrams for this socket.
 // Dump chunks are never dropped (the kernel builds them only when there is
-// room), but notifications, replies and acks may have been, so every
-// in-flight request that is not a dump fails instead of waiting forever.
+// room), but notifications, replies and acks may have been.
+//
+// NB: from the first drop until a read finds the socket empty, the kernel
+// drops everything it would queue for this socket, and reports ENOBUFS only
+// once (NETLINK_S_CONGESTED). So nothing is sent until then, or its replies
+// would vanish and their requests wait forever; and the datagrams still
+// queued, which came before the loss, are read first. socketDrained then
+// fails the requests whose replies did not come and reports the loss to
+// notification readers in its place.
 func (c *Conn) overrun() {
 	c.stats.overruns.Add(1)
-	c.nq.report(opErr("receive", 0, 0, unix.ENOBUFS))
+	c.congested = true
+}
+
+// socketDrained is called when a read found the socket empty. It ends an
+// overrun (see overrun) and reports whether there was one.
+func (c *Conn) socketDrained() bool {
+	if !c.congested {
+		return false
+	}
+	c.congested = false
+	// Every request that is not a dump was sent before the overrun was
+	// seen, and what the kernel kept of its answer has now been read.
 	c.failInflight(unix.ENOBUFS)
+	c.nq.report(opErr("receive", 0, 0, unix.ENOBUFS))
+	return true
 }
 
 func (c *Conn) failInflight(cause error) {

@@ -10,16 +10,18 @@ import (
 
 // notifyQueue holds notifications the driver read until Receive or
 // Notifications takes them: pooled chunks of messages copied back to back,
-// bounded in bytes. Losses (kernel ENOBUFS, a full queue, truncation) are
-// remembered and reported once to the next reader.
+// bounded in bytes. A loss (kernel ENOBUFS, a full queue, truncation) is a
+// marker in the same stream, at the place where it happened, so a reader
+// sees every notification that came before it first: one that resyncs on
+// the loss must not then apply older events on top of its fresh dump.
+// Consecutive losses with no notification between them are reported once.
 type notifyQueue struct {
 	signal chan struct{}
 
 	mu     sync.Mutex
-	chunks []*rxBuf
+	chunks []*rxBuf // data chunks and loss markers (b nil, err set), in order
 	bytes  int
 	limit  int
-	lossOf error // the loss to report next, if any
 	closed bool
 }
 
@@ -30,7 +32,7 @@ func (q *notifyQueue) init(limit int) {
 
 func (q *notifyQueue) ready() bool {
 	q.mu.Lock()
-	r := len(q.chunks) > 0 || q.lossOf != nil || q.closed
+	r := len(q.chunks) > 0 || q.closed
 	q.mu.Unlock()
 	return r
 }
@@ -51,9 +53,7 @@ func (q *notifyQueue) push(c *Conn, data []byte) bool {
 		return true
 	}
 	if q.bytes+len(data) > q.limit {
-		if q.lossOf == nil {
-			q.lossOf = opErr("receive", 0, 0, ErrOverrun)
-		}
+		q.markLocked(opErr("receive", 0, 0, ErrOverrun))
 		q.mu.Unlock()
 		q.wake()
 		return false
@@ -62,7 +62,7 @@ func (q *notifyQueue) push(c *Conn, data []byte) bool {
 	if k := len(q.chunks); k > 0 {
 		tail = q.chunks[k-1]
 	}
-	if tail == nil || len(tail.b)-tail.n < nlmsg.Align(len(data)) {
+	if tail == nil || tail.err != nil || len(tail.b)-tail.n < nlmsg.Align(len(data)) {
 		tail = c.getBuf()
 		if len(tail.b) < len(data) {
 			tail.b = make([]byte, nlmsg.Align(len(data)))
@@ -73,31 +73,36 @@ func (q *notifyQueue) push(c *Conn, data []byte) bool {
 	// Keep each datagram aligned so the chunk scans as one message stream.
 	end := tail.n + nlmsg.Align(len(data))
 	clear(tail.b[tail.n+len(data) : end])
+	q.bytes += end - tail.n // what pop takes off again: the padded size
 	tail.n = end
-	q.bytes += len(data)
 	q.mu.Unlock()
 	q.wake()
 	return true
 }
 
-// report records a loss for the next reader.
+// report records a loss after the notifications queued so far.
 func (q *notifyQueue) report(err error) {
 	q.mu.Lock()
-	if q.lossOf == nil {
-		q.lossOf = err
+	if !q.closed {
+		q.markLocked(err)
 	}
 	q.mu.Unlock()
 	q.wake()
 }
 
-// pop takes the oldest chunk, or the pending loss report.
+// markLocked appends a loss marker, unless the stream already ends with one.
+// The caller holds q.mu.
+func (q *notifyQueue) markLocked(err error) {
+	if k := len(q.chunks); k > 0 && q.chunks[k-1].err != nil {
+		return
+	}
+	q.chunks = append(q.chunks, &rxBuf{err: err})
+}
+
+// pop takes the oldest chunk, or returns the loss marked at its place.
 func (q *notifyQueue) pop() (*rxBuf, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if err := q.lossOf; err != nil {
-		q.lossOf = nil
-		return nil, err
-	}
 	if len(q.chunks) == 0 {
 		return nil, nil
 	}
@@ -105,6 +110,9 @@ func (q *notifyQueue) pop() (*rxBuf, error) {
 	copy(q.chunks, q.chunks[1:])
 	q.chunks[len(q.chunks)-1] = nil
 	q.chunks = q.chunks[:len(q.chunks)-1]
+	if b.err != nil {
+		return nil, b.err
+	}
 	q.bytes -= b.n
 	return b, nil
 }
@@ -112,7 +120,9 @@ func (q *notifyQueue) pop() (*rxBuf, error) {
 func (q *notifyQueue) close(c *Conn) {
 	q.mu.Lock()
 	for i, b := range q.chunks {
-		c.putBuf(b)
+		if b.err == nil {
+			c.putBuf(b)
+		}
 		q.chunks[i] = nil
 	}
 	q.chunks = q.chunks[:0]
@@ -127,6 +137,15 @@ func (q *notifyQueue) close(c *Conn) {
 // call. The caller holds c.rcvMu.
 func (c *Conn) nextNotification(ctx context.Context) (nlmsg.View, error) {
 	for {
+		// NB: closed first: after Close nothing is returned, not even the
+		// rest of the chunk being read, which goes back to the pool.
+		if c.closed.Load() {
+			if b := c.rcvCur; b != nil {
+				c.rcvCur = nil
+				c.putBuf(b)
+			}
+			return nlmsg.View{}, c.closedErr("receive")
+		}
 		if b := c.rcvCur; b != nil {
 			if b.off < b.n {
 				v, err := nlmsg.ViewOf(b.b[b.off:b.n])
@@ -139,9 +158,6 @@ func (c *Conn) nextNotification(ctx context.Context) (nlmsg.View, error) {
 			}
 			c.rcvCur = nil
 			c.putBuf(b)
-		}
-		if c.closed.Load() {
-			return nlmsg.View{}, c.closedErr("receive")
 		}
 		b, err := c.nq.pop()
 		if err != nil {

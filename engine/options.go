@@ -59,7 +59,10 @@ func WithCapAck(on bool) Option { return func(o *options) { o.capAck = on } }
 func WithStrictCheck(on bool) Option { return func(o *options) { o.strictCheck = on } }
 
 // WithNoENOBUFS turns NETLINK_NO_ENOBUFS on (default off): the kernel then
-// drops notifications silently instead of reporting ENOBUFS.
+// drops notifications silently instead of reporting ENOBUFS. It also drops
+// acks silently when the buffer is full of notifications, so on a Conn that
+// both listens and sends requests, bound each request with a context
+// deadline.
 func WithNoENOBUFS(on bool) Option { return func(o *options) { o.noENOBUFS = on } }
 
 // WithGroups joins the given multicast groups at connect time
@@ -70,7 +73,10 @@ func WithGroups(groups ...uint32) Option {
 
 // WithBufferSize sets the size of each pooled receive buffer (default
 // 64 KiB). The kernel sizes dump chunks to at most about 32 KiB whatever the
-// buffer; a larger size only helps single messages above 64 KiB.
+// buffer; a larger size only helps single messages above 64 KiB. Below
+// 32 KiB the kernel builds smaller dump chunks and, measured on Linux 6.18,
+// may leave out of a link dump an object that does not fit one: use small
+// sizes for tests only.
 func WithBufferSize(n int) Option { return func(o *options) { o.bufSize = n } }
 
 // WithNotificationQueue bounds, in bytes, the notifications the Conn keeps

@@ -11,7 +11,8 @@ import (
 type rxBuf struct {
 	b   []byte
 	n   int
-	off int // read position, for consumers that take one message at a time
+	off int   // read position, for consumers that take one message at a time
+	err error // set (and b nil) for a loss marker in the notification queue
 }
 
 // pending is one request (or one batch of requests) from submission to its

@@ -257,6 +257,15 @@ func (c *Conn) Batch(ctx context.Context, ops []Op) error {
 	if c.closed.Load() {
 		return c.closedErr("batch")
 	}
+	if ctx.Done() != nil {
+		// Like start: an ended context sends nothing (and queues nothing).
+		if err := ctx.Err(); err != nil {
+			for i := range ops {
+				ops[i].Err = err
+			}
+			return err
+		}
+	}
 	p := getPending()
 	p.op, p.batch = "batch", true
 	for _, op := range ops {

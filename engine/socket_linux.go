@@ -30,6 +30,14 @@ func openSocket(family int, o *options) (fd int, portID uint32, err error) {
 		unix.Close(fd)
 		return -1, 0, fmt.Errorf("bind: %w", err)
 	}
+	// NB: groups are joined after bind: bind sets groups 1-32 to its
+	// nl_groups bitmask (0 here), which would undo an earlier join.
+	for _, g := range o.groups {
+		if err = unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_ADD_MEMBERSHIP, int(g)); err != nil {
+			unix.Close(fd)
+			return -1, 0, fmt.Errorf("join group %d: %w", g, err)
+		}
+	}
 	sa, err := unix.Getsockname(fd)
 	if err != nil {
 		unix.Close(fd)
@@ -115,11 +123,6 @@ func configure(fd int, o *options) error {
 	if o.sndbuf > 0 {
 		if err := setBuf(fd, unix.SO_SNDBUFFORCE, unix.SO_SNDBUF, o.sndbuf); err != nil {
 			return err
-		}
-	}
-	for _, g := range o.groups {
-		if err := unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_ADD_MEMBERSHIP, int(g)); err != nil {
-			return fmt.Errorf("join group %d: %w", g, err)
 		}
 	}
 	return nil

@@ -14,6 +14,12 @@ type counters struct {
 	droppedMalformed  atomic.Uint64
 	overruns          atomic.Uint64
 	truncated         atomic.Uint64
+
+	// Pool accounting for leak checks, not part of Stats: receive buffers
+	// and pendings taken from their pools and not yet given back. Both are
+	// zero after Close once every caller has returned.
+	liveBufs     atomic.Int64
+	livePendings atomic.Int64
 }
 
 // Stats counts what a Conn did and, above all, what it refused or lost.
