@@ -93,6 +93,7 @@ type Conn struct {
 	sendQ      []*pending
 	drained    []*pending
 	inflight   int  // replies (acks, DONEs) expected from the kernel
+	expect     int  // datagrams expected for the singles and batch messages in flight
 	units      int  // reply budget held by what is in flight (see unitsAck)
 	budget     int  // units that may be in flight at once without overrunning rcvbuf
 	congested  bool // ENOBUFS seen and the socket not yet read empty: send nothing
@@ -609,6 +610,7 @@ func (c *Conn) flush() {
 		c.table[p.seq] = p
 		c.inflight++
 		c.units += c.costOf(p)
+		c.expect += p.expect
 		c.txSent = append(c.txSent, p)
 		dgBytes += len(msg)
 	}
@@ -662,6 +664,7 @@ func (c *Conn) flush() {
 			b.sent += k
 			c.inflight += k
 			c.units += k * unitsAck
+			c.expect += k
 		}
 	}
 	if len(c.txParts) == 0 {
@@ -768,6 +771,7 @@ func (c *Conn) finish(p *pending, err error) {
 		delete(c.table, p.seq)
 		c.inflight--
 		c.units -= c.costOf(p)
+		c.expect -= p.expect
 	}
 	if c.dumpActive == p {
 		c.dumpActive = nil
@@ -831,6 +835,7 @@ func (c *Conn) batchResult(b *pending, i int, err error) {
 	b.done++
 	c.inflight--
 	c.units -= unitsAck
+	c.expect--
 	over := b.done == len(b.offs) || (b.abandoned && b.done == b.sent)
 	ab := b.abandoned
 	if over {
@@ -887,9 +892,10 @@ func (c *Conn) receive() int {
 		// (inflight 0) when finish promoted it from the queue.
 		vlen = max(1, min(c.slots, dumpChunksPerRead+2*(c.inflight-1)))
 	case c.inflight > 0 && !c.nqWaiting.Load():
-		// Most requests are answered by a reply and an ack: asking for more
-		// datagrams than can be queued costs the kernel a failed attempt.
-		vlen = min(c.slots, 2*c.inflight)
+		// Ask for as many datagrams as the requests in flight should bring
+		// (see pending.expect): asking for more than are queued costs the
+		// kernel a failed attempt.
+		vlen = max(1, min(c.slots, c.expect))
 	}
 	want := c.bufSize.Load()
 	for i := 0; i < vlen; i++ {

@@ -26,7 +26,11 @@ type pending struct {
 	typ   nlmsg.Type
 	flags nlmsg.Flags
 	dump  bool
-	seq   uint32 // assigned by the driver at send time; first seq of a batch
+	// expect is how many datagrams the answer should take: 1 for an ack
+	// alone, 2 for a reply and its ack. It only sizes recvmmsg; a wrong
+	// guess costs a syscall, never a message.
+	expect int
+	seq    uint32 // assigned by the driver at send time; first seq of a batch
 
 	tx nlmsg.Builder // the encoded request(s), seq patched at send time
 

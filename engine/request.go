@@ -24,6 +24,12 @@ func (c *Conn) start(ctx context.Context, op string, typ nlmsg.Type, payload []b
 	p.flags = flags | nlmsg.Request | nlmsg.Ack
 	// The kernel treats a request as a dump when both ROOT and MATCH are set.
 	p.dump = flags&nlmsg.Dump == nlmsg.Dump
+	p.expect = 2
+	if typ == nlmsg.Noop || (c.family == nlmsg.FamilyRoute && typ >= nlmsg.MinType && typ&3 != 2 && flags&nlmsg.Echo == 0) {
+		// NOOP, and rtnetlink's NEW, DEL and SET kinds (type&3 is not
+		// GET), are answered by the ack alone.
+		p.expect = 1
+	}
 	p.tx.Begin(typ, p.flags, 0)
 	p.tx.Append(payload)
 	p.tx.End()
