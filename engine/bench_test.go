@@ -34,9 +34,8 @@ func BenchmarkRouteDump(b *testing.B) {
 	ns := filledNS(b)
 	perMsg := func(b *testing.B, msgs int) {
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(msgs), "ns/msg")
-		b.ReportMetric(0, "ns/op")
 	}
-	b.Run("floor", func(b *testing.B) {
+	b.Run("level=raw/impl=floor", func(b *testing.B) {
 		f := newFloor(b, ns)
 		b.ReportAllocs()
 		total := 0
@@ -47,7 +46,7 @@ func BenchmarkRouteDump(b *testing.B) {
 		}
 		perMsg(b, total)
 	})
-	b.Run("engine", func(b *testing.B) {
+	b.Run("level=raw/impl=engine", func(b *testing.B) {
 		c := connectIn(b, ns, nlmsg.FamilyRoute)
 		b.ReportAllocs()
 		total := 0
@@ -59,7 +58,7 @@ func BenchmarkRouteDump(b *testing.B) {
 		}
 		perMsg(b, total)
 	})
-	b.Run("floor-decoded", func(b *testing.B) {
+	b.Run("level=decoded/impl=floor", func(b *testing.B) {
 		f := newFloor(b, ns)
 		b.ReportAllocs()
 		total := 0
@@ -74,7 +73,7 @@ func BenchmarkRouteDump(b *testing.B) {
 		}
 		perMsg(b, total)
 	})
-	b.Run("engine-decoded", func(b *testing.B) {
+	b.Run("level=decoded/impl=engine", func(b *testing.B) {
 		c := connectIn(b, ns, nlmsg.FamilyRoute)
 		b.ReportAllocs()
 		total := 0
@@ -94,14 +93,14 @@ func BenchmarkRouteDump(b *testing.B) {
 func BenchmarkGetLink(b *testing.B) {
 	ns := netnstest.New(b)
 	req := ifinfoPayload(1)
-	b.Run("floor", func(b *testing.B) {
+	b.Run("impl=floor", func(b *testing.B) {
 		f := newFloor(b, ns)
 		b.ReportAllocs()
 		for b.Loop() {
 			mustNoErr(b, f.roundTrip(unix.RTM_GETLINK, 0, req, nil), "getlink")
 		}
 	})
-	b.Run("engine-view", func(b *testing.B) {
+	b.Run("impl=engine-view", func(b *testing.B) {
 		c := connectIn(b, ns, nlmsg.FamilyRoute)
 		ctx := context.Background()
 		b.ReportAllocs()
@@ -109,7 +108,7 @@ func BenchmarkGetLink(b *testing.B) {
 			mustNoErr(b, c.RequestFunc(ctx, unix.RTM_GETLINK, req, 0, func(nlmsg.View) error { return nil }), "getlink")
 		}
 	})
-	b.Run("engine-request", func(b *testing.B) {
+	b.Run("impl=engine-request", func(b *testing.B) {
 		c := connectIn(b, ns, nlmsg.FamilyRoute)
 		ctx := context.Background()
 		b.ReportAllocs()
@@ -122,14 +121,14 @@ func BenchmarkGetLink(b *testing.B) {
 
 func BenchmarkNoop(b *testing.B) {
 	ns := netnstest.New(b)
-	b.Run("floor", func(b *testing.B) {
+	b.Run("impl=floor", func(b *testing.B) {
 		f := newFloor(b, ns)
 		b.ReportAllocs()
 		for b.Loop() {
 			mustNoErr(b, f.roundTrip(nlmsg.Noop, 0, nil, nil), "noop")
 		}
 	})
-	b.Run("engine", func(b *testing.B) {
+	b.Run("impl=engine", func(b *testing.B) {
 		c := connectIn(b, ns, nlmsg.FamilyRoute)
 		ctx := context.Background()
 		b.ReportAllocs()
@@ -206,7 +205,7 @@ func BenchmarkGetLinkParallel(b *testing.B) {
 		b.ReportMetric(float64(h.quantile(0.5).Nanoseconds()), "p50-ns")
 		b.ReportMetric(float64(h.quantile(0.99).Nanoseconds()), "p99-ns")
 	}
-	b.Run("floor-mutex", func(b *testing.B) {
+	b.Run("impl=floor", func(b *testing.B) {
 		f := newFloor(b, ns)
 		var mu sync.Mutex
 		run(b, func() error {
@@ -215,7 +214,7 @@ func BenchmarkGetLinkParallel(b *testing.B) {
 			return f.roundTrip(unix.RTM_GETLINK, 0, req, nil)
 		})
 	})
-	b.Run("engine", func(b *testing.B) {
+	b.Run("impl=engine", func(b *testing.B) {
 		c := connectIn(b, ns, nlmsg.FamilyRoute)
 		ctx := context.Background()
 		run(b, func() error {
@@ -230,7 +229,7 @@ func BenchmarkBulkRoutes(b *testing.B) {
 	const n = 20_000
 	ns := netnstest.New(b)
 	payloads := routePayloads(n)
-	b.Run("floor", func(b *testing.B) {
+	b.Run("impl=floor", func(b *testing.B) {
 		f := newFloor(b, ns)
 		b.ReportAllocs()
 		for b.Loop() {
@@ -239,7 +238,7 @@ func BenchmarkBulkRoutes(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(2*n*b.N), "ns/change")
 	})
-	b.Run("engine", func(b *testing.B) {
+	b.Run("impl=engine", func(b *testing.B) {
 		c := connectIn(b, ns, nlmsg.FamilyRoute)
 		ctx := context.Background()
 		add := make([]Op, n)
@@ -264,11 +263,11 @@ func BenchmarkEvents(b *testing.B) {
 	const n = 50_000
 	payloads := routePayloads(n)
 	for _, rcvbuf := range []int{0, 8 << 20} {
-		name := "default-rcvbuf"
+		name := "default"
 		if rcvbuf > 0 {
-			name = "8MiB-rcvbuf"
+			name = "8MiB"
 		}
-		b.Run("floor/"+name, func(b *testing.B) {
+		b.Run("rcvbuf="+name+"/impl=floor", func(b *testing.B) {
 			ns := netnstest.New(b)
 			w := newFloor(b, ns)
 			b.ReportAllocs()
@@ -288,7 +287,7 @@ func BenchmarkEvents(b *testing.B) {
 			}
 			b.ReportMetric(100*lost/float64(b.N), "%lost")
 		})
-		b.Run("engine/"+name, func(b *testing.B) {
+		b.Run("rcvbuf="+name+"/impl=engine", func(b *testing.B) {
 			ns := netnstest.New(b)
 			w := connectIn(b, ns, nlmsg.FamilyRoute)
 			add := make([]Op, n)
