@@ -188,8 +188,10 @@ func routePayloads(n int) [][]byte {
 }
 
 func mustNoErr(tb testing.TB, err error, what string, args ...any) {
-	tb.Helper()
+	// NB: Helper only on failure: it walks the stack, which would dominate
+	// a per-message check in a benchmark.
 	if err != nil {
+		tb.Helper()
 		tb.Fatalf("%s: %v", fmt.Sprintf(what, args...), err)
 	}
 }
