@@ -4,13 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"os/signal"
-	"runtime"
 	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nlengine/nlengine/internal/sandbox"
 )
 
 // childEnv marks the copy of nlbench that its unprivileged parent started in
@@ -29,110 +28,23 @@ func (e *noNamespaceError) Error() string        { return errNoNamespace.Error()
 func (e *noNamespaceError) Unwrap() error        { return e.cause }
 func (e *noNamespaceError) Is(target error) bool { return target == errNoNamespace }
 
-// newNetNS creates a network namespace and returns an fd that refers to it.
-// The namespace lives as long as that fd (and the sockets made in it); no
-// thread of the process stays in it, and the caller's thread never enters it.
-func newNetNS() (int, error) {
-	type result struct {
-		fd  int
-		err error
-	}
-	ch := make(chan result, 1)
-	onThrowawayThread(func() {
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			ch <- result{-1, fmt.Errorf("unshare(CLONE_NEWNET): %w", err)}
-			return
-		}
-		fd, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			ch <- result{-1, fmt.Errorf("open /proc/thread-self/ns/net: %w", err)}
-			return
-		}
-		ch <- result{fd, nil}
-	})
-	r := <-ch
-	return r.fd, r.err
-}
-
-// onThrowawayThread runs fn on a goroutine locked to an OS thread that the
-// runtime discards when fn returns, so fn may change the thread's namespace.
-//
-// NB: fn never runs on the main thread: the runtime parks the main thread for
-// good instead of ending it when its locked goroutine exits, so a namespace
-// entered there would stay alive (and visible in /proc/self/ns/net).
-func onThrowawayThread(fn func()) {
-	go func() {
-		// NB: no UnlockOSThread after fn: exiting locked is what makes the
-		// runtime throw the thread away rather than reuse it elsewhere.
-		runtime.LockOSThread()
-		if unix.Gettid() != unix.Getpid() {
-			fn()
-			return
-		}
-		// This is the main thread, held by us: the nested goroutine cannot
-		// land on it, and the main thread is handed back untouched.
-		done := make(chan struct{})
-		onThrowawayThread(func() {
-			defer close(done)
-			fn()
-		})
-		<-done
-		runtime.UnlockOSThread()
-	}()
-}
+// newNetNS creates a network namespace and returns an fd that refers to it
+// (see sandbox.NewNetNS); nlbench brings lo up itself, through the engine.
+func newNetNS() (int, error) { return sandbox.NewNetNS(false) }
 
 // inChild reports whether this process is the re-executed copy.
 func inChild() bool { return os.Getenv(childEnv) == "1" }
 
-// reexecInUserNS runs this program again, with the same arguments, in a new
-// user and network namespace where the caller's uid and gid are mapped to 0,
-// so it may create network namespaces without privileges on the host. The
-// child shares stdin, stdout and stderr; SIGINT, SIGTERM and SIGHUP are
-// forwarded to it. It returns the child's exit status, or a
-// *noNamespaceError when the child could not be started.
+// reexecInUserNS runs this program again in a new user and network
+// namespace (see sandbox.Reexec), forwarding SIGINT, SIGTERM and SIGHUP. It
+// returns the child's exit status, or a *noNamespaceError when the child
+// could not be started.
 func reexecInUserNS() (int, error) {
-	// Pdeathsig fires when the thread that started the child ends, not the
-	// process; pinning this goroutine to its thread (never unlocked, the
-	// caller exits) makes the child die exactly when this process does.
-	runtime.LockOSThread()
-	cmd := &exec.Cmd{
-		Path:   "/proc/self/exe",
-		Args:   os.Args,
-		Env:    append(os.Environ(), childEnv+"=1"),
-		Stdin:  os.Stdin,
-		Stdout: os.Stdout,
-		Stderr: os.Stderr,
-		SysProcAttr: &syscall.SysProcAttr{
-			Cloneflags:  unix.CLONE_NEWUSER | unix.CLONE_NEWNET,
-			UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getuid(), Size: 1}},
-			GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getgid(), Size: 1}},
-			Pdeathsig:   syscall.SIGKILL,
-		},
+	code, err := sandbox.Reexec(childEnv, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	if errors.Is(err, sandbox.ErrNotStarted) {
+		return 0, &noNamespaceError{err}
 	}
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	defer signal.Stop(sigs)
-	if err := cmd.Start(); err != nil {
-		return 0, &noNamespaceError{fmt.Errorf("starting nlbench in a new user namespace: %w", err)}
-	}
-	go func() {
-		for s := range sigs {
-			_ = cmd.Process.Signal(s) // fails only once the child is gone
-		}
-	}()
-	err := cmd.Wait()
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-		return 0, nil
-	case errors.As(err, &ee):
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return 128 + int(ws.Signal()), nil
-		}
-		return ee.ExitCode(), nil
-	default:
-		return 1, fmt.Errorf("waiting for the sandboxed nlbench: %w", err)
-	}
+	return code, err
 }
 
 // explainNoNamespace returns the one paragraph nlbench prints when it can get

@@ -4,13 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"os/signal"
-	"runtime"
 	"syscall"
 	"testing"
 
-	"golang.org/x/sys/unix"
+	"github.com/nlengine/nlengine/internal/sandbox"
 )
 
 // childEnv marks the re-executed test binary, so it runs the tests instead of
@@ -45,12 +42,12 @@ func Main(m *testing.M) {
 		mode = modeChild
 		// The child's own namespace is new and its lo is down; bring it up so
 		// tests that use loopback without New behave as they would as root.
-		if err := loUp(); err != nil {
+		if err := sandbox.LoUp(); err != nil {
 			fmt.Fprintf(os.Stderr, "netnstest: cannot bring lo up in the test namespace: %v\n", err)
 		}
 		os.Exit(m.Run())
 	}
-	if canUnshare() {
+	if sandbox.CanUnshare() {
 		mode = modeDirect
 		os.Exit(m.Run())
 	}
@@ -63,61 +60,17 @@ func Main(m *testing.M) {
 	os.Exit(code)
 }
 
-// canUnshare reports whether this process may create network namespaces, by
-// trying it on a throwaway thread: capability checks alone would miss
-// seccomp filters and LSMs.
-func canUnshare() bool {
-	ch := make(chan error, 1)
-	goThrowaway(func() { ch <- unix.Unshare(unix.CLONE_NEWNET) })
-	return <-ch == nil
-}
-
-// reexec runs this test binary again in a new user+network namespace and
-// returns its exit code. An error means the child could not be started.
+// reexec runs the test binary again in a new user+network namespace (see
+// sandbox.Reexec) and returns its exit code. An error means the child could
+// not be started.
 func reexec() (int, error) {
-	// Pdeathsig fires when the thread that started the child exits, not the
-	// process. Locking (and never unlocking: os.Exit follows) pins that thread,
-	// so the child is killed exactly when this process dies, e.g. by the go
-	// command's SIGKILL after a timeout.
-	runtime.LockOSThread()
-	cmd := &exec.Cmd{
-		Path:   "/proc/self/exe",
-		Args:   os.Args,
-		Env:    append(os.Environ(), childEnv+"=1"),
-		Stdin:  os.Stdin,
-		Stdout: os.Stdout,
-		Stderr: os.Stderr,
-		SysProcAttr: &syscall.SysProcAttr{
-			Cloneflags:  unix.CLONE_NEWUSER | unix.CLONE_NEWNET,
-			UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getuid(), Size: 1}},
-			GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getgid(), Size: 1}},
-			Pdeathsig:   syscall.SIGKILL,
-		},
+	code, err := sandbox.Reexec(childEnv, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
+	if err != nil && !errors.Is(err, sandbox.ErrNotStarted) {
+		fmt.Fprintf(os.Stderr, "netnstest: %v\n", err)
+		return code, nil
 	}
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
-	if err := cmd.Start(); err != nil {
-		signal.Stop(sigs)
-		return 0, err
+	if err == nil && code > 128 {
+		fmt.Fprintf(os.Stderr, "netnstest: test process killed by %v\n", syscall.Signal(code-128))
 	}
-	go func() {
-		for s := range sigs {
-			_ = cmd.Process.Signal(s) // fails only once the child is gone
-		}
-	}()
-	err := cmd.Wait()
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-		return 0, nil
-	case errors.As(err, &ee):
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			fmt.Fprintf(os.Stderr, "netnstest: test process killed by %v\n", ws.Signal())
-			return 128 + int(ws.Signal()), nil
-		}
-		return ee.ExitCode(), nil
-	default:
-		fmt.Fprintf(os.Stderr, "netnstest: waiting for the test process: %v\n", err)
-		return 1, nil
-	}
+	return code, err
 }

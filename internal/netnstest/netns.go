@@ -4,12 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime"
 	"runtime/debug"
 	"sync"
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nlengine/nlengine/internal/sandbox"
 )
 
 // requireEnv names the environment variable that turns skips into failures.
@@ -67,79 +68,18 @@ func skipOrFail(tb testing.TB, format string, args ...any) {
 	tb.Skipf(format, args...)
 }
 
-// create unshares a new network namespace on a throwaway thread, brings its
-// loopback up and returns an fd that refers to it.
+// create makes a new network namespace with lo up (sandbox.NewNetNS) and
+// says what is missing when it cannot.
 func create() (int, error) {
-	type result struct {
-		fd  int
-		err error
+	fd, err := sandbox.NewNetNS(true)
+	if errors.Is(err, unix.EPERM) {
+		hint := " (needs CAP_SYS_ADMIN: run as root, or call netnstest.Main from TestMain)"
+		if mode == modeFallback {
+			hint = " (needs CAP_SYS_ADMIN, and user namespaces are unavailable, so netnstest.Main could not re-run the tests in one)"
+		}
+		return -1, fmt.Errorf("%w%s", err, hint)
 	}
-	ch := make(chan result, 1)
-	goThrowaway(func() {
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			hint := ""
-			if errors.Is(err, unix.EPERM) {
-				hint = " (needs CAP_SYS_ADMIN: run as root, or call netnstest.Main from TestMain)"
-				if mode == modeFallback {
-					hint = " (needs CAP_SYS_ADMIN, and user namespaces are unavailable, so netnstest.Main could not re-run the tests in one)"
-				}
-			}
-			ch <- result{-1, fmt.Errorf("unshare(CLONE_NEWNET): %w%s", err, hint)}
-			return
-		}
-		fd, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			ch <- result{-1, fmt.Errorf("open /proc/thread-self/ns/net: %w", err)}
-			return
-		}
-		if err := loUp(); err != nil {
-			unix.Close(fd)
-			ch <- result{-1, err}
-			return
-		}
-		ch <- result{fd, nil}
-	})
-	r := <-ch
-	return r.fd, r.err
-}
-
-// goThrowaway runs fn in a new goroutine locked to an OS thread that is
-// thrown away when fn ends, so fn may change the thread's namespace freely.
-//
-// NB: fn never runs on the main thread. The runtime does not terminate the
-// main thread when a goroutine locked to it exits: it parks it for good, so
-// a namespace change there would outlive fn, keep that namespace alive and
-// show in /proc/self/ns/net for the rest of the process.
-func goThrowaway(fn func()) {
-	go func() {
-		// NB: never UnlockOSThread on a thread fn has run on: exiting while
-		// locked is what makes the runtime discard the thread instead of
-		// reusing it for other goroutines in the wrong namespace.
-		runtime.LockOSThread()
-		if unix.Gettid() != unix.Getpid() {
-			fn()
-			return
-		}
-		// While this goroutine holds the main thread, the next one must
-		// land on another thread.
-		done := make(chan struct{})
-		goThrowaway(func() {
-			defer close(done)
-			fn()
-		})
-		<-done
-		runtime.UnlockOSThread() // the main thread itself was left untouched
-	}()
-}
-
-// loUp brings up lo in the calling thread's namespace; a new namespace has it down.
-func loUp() error {
-	c, err := dialRoute()
-	if err != nil {
-		return err
-	}
-	defer c.close()
-	return c.setLinkUp("lo")
+	return fd, err
 }
 
 // close releases the namespace fd; registered as the test's cleanup.
@@ -185,7 +125,7 @@ func (ns *NS) Do(fn func() error) error {
 		stack    []byte
 	}
 	ch := make(chan result, 1)
-	goThrowaway(func() {
+	sandbox.Throwaway(func() {
 		res := result{err: errGoexit}
 		returned := false
 		defer func() {

@@ -14,16 +14,16 @@
 package ns
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
-	"runtime"
 	"runtime/debug"
 	"sync"
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nlengine/nlengine/internal/sandbox"
 )
 
 // requireEnv, when "1", turns "cannot make a namespace" from a skip into a
@@ -77,7 +77,7 @@ func (n *NS) Do(fn func() error) error {
 		stack []byte
 	}
 	ch := make(chan result, 1)
-	throwaway(func() {
+	sandbox.Throwaway(func() {
 		r := result{err: errors.New("ns: fn did not return (runtime.Goexit?)")}
 		defer func() {
 			if v := recover(); v != nil {
@@ -131,87 +131,11 @@ func (n *NS) close() {
 	}
 }
 
-// create unshares a namespace on a throwaway thread, opens a descriptor of
-// it and brings its loopback up.
+// create makes a new network namespace with lo up (sandbox.NewNetNS).
 func create() (int, error) {
-	type result struct {
-		fd  int
-		err error
+	fd, err := sandbox.NewNetNS(true)
+	if errors.Is(err, unix.EPERM) {
+		err = fmt.Errorf("%w (run as root, or call ns.Main from TestMain)", err)
 	}
-	ch := make(chan result, 1)
-	throwaway(func() {
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			ch <- result{-1, fmt.Errorf("unshare(CLONE_NEWNET): %w (run as root, or call ns.Main from TestMain)", err)}
-			return
-		}
-		fd, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			ch <- result{-1, err}
-			return
-		}
-		if err := loUp(); err != nil {
-			unix.Close(fd)
-			ch <- result{-1, err}
-			return
-		}
-		ch <- result{fd, nil}
-	})
-	r := <-ch
-	return r.fd, r.err
-}
-
-// throwaway runs fn on a goroutine locked to a thread that dies with it.
-//
-// NB: never on the main thread: the runtime parks rather than kills a main
-// thread whose locked goroutine exits, so a namespace change there would
-// outlive fn.
-func throwaway(fn func()) {
-	go func() {
-		// NB: no UnlockOSThread once fn ran: exiting locked makes the runtime
-		// discard the thread instead of reusing it in the wrong namespace.
-		runtime.LockOSThread()
-		if unix.Gettid() != unix.Getpid() {
-			fn()
-			return
-		}
-		done := make(chan struct{})
-		throwaway(func() { defer close(done); fn() })
-		<-done
-		runtime.UnlockOSThread() // the main thread itself was left alone
-	}()
-}
-
-// loUp sets IFF_UP on lo (ifindex 1) in the calling thread's namespace; a
-// new namespace starts with it down.
-func loUp() error {
-	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(fd)
-	// nlmsghdr + ifinfomsg{index 1, flags IFF_UP, change IFF_UP}
-	req := make([]byte, 16+16)
-	ne := binary.NativeEndian
-	ne.PutUint32(req[0:], uint32(len(req)))
-	ne.PutUint16(req[4:], unix.RTM_NEWLINK)
-	ne.PutUint16(req[6:], unix.NLM_F_REQUEST|unix.NLM_F_ACK)
-	ne.PutUint32(req[8:], 1)
-	ne.PutUint32(req[16+4:], 1)
-	ne.PutUint32(req[16+8:], unix.IFF_UP)
-	ne.PutUint32(req[16+12:], unix.IFF_UP)
-	if err := unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return fmt.Errorf("ns: lo up: %w", err)
-	}
-	buf := make([]byte, 4096)
-	n, _, err := unix.Recvfrom(fd, buf, 0)
-	if err != nil {
-		return fmt.Errorf("ns: lo up: %w", err)
-	}
-	if n < 20 || ne.Uint16(buf[4:]) != unix.NLMSG_ERROR {
-		return errors.New("ns: lo up: no ack")
-	}
-	if e := int32(ne.Uint32(buf[16:])); e != 0 {
-		return fmt.Errorf("ns: lo up: %w", unix.Errno(-e))
-	}
-	return nil
+	return fd, err
 }
