@@ -39,6 +39,7 @@ type OpError struct {
 	MissType int    // NLMSGERR_ATTR_MISS_TYPE: type of a missing attribute, -1 if none
 }
 
+// Error reads "nlengine: OP type T seq S: cause: kernel text (attribute at offset N)".
 func (e *OpError) Error() string {
 	var sb strings.Builder
 	sb.WriteString("nlengine: ")

@@ -240,6 +240,7 @@ type BatchError struct {
 	First  error // the first failure, in request order
 }
 
+// Error says how many requests failed and quotes the first failure.
 func (e *BatchError) Error() string {
 	return "nlengine: batch: " + itoa(e.Failed) + " requests failed, first: " + e.First.Error()
 }
