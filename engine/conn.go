@@ -777,23 +777,20 @@ func (c *Conn) finish(p *pending, err error) {
 		c.dumpActive = nil
 		c.promoteDump()
 	}
-	p.mu.Lock()
-	if p.err == nil {
-		p.err = err
-	}
-	p.final = true
-	ab := p.abandoned
-	p.mu.Unlock()
-	if ab {
-		c.recycle(p)
-		return
-	}
-	p.wake()
+	c.settle(p, err, false)
 }
 
-func (c *Conn) finishClosed(p *pending, err error) {
+// finishClosed ends p because the Conn closed; the closed error replaces any
+// other.
+func (c *Conn) finishClosed(p *pending, err error) { c.settle(p, err, true) }
+
+// settle marks p final with err (an earlier error stays unless replace) and
+// wakes its owner, or frees p if the owner has left.
+func (c *Conn) settle(p *pending, err error, replace bool) {
 	p.mu.Lock()
-	p.err = err
+	if replace || p.err == nil {
+		p.err = err
+	}
 	p.final = true
 	ab := p.abandoned
 	p.mu.Unlock()
