@@ -755,7 +755,9 @@ func (c *Conn) failDgram(d txDgram, err error) {
 	if d.batch != nil {
 		b := d.batch
 		for i := d.bfirst; i < d.bfirst+d.bcount; i++ {
-			c.batchResult(b, i, opErr("batch", 0, b.seq+uint32(i), err))
+			if c.batchResult(b, i, opErr("batch", 0, b.seq+uint32(i), err)) {
+				break
+			}
 		}
 		return
 	}
@@ -821,11 +823,14 @@ func (c *Conn) promoteDump() {
 }
 
 // batchResult records the outcome of message i of batch b.
-func (c *Conn) batchResult(b *pending, i int, err error) {
+//
+// It reports whether that ended the batch: b then belongs to its owner (or
+// the pool) and the caller must not touch it again.
+func (c *Conn) batchResult(b *pending, i int, err error) (over bool) {
 	b.mu.Lock()
 	if b.states[i] != msgSent {
 		b.mu.Unlock()
-		return
+		return false
 	}
 	b.states[i] = msgDone
 	b.errs[i] = err
@@ -833,14 +838,14 @@ func (c *Conn) batchResult(b *pending, i int, err error) {
 	c.inflight--
 	c.units -= unitsAck
 	c.expect--
-	over := b.done == len(b.offs) || (b.abandoned && b.done == b.sent)
+	over = b.done == len(b.offs) || (b.abandoned && b.done == b.sent)
 	ab := b.abandoned
 	if over {
 		b.final = true
 	}
 	b.mu.Unlock()
 	if !over {
-		return
+		return false
 	}
 	for j, x := range c.batches {
 		if x == b {
@@ -851,9 +856,10 @@ func (c *Conn) batchResult(b *pending, i int, err error) {
 	}
 	if ab {
 		c.recycle(b)
-		return
+		return true
 	}
 	b.wake()
+	return true
 }
 
 func (c *Conn) growSlots(n int) {
@@ -1170,9 +1176,9 @@ func (c *Conn) failInflight(cause error) {
 		}
 	}
 	for _, b := range append([]*pending(nil), c.batches...) {
-		for i := 0; i < b.sent; i++ {
-			if b.states[i] == msgSent {
-				c.batchResult(b, i, opErr("batch", 0, b.seq+uint32(i), cause))
+		for i, sent := 0, b.sent; i < sent; i++ {
+			if c.batchResult(b, i, opErr("batch", 0, b.seq+uint32(i), cause)) {
+				break // b is its owner's now
 			}
 		}
 	}
