@@ -496,12 +496,11 @@ func (c *Conn) sleep(ctx context.Context) {
 		c.sleeping.Store(false)
 		return
 	}
-	timeout := -1
 	var stop func() bool
 	if ctx.Done() != nil {
 		stop = context.AfterFunc(ctx, c.wakeFn)
 	}
-	_, _ = unix.EpollWait(c.epfd, c.events[:], timeout)
+	_, _ = unix.EpollWait(c.epfd, c.events[:], -1) // ctx ends wake it via AfterFunc
 	c.sleeping.Store(false)
 	if stop != nil {
 		stop()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"strconv"
 	"sync"
 
 	"github.com/nlengine/nlengine/nlmsg"
@@ -242,7 +243,7 @@ type BatchError struct {
 
 // Error says how many requests failed and quotes the first failure.
 func (e *BatchError) Error() string {
-	return "nlengine: batch: " + itoa(e.Failed) + " requests failed, first: " + e.First.Error()
+	return "nlengine: batch: " + strconv.Itoa(e.Failed) + " requests failed, first: " + e.First.Error()
 }
 
 // Unwrap returns the first failure, so errors.Is(err, unix.EEXIST) asks
@@ -306,12 +307,11 @@ func (c *Conn) Batch(ctx context.Context, ops []Op) error {
 			return err
 		}
 		p.mu.Lock()
-		over, oob := p.final, p.err
+		over := p.final
 		p.mu.Unlock()
 		if over {
 			break
 		}
-		_ = oob
 	}
 	var be *BatchError
 	for i := range ops {
@@ -335,18 +335,4 @@ func (c *Conn) Batch(ctx context.Context, ops []Op) error {
 		return be
 	}
 	return nil
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return string(b[i:])
 }
