@@ -343,19 +343,7 @@ func floorListen(l *floorConn, write func()) int {
 	var got atomic.Int64
 	stop := make(chan struct{})
 	done := make(chan struct{})
-	const per = 64
-	bufs := make([][]byte, per)
-	iovs := make([]unix.Iovec, per)
-	msgs := make([]unix.Mmsghdr, per)
-	for i := range bufs {
-		bufs[i] = make([]byte, 8192)
-		iovs[i] = unix.Iovec{Base: &bufs[i][0], Len: 8192}
-		msgs[i].Hdr.Iov = &iovs[i]
-		msgs[i].Hdr.Iovlen = 1
-	}
-	// A receive timeout lets the reader notice the stop signal.
-	tv := unix.Timeval{Usec: 20_000}
-	_ = unix.SetsockoptTimeval(l.fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
+	bufs, msgs := mmsgBuffers(64, 8192)
 	go func() {
 		defer close(done)
 		for {
@@ -366,6 +354,7 @@ func floorListen(l *floorConn, write func()) int {
 			}
 			n, err := recvmmsg(l.fd, msgs) // MSG_DONTWAIT: poll below when empty
 			if err == unix.EAGAIN {
+				// A 20 ms poll lets the reader notice the stop signal.
 				var one [1]unix.PollFd
 				one[0] = unix.PollFd{Fd: int32(l.fd), Events: unix.POLLIN}
 				unix.Poll(one[:], 20)

@@ -110,15 +110,7 @@ func (f *floorConn) dump(typ nlmsg.Type, payload []byte, fn func(nlmsg.View)) (i
 // the acks with recvmmsg: the fastest plain way to apply many changes.
 func (f *floorConn) bulk(typ nlmsg.Type, flags nlmsg.Flags, payloads [][]byte) error {
 	const per = 64
-	bufs := make([][]byte, per)
-	iovs := make([]unix.Iovec, per)
-	msgs := make([]unix.Mmsghdr, per)
-	for i := range bufs {
-		bufs[i] = make([]byte, 1024)
-		iovs[i] = unix.Iovec{Base: &bufs[i][0], Len: 1024}
-		msgs[i].Hdr.Iov = &iovs[i]
-		msgs[i].Hdr.Iovlen = 1
-	}
+	bufs, msgs := mmsgBuffers(per, 1024)
 	var dg []byte
 	var firstErr error
 	for start := 0; start < len(payloads); start += per {
@@ -150,6 +142,21 @@ func (f *floorConn) bulk(typ nlmsg.Type, flags nlmsg.Flags, payloads [][]byte) e
 		}
 	}
 	return firstErr
+}
+
+// mmsgBuffers returns n buffers of size bytes and the recvmmsg headers that
+// point at them, one buffer per datagram.
+func mmsgBuffers(n, size int) ([][]byte, []unix.Mmsghdr) {
+	bufs := make([][]byte, n)
+	iovs := make([]unix.Iovec, n)
+	msgs := make([]unix.Mmsghdr, n)
+	for i := range bufs {
+		bufs[i] = make([]byte, size)
+		iovs[i] = unix.Iovec{Base: &bufs[i][0], Len: uint64(size)}
+		msgs[i].Hdr.Iov = &iovs[i]
+		msgs[i].Hdr.Iovlen = 1
+	}
+	return bufs, msgs
 }
 
 // routeOf decodes what the decoded-level benchmarks want of a route.
