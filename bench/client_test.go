@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nlengine/nlengine/bench/internal/ns"
+	ns "github.com/nlengine/nlengine/internal/netnstest"
 )
 
 // client is one library's connection, able to run the request workloads.

@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/nlengine/nlengine/bench/internal/ns"
+	ns "github.com/nlengine/nlengine/internal/netnstest"
 )
 
 // BenchmarkEvents measures a member of RTNLGRP_IPV4_ROUTE while another

@@ -11,7 +11,7 @@ import (
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
-	"github.com/nlengine/nlengine/bench/internal/ns"
+	ns "github.com/nlengine/nlengine/internal/netnstest"
 )
 
 // jsimonetti: github.com/jsimonetti/rtnetlink/v2 v2.3.0, a typed rtnetlink

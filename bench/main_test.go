@@ -3,7 +3,7 @@ package bench
 import (
 	"testing"
 
-	"github.com/nlengine/nlengine/bench/internal/ns"
+	ns "github.com/nlengine/nlengine/internal/netnstest"
 )
 
 func TestMain(m *testing.M) { ns.Main(m) }

@@ -9,7 +9,7 @@ import (
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
-	"github.com/nlengine/nlengine/bench/internal/ns"
+	ns "github.com/nlengine/nlengine/internal/netnstest"
 )
 
 // mdlayher: github.com/mdlayher/netlink with its default Config (so each

@@ -8,8 +8,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/nlengine/nlengine/bench/internal/ns"
 	"github.com/nlengine/nlengine/engine"
+	ns "github.com/nlengine/nlengine/internal/netnstest"
 	"github.com/nlengine/nlengine/nlmsg"
 )
 

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nlengine/nlengine/bench/internal/ns"
+	ns "github.com/nlengine/nlengine/internal/netnstest"
 )
 
 // loIndex is the ifindex of lo, the link every round-trip workload asks for.

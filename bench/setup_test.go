@@ -6,7 +6,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/nlengine/nlengine/bench/internal/ns"
+	ns "github.com/nlengine/nlengine/internal/netnstest"
 )
 
 // filledRouteNS returns a new namespace holding routes 0..n-1 (see
