@@ -1,7 +1,7 @@
 // Package sandbox makes private network namespaces without touching the
 // caller's: on a throwaway OS thread when the process may unshare (root), or
 // by re-running the program in a new user+network namespace when it may not.
-// It is shared by the test helpers (internal/netnstest, bench/internal/ns)
+// It is shared by the test helper internal/netnstest (which bench/ uses too)
 // and by cmd/nlbench.
 package sandbox
 
