@@ -217,9 +217,14 @@ func BenchmarkGetLinkParallel(b *testing.B) {
 	b.Run("impl=engine", func(b *testing.B) {
 		c := connectIn(b, ns, nlmsg.FamilyRoute)
 		ctx := context.Background()
+		before := c.Stats()
 		run(b, func() error {
 			return c.RequestFunc(ctx, unix.RTM_GETLINK, req, 0, func(nlmsg.View) error { return nil })
 		})
+		after := c.Stats()
+		reqs := float64(after.RequestsSent - before.RequestsSent)
+		b.ReportMetric(reqs/float64(after.SendCalls-before.SendCalls), "req/send")
+		b.ReportMetric(reqs/float64(after.ReceiveCalls-before.ReceiveCalls), "req/recv")
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -377,6 +378,60 @@ func TestIntegrationConcurrentRequestsGetTheirOwnAnswers(t *testing.T) {
 	}
 	if s := c.Stats(); s.DroppedUnknownSeq != 0 || s.DroppedForeign != 0 || s.DroppedMalformed != 0 {
 		t.Errorf("replies were dropped: %+v", s)
+	}
+}
+
+// A lone goroutine does its own syscalls: one sendmsg and one read that
+// takes the reply and its ack together, with no hand-off to another thread.
+func TestIntegrationLoneRequestCostsOneSendAndOneReceive(t *testing.T) {
+	c, _ := newTestConn(t, nlmsg.FamilyRoute)
+	ctx := testCtx(t)
+	const n = 100
+	for i := range n {
+		if err := c.RequestFunc(ctx, unix.RTM_GETLINK, ifinfoPayload(1), 0, func(nlmsg.View) error { return nil }); err != nil {
+			t.Fatalf("GETLINK %d: %v", i, err)
+		}
+	}
+	s := c.Stats()
+	if s.RequestsSent != n || s.SendCalls != n || s.ReceiveCalls != n || s.DatagramsReceived != 2*n {
+		t.Fatalf("after %d GETLINKs: %d requests in %d send calls, %d datagrams in %d receive calls; want %d, %d, %d, %d",
+			n, s.RequestsSent, s.SendCalls, s.DatagramsReceived, s.ReceiveCalls, n, n, 2*n, n)
+	}
+}
+
+// Requests queued while another goroutine drives the socket share its
+// syscalls: the next driver sends them all in one datagram and reads their
+// replies in as few reads as its receive slots allow.
+func TestIntegrationQueuedRequestsShareSyscalls(t *testing.T) {
+	c, _ := newTestConn(t, nlmsg.FamilyRoute)
+	ctx := testCtx(t)
+	const workers = 8
+	errs := make(chan error, workers)
+	var wg sync.WaitGroup
+	// Hold the driver role, as a goroutine busy in a syscall would, while
+	// the workers queue their requests.
+	c.drive <- struct{}{}
+	for range workers {
+		wg.Go(func() {
+			errs <- c.RequestFunc(ctx, unix.RTM_GETLINK, ifinfoPayload(1), 0, func(nlmsg.View) error { return nil })
+		})
+	}
+	for c.subq.Len() < workers {
+		time.Sleep(time.Millisecond)
+	}
+	<-c.drive
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := c.Stats()
+	maxReads := uint64((2*workers + minSlots - 1) / minSlots) // a reply and an ack each
+	if s.RequestsSent != workers || s.SendCalls != 1 || s.DatagramsSent != 1 || s.DatagramsReceived != 2*workers || s.ReceiveCalls > maxReads {
+		t.Fatalf("%d queued GETLINKs: %d sent in %d datagrams by %d send calls, %d datagrams back in %d receive calls; want %d in 1 datagram by 1 call, %d back in at most %d calls",
+			workers, s.RequestsSent, s.DatagramsSent, s.SendCalls, s.DatagramsReceived, s.ReceiveCalls, workers, 2*workers, maxReads)
 	}
 }
 

@@ -6,6 +6,8 @@ type counters struct {
 	requestsSent      atomic.Uint64
 	datagramsSent     atomic.Uint64
 	datagramsReceived atomic.Uint64
+	sendCalls         atomic.Uint64
+	receiveCalls      atomic.Uint64
 	messagesDelivered atomic.Uint64
 	notifications     atomic.Uint64
 	notificationsLost atomic.Uint64
@@ -28,6 +30,8 @@ type Stats struct {
 	RequestsSent      uint64 // netlink messages sent (a batch counts each)
 	DatagramsSent     uint64
 	DatagramsReceived uint64
+	SendCalls         uint64 // sendmsg/sendmmsg calls: RequestsSent/SendCalls is the batching achieved
+	ReceiveCalls      uint64 // recvmsg/recvmmsg calls, including those that found nothing
 	Deliveries        uint64 // datagrams or messages handed to a waiting request
 	Notifications     uint64 // notification datagrams queued for Receive
 	NotificationsLost uint64 // dropped because the Conn's notification queue was full
@@ -45,6 +49,8 @@ func (c *Conn) Stats() Stats {
 		RequestsSent:      s.requestsSent.Load(),
 		DatagramsSent:     s.datagramsSent.Load(),
 		DatagramsReceived: s.datagramsReceived.Load(),
+		SendCalls:         s.sendCalls.Load(),
+		ReceiveCalls:      s.receiveCalls.Load(),
 		Deliveries:        s.messagesDelivered.Load(),
 		Notifications:     s.notifications.Load(),
 		NotificationsLost: s.notificationsLost.Load(),
