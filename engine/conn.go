@@ -74,7 +74,6 @@ type Conn struct {
 	subq      *ring.Queue[*pending]
 
 	bufSize atomic.Int64
-	bufs    sync.Pool
 
 	nq notifyQueue
 
@@ -112,7 +111,10 @@ type Conn struct {
 	rxAddr []unix.RawSockaddrNetlink
 	rxBufs []*rxBuf
 	events [4]unix.EpollEvent
-	evbuf  [8]byte
+	// The context whose end wakes sleep, while registered (see sleep).
+	wakeDone <-chan struct{}
+	wakeStop func() bool
+	evbuf    [8]byte
 }
 
 // txDgram records which requests a datagram being sent carries.
@@ -151,7 +153,6 @@ func Connect(ctx context.Context, family nlmsg.Family, opts ...Option) (*Conn, e
 	}
 	c.wakeFn = c.wake
 	c.bufSize.Store(int64(o.bufSize))
-	c.bufs.New = func() any { return &rxBuf{b: make([]byte, c.bufSize.Load())} }
 	c.nq.init(o.notifyLimit)
 	if err := c.setupPoll(); err != nil {
 		unix.Close(fd)
@@ -252,6 +253,7 @@ func (c *Conn) Close() error {
 	}
 	clear(c.table)
 	c.sendQ, c.dumpQ, c.batches, c.dumpActive = nil, nil, nil, nil
+	c.stopWake()
 	c.nq.close(c)
 	// The chunk a reader was in the middle of; a reader still running (a
 	// Notifications loop body may be what calls Close) frees it itself.
@@ -283,23 +285,17 @@ func (c *Conn) Close() error {
 
 func (c *Conn) closedErr(op string) error { return opErr(op, 0, 0, net.ErrClosed) }
 
+// getBuf takes a receive buffer of the Conn's current size from the shared
+// pool. It is the caller's until putBuf.
 func (c *Conn) getBuf() *rxBuf {
-	want := int(c.bufSize.Load())
-	for {
-		b := c.bufs.Get().(*rxBuf)
-		if len(b.b) >= want {
-			b.n, b.off = 0, 0
-			c.stats.liveBufs.Add(1)
-			return b
-		}
-		// A buffer from before the size grew: let it go.
-	}
+	b := takeBuf(int(c.bufSize.Load()))
+	c.stats.liveBufs.Add(1)
+	return b
 }
 
 func (c *Conn) putBuf(b *rxBuf) {
-	b.n, b.off = 0, 0
 	c.stats.liveBufs.Add(-1)
-	c.bufs.Put(b)
+	giveBuf(b)
 }
 
 // release returns an owner-consumed pending to the pool.
@@ -507,20 +503,36 @@ func (c *Conn) sleep(ctx context.Context) {
 		c.sleeping.Store(false)
 		return
 	}
-	var stop func() bool
-	if ctx.Done() != nil {
-		stop = context.AfterFunc(ctx, c.wakeFn)
+	if done := ctx.Done(); done != nil && done != c.wakeDone {
+		// ctx ending must wake the sleep. The registration stays for the
+		// next sleep under the same context (a Notifications loop sleeps
+		// once per burst of events): registering costs allocations, and a
+		// stale one costs at most one spurious wake-up.
+		c.stopWake()
+		c.wakeDone, c.wakeStop = done, context.AfterFunc(ctx, c.wakeFn)
 	}
-	_, _ = unix.EpollWait(c.epfd, c.events[:], -1) // ctx ends wake it via AfterFunc
+	n, _ := unix.EpollWait(c.epfd, c.events[:], -1)
 	c.sleeping.Store(false)
-	if stop != nil {
-		stop()
+	for _, ev := range c.events[:max(n, 0)] {
+		if ev.Fd == int32(c.evfd) {
+			// Reset the eventfd counter. Only when it was written: a read
+			// per wake-up would cost a syscall each time the socket wakes
+			// the driver.
+			_, _ = unix.Read(c.evfd, c.evbuf[:])
+		}
 	}
-	// Reset the eventfd counter; EAGAIN when it was not written is fine.
-	_, _ = unix.Read(c.evfd, c.evbuf[:])
 }
 
-// nextSeqFor returns a sequence number that is not 0 and not in flight.
+// stopWake ends the context registration sleep keeps. The caller holds the
+// driver token.
+func (c *Conn) stopWake() {
+	if c.wakeStop != nil {
+		c.wakeStop()
+		c.wakeDone, c.wakeStop = nil, nil
+	}
+}
+
+// allocSeq returns a sequence number that is not 0 and not in flight.
 func (c *Conn) allocSeq() uint32 {
 	for {
 		s := c.nextSeq
@@ -890,7 +902,7 @@ func (c *Conn) growSlots(n int) {
 	c.rxBufs = bufs
 	for i, b := range bufs {
 		if b != nil {
-			c.rxIov[i] = unix.Iovec{Base: &b.b[0], Len: uint64(len(b.b))}
+			c.rxIov[i].Base = &b.b[0] // receive sets the length
 		}
 	}
 }
@@ -916,16 +928,19 @@ func (c *Conn) receive() int {
 	for i := 0; i < vlen; i++ {
 		b := c.rxBufs[i]
 		if b != nil && int64(len(b.b)) < want {
-			// Too small since a truncation grew the size: let it go.
+			// Too small since a truncation grew the size.
 			c.rxBufs[i] = nil
-			c.stats.liveBufs.Add(-1)
+			c.putBuf(b)
 			b = nil
 		}
 		if b == nil {
 			b = c.getBuf()
 			c.rxBufs[i] = b
-			c.rxIov[i] = unix.Iovec{Base: &b.b[0], Len: uint64(len(b.b))}
+			c.rxIov[i].Base = &b.b[0]
 		}
+		// NB: the Conn's size, not the buffer's (pooled buffers may be
+		// larger): the kernel sizes dump chunks by what a read offers.
+		c.rxIov[i].Len = uint64(want)
 		m := &c.rxMsgs[i]
 		m.Hdr.Name = (*byte)(unsafe.Pointer(&c.rxAddr[i]))
 		m.Hdr.Namelen = unix.SizeofSockaddrNetlink
@@ -990,7 +1005,7 @@ func (c *Conn) dispatch(i int) {
 		c.stats.droppedForeign.Add(1)
 		return
 	}
-	if n > len(buf.b) || m.Hdr.Flags&unix.MSG_TRUNC != 0 {
+	if n > int(c.rxIov[i].Len) || m.Hdr.Flags&unix.MSG_TRUNC != 0 {
 		c.truncated(buf.b, n, sa.Groups != 0)
 		return
 	}

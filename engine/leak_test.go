@@ -141,3 +141,41 @@ func TestIntegrationNoGoroutineOrFDLeftAfterClose(t *testing.T) {
 		t.Fatalf("%d fds open after closing every Conn, %d before", n, fds)
 	}
 }
+
+// Receive buffers outlive the Conn that used them: the next Conn takes them
+// from the shared pool rather than allocating its own (a tool that opens a
+// Conn per task must not allocate and fault in 64 KiB buffers every time).
+func TestIntegrationConnsReuseReceiveBuffersOfClosedConns(t *testing.T) {
+	if raceDetectorOn {
+		t.Skip("sync.Pool drops pooled objects at random under the race detector")
+	}
+	ns := netnstest.New(t)
+	use := func(dump bool) {
+		c := connectIn(t, ns, nlmsg.FamilyRoute)
+		if dump {
+			for _, err := range c.Dump(testCtx(t), unix.RTM_GETLINK, ifinfoPayload(0), 0) {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	allocated := func(dump bool) uint64 {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		use(dump)
+		runtime.ReadMemStats(&after)
+		return after.TotalAlloc - before.TotalAlloc
+	}
+	use(true) // fills the pool
+	// What the dump adds to opening and closing a Conn: its receive
+	// buffers, unless they come from the pool.
+	idle, dumping := allocated(false), allocated(true)
+	if bufSize := uint64(defaultOptions().bufSize); dumping >= idle+bufSize {
+		t.Fatalf("a Conn that dumped allocated %d bytes, %d more than one that did not: at least one receive buffer (%d bytes) of its own",
+			dumping, dumping-idle, bufSize)
+	}
+}

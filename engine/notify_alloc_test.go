@@ -65,3 +65,66 @@ func TestIntegrationNotificationsDoNotAllocatePerEvent(t *testing.T) {
 		t.Fatalf("events were lost (overruns %d, queue drops %d): the measurement is void", s.Overruns, s.NotificationsLost)
 	}
 }
+
+// Events that trickle in one at a time make the reader sleep before each
+// one, under a context that can end: waiting costs no allocation either.
+func TestIntegrationNotificationsTrickleWithoutAllocating(t *testing.T) {
+	if raceDetectorOn {
+		t.Skip("sync.Pool drops pooled objects at random under the race detector; allocation counts mean nothing")
+	}
+	const n = 200
+	w, ns := newTestConn(t, nlmsg.FamilyRoute)
+	l := connectIn(t, ns, nlmsg.FamilyRoute, WithGroups(unix.RTNLGRP_IPV4_ROUTE))
+	payloads := routePayloads(n + 1)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	arrived := make(chan struct{})
+	readerDone := make(chan error, 1)
+	go func() {
+		for v, err := range l.Notifications(ctx) {
+			if err != nil {
+				if ctx.Err() == nil {
+					readerDone <- err
+					return
+				}
+				break
+			}
+			if v.Type() == unix.RTM_NEWROUTE {
+				arrived <- struct{}{}
+			}
+		}
+		readerDone <- nil
+	}()
+	next := 0
+	timeout := time.NewTimer(time.Hour)
+	defer timeout.Stop()
+	addOne := func() {
+		err := w.RequestFunc(ctx, unix.RTM_NEWROUTE, payloads[next], nlmsg.Create|nlmsg.Excl, func(nlmsg.View) error { return nil })
+		if err != nil {
+			t.Fatalf("adding route %d: %v", next, err)
+		}
+		next++
+		timeout.Reset(10 * time.Second)
+		select {
+		case <-arrived:
+		case err := <-readerDone:
+			t.Fatalf("the reader stopped after %d events: %v", next-1, err)
+		case <-timeout.C:
+			t.Fatalf("event %d did not arrive", next-1)
+		}
+	}
+	// NB: AllocsPerRun counts the whole process: the writer, the reader and
+	// the reader's sleeps between events.
+	perEvent := testing.AllocsPerRun(n, addOne)
+	cancel()
+	if err := <-readerDone; err != nil {
+		t.Fatal(err)
+	}
+	if s := l.Stats(); s.Overruns != 0 || s.Notifications < n {
+		t.Fatalf("listener stats %+v: want %d notifications and no overrun", s, n)
+	}
+	if perEvent > 0 {
+		t.Errorf("%.2f allocations per trickled event, want 0", perEvent)
+	}
+}
