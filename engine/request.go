@@ -56,6 +56,9 @@ func (c *Conn) consume(ctx context.Context, p *pending, keep *[]*rxBuf, fn func(
 		buf, over, oob := p.next()
 		if buf == nil {
 			if over {
+				// NB: what the error needs is read before p goes back to
+				// the pool, where another request may take it at once.
+				op, typ, seq := p.op, p.typ, p.seq
 				c.release(p)
 				switch {
 				case oob != nil:
@@ -65,7 +68,7 @@ func (c *Conn) consume(ctx context.Context, p *pending, keep *[]*rxBuf, fn func(
 				case kerr != nil:
 					return kerr
 				case intr:
-					return opErr(p.op, p.typ, p.seq, ErrDumpInterrupted)
+					return opErr(op, typ, seq, ErrDumpInterrupted)
 				}
 				return nil
 			}
