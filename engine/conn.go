@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"net"
 	"runtime"
 	"sync"
@@ -135,6 +136,9 @@ func Connect(ctx context.Context, family nlmsg.Family, opts ...Option) (*Conn, e
 	o := defaultOptions()
 	for _, opt := range opts {
 		opt(&o)
+	}
+	if o.bufSize < MinBufferSize {
+		return nil, &OpError{Op: "connect", Err: fmt.Errorf("receive buffer size %d is below the minimum of %d bytes", o.bufSize, MinBufferSize), Offset: -1, MissType: -1}
 	}
 	fd, port, err := openSocket(int(family), &o)
 	if err != nil {

@@ -488,3 +488,18 @@ func TestIntegrationCloseWakesEveryWaiter(t *testing.T) {
 		}
 	}
 }
+
+// A receive buffer too small for the kernel's smallest dump chunk is refused
+// before any socket is opened.
+func TestConnectRefusesTinyBufferSize(t *testing.T) {
+	for _, size := range []int{-1, 0, 100, MinBufferSize - 1} {
+		c, err := Connect(context.Background(), nlmsg.FamilyRoute, WithBufferSize(size))
+		var oe *OpError
+		if err == nil || !errors.As(err, &oe) || oe.Op != "connect" {
+			if c != nil {
+				c.Close()
+			}
+			t.Fatalf("Connect with a %d-byte buffer: %v, want a connect *OpError", size, err)
+		}
+	}
+}

@@ -77,7 +77,12 @@ func WithGroups(groups ...uint32) Option {
 // 32 KiB the kernel builds smaller dump chunks and, measured on Linux 6.18,
 // may leave out of a link dump an object that does not fit one: use small
 // sizes for tests only.
+// Connect refuses sizes below MinBufferSize.
 func WithBufferSize(n int) Option { return func(o *options) { o.bufSize = n } }
+
+// MinBufferSize is the smallest receive buffer WithBufferSize accepts: one
+// page, the size of the kernel's smallest dump chunk.
+const MinBufferSize = 4096
 
 // WithNotificationQueue bounds, in bytes, the notifications the Conn keeps
 // for Receive when the caller reads slower than they arrive (default 8 MiB).
