@@ -91,7 +91,10 @@ func TestIntegrationNotificationsTrickleWithoutAllocating(t *testing.T) {
 				break
 			}
 			if v.Type() == unix.RTM_NEWROUTE {
-				arrived <- struct{}{}
+				select {
+				case arrived <- struct{}{}:
+				case <-ctx.Done(): // the test stopped waiting
+				}
 			}
 		}
 		readerDone <- nil

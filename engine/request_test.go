@@ -416,10 +416,15 @@ func TestIntegrationQueuedRequestsShareSyscalls(t *testing.T) {
 			errs <- c.RequestFunc(ctx, unix.RTM_GETLINK, ifinfoPayload(1), 0, func(nlmsg.View) error { return nil })
 		})
 	}
-	for c.subq.Len() < workers {
+	deadline := time.Now().Add(10 * time.Second)
+	for c.subq.Len() < workers && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
+	queued := c.subq.Len()
 	<-c.drive
+	if queued < workers {
+		t.Fatalf("after 10 s only %d of %d requests were queued", queued, workers)
+	}
 	wg.Wait()
 	close(errs)
 	for err := range errs {
