@@ -491,9 +491,12 @@ func TestIntegrationCloseWakesEveryWaiter(t *testing.T) {
 
 // A receive buffer too small for the kernel's smallest dump chunk is refused
 // before any socket is opened.
-func TestConnectRefusesTinyBufferSize(t *testing.T) {
+// (In a private namespace all the same: were the check gone, the socket
+// would be opened there, not in the host's.)
+func TestIntegrationConnectRefusesTinyBufferSize(t *testing.T) {
+	ns := netnstest.New(t)
 	for _, size := range []int{-1, 0, 100, MinBufferSize - 1} {
-		c, err := Connect(context.Background(), nlmsg.FamilyRoute, WithBufferSize(size))
+		c, err := Connect(context.Background(), nlmsg.FamilyRoute, WithNetNSFD(ns.FD()), WithBufferSize(size))
 		var oe *OpError
 		if err == nil || !errors.As(err, &oe) || oe.Op != "connect" {
 			if c != nil {
