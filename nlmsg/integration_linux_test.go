@@ -2,40 +2,20 @@ package nlmsg_test
 
 import (
 	"errors"
-	"os"
-	"runtime"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nlengine/nlengine/internal/netnstest"
 	"github.com/nlengine/nlengine/nlmsg"
 )
 
 // These tests check the package against what the real kernel sends and
 // accepts: requests built with the Builder, replies read with the Scanner,
-// acks, errors with extended-ack TLVs and dumps. They run in a network
-// namespace of their own (see enterNetns), so the host's links and routes are
-// never touched.
-
-// enterNetns moves the test's goroutine, locked to its OS thread, into a
-// new, empty network namespace. The thread is never unlocked, so it exits
-// with the test and no other goroutine ever runs in that namespace.
-func enterNetns(t *testing.T) {
-	t.Helper()
-	runtime.LockOSThread()
-	// NB: no UnlockOSThread: the thread must die with its namespace.
-	err := unix.Unshare(unix.CLONE_NEWNET)
-	if errors.Is(err, unix.EPERM) {
-		if os.Getenv("NLTEST_REQUIRE_NETNS") == "1" {
-			t.Fatal("cannot create a network namespace (needs CAP_SYS_ADMIN) and NLTEST_REQUIRE_NETNS=1")
-		}
-		t.Skip("cannot create a network namespace here (needs CAP_SYS_ADMIN)")
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-}
+// acks, errors with extended-ack TLVs and dumps. Their sockets live in a
+// network namespace of their own (netnstest.New), so the host's links and
+// routes are never touched.
 
 // rtnl is a bare NETLINK_ROUTE socket for these tests.
 type rtnl struct {
@@ -44,8 +24,8 @@ type rtnl struct {
 	buf []byte
 }
 
-func openRtnl(t *testing.T, capAck bool) *rtnl {
-	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
+func openRtnl(t *testing.T, ns *netnstest.NS, capAck bool) *rtnl {
+	fd, err := ns.Socket(unix.NETLINK_ROUTE)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,9 +104,9 @@ func (c *rtnl) acks(first uint32, n int) []nlmsg.ErrorBody {
 }
 
 func TestIntegrationRouteBatchAndDump(t *testing.T) {
-	enterNetns(t)
+	ns := netnstest.New(t)
 	{
-		c := openRtnl(t, true)
+		c := openRtnl(t, ns, true)
 		var b nlmsg.Builder
 		defer b.Release()
 
@@ -253,9 +233,9 @@ func TestIntegrationRouteBatchAndDump(t *testing.T) {
 }
 
 func TestIntegrationExtAck(t *testing.T) {
-	enterNetns(t)
+	ns := netnstest.New(t)
 	{
-		c := openRtnl(t, false) // without NETLINK_CAP_ACK: the whole request is echoed
+		c := openRtnl(t, ns, false) // without NETLINK_CAP_ACK: the whole request is echoed
 
 		// RTA_OIF is a u32; a 2-byte one fails policy validation and the
 		// kernel points at it with NLMSGERR_ATTR_OFFS.
