@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"os/exec"
 	"runtime"
 	"strings"
 	"sync"
@@ -476,5 +477,20 @@ func BenchmarkDo(b *testing.B) {
 		if err := ns.Do(func() error { return nil }); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestIntegrationRunToolsInside(t *testing.T) {
+	ns := New(t)
+	ns.AddVeth(t, "tool0", "tool1")
+	out := ns.Run(t, "ip", "-j", "link", "show", "dev", "tool0")
+	if !strings.Contains(string(out), `"ifname":"tool0"`) {
+		t.Fatalf("ip -j link inside the namespace did not show tool0: %s", out)
+	}
+	if host, _ := exec.Command("ip", "-j", "link", "show", "dev", "tool0").Output(); strings.Contains(string(host), "tool0") {
+		t.Fatalf("tool0 is visible outside the namespace: %s", host)
+	}
+	if _, err := ns.Output("ip", "link", "show", "dev", "nosuchlink"); err == nil || !strings.Contains(err.Error(), "nosuchlink") {
+		t.Fatalf("a failing tool returned %v, want an error quoting its stderr", err)
 	}
 }
