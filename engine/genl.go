@@ -6,19 +6,6 @@ import (
 	"github.com/nlengine/nlengine/nlmsg"
 )
 
-// Generic netlink controller constants (<linux/genetlink.h>), used to
-// resolve a family's name.
-const (
-	genlIDCtrl         nlmsg.Type = 0x10
-	ctrlCmdGetFamily   uint8      = 3
-	ctrlAttrFamilyID   uint16     = 1
-	ctrlAttrFamilyName uint16     = 2
-	ctrlAttrVersion    uint16     = 3
-	ctrlAttrMcastGrps  uint16     = 7
-	ctrlAttrGrpName    uint16     = 1
-	ctrlAttrGrpID      uint16     = 2
-)
-
 // GenericFamily describes a generic netlink family as the kernel's
 // controller reports it.
 type GenericFamily struct {
@@ -30,68 +17,92 @@ type GenericFamily struct {
 
 // ResolveGenericFamily asks the generic netlink controller for the family
 // called name (CTRL_CMD_GETFAMILY) and returns its id, version and multicast
-// groups. The Conn must be of FamilyGeneric. An unknown name returns an
-// error that errors.Is unix.ENOENT.
+// groups. The Conn must be of FamilyGeneric: on any other Conn it sends
+// nothing and returns an *OpError that errors.Is ErrWrongFamily. An unknown
+// name returns an *OpError that errors.Is unix.ENOENT; a malformed reply one
+// that wraps an *nlmsg.FormatError. Safe for concurrent use.
 func (c *Conn) ResolveGenericFamily(ctx context.Context, name string) (GenericFamily, error) {
+	const op = "resolve generic family"
+	if err := c.RequireFamily(op, nlmsg.FamilyGeneric); err != nil {
+		return GenericFamily{}, err
+	}
 	var b nlmsg.Builder
-	b.Append([]byte{ctrlCmdGetFamily, 2, 0, 0}) // genlmsghdr: cmd, version, reserved
-	b.String(ctrlAttrFamilyName, name)
+	nlmsg.AppendFamilyHeader(&b, nlmsg.GenlMsgHdr{Cmd: nlmsg.CtrlCmdGetFamily, Version: 2})
+	b.String(nlmsg.CtrlAttrFamilyName, name)
 	payload := append([]byte(nil), b.Bytes()...)
 	b.Release()
 
 	var fam GenericFamily
 	var decodeErr error
-	err := c.RequestFunc(ctx, genlIDCtrl, payload, 0, func(v nlmsg.View) error {
-		p := v.Payload()
-		if len(p) < 4 {
-			decodeErr = opErr("resolve family", genlIDCtrl, v.Seq(), &nlmsg.FormatError{What: "genlmsghdr", Len: len(p), Left: 4, Err: nlmsg.ErrBadSize})
-			return nil
-		}
-		s := nlmsg.NewAttrScanner(p[4:])
-		for s.Next() {
-			a := s.Attr()
-			switch a.Type() {
-			case ctrlAttrFamilyID:
-				id, err := a.Uint16()
-				if err != nil {
-					decodeErr = err
-				}
-				fam.ID = nlmsg.Type(id)
-			case ctrlAttrFamilyName:
-				fam.Name = a.String()
-			case ctrlAttrVersion:
-				fam.Version, _ = a.Uint32()
-			case ctrlAttrMcastGrps:
-				fam.Groups = make(map[string]uint32)
-				groups := a.Attrs()
-				for groups.Next() {
-					var gname string
-					var gid uint32
-					g := groups.Attr().Attrs()
-					for g.Next() {
-						switch g.Attr().Type() {
-						case ctrlAttrGrpName:
-							gname = g.Attr().String()
-						case ctrlAttrGrpID:
-							gid, _ = g.Attr().Uint32()
-						}
-					}
-					if gname != "" {
-						fam.Groups[gname] = gid
-					}
-				}
-			}
-		}
-		if err := s.Err(); err != nil {
-			decodeErr = err
-		}
+	var seq uint32
+	err := c.RequestFunc(ctx, nlmsg.GenlIDCtrl, payload, 0, func(v nlmsg.View) error {
+		seq = v.Seq()
+		decodeErr = decodeGenericFamily(v.Payload(), &fam)
 		return nil
 	})
 	if err != nil {
+		if oe, ok := err.(*OpError); ok {
+			oe.Op = op
+		}
 		return GenericFamily{}, err
 	}
 	if decodeErr != nil {
-		return GenericFamily{}, opErr("resolve family", genlIDCtrl, 0, decodeErr)
+		return GenericFamily{}, opErr(op, nlmsg.GenlIDCtrl, seq, decodeErr)
 	}
 	return fam, nil
+}
+
+// decodeGenericFamily reads a CTRL_CMD_NEWFAMILY payload into fam. Its
+// errors are *nlmsg.FormatError values, unwrapped.
+func decodeGenericFamily(p []byte, fam *GenericFamily) error {
+	_, attrs, err := nlmsg.DecodeGenlMsgHdr(p)
+	if err != nil {
+		return err
+	}
+	s := nlmsg.NewAttrScanner(attrs)
+	for s.Next() {
+		a := s.Attr()
+		switch a.Type() {
+		case nlmsg.CtrlAttrFamilyID:
+			id, err := a.Uint16()
+			if err != nil {
+				return err
+			}
+			fam.ID = nlmsg.Type(id)
+		case nlmsg.CtrlAttrFamilyName:
+			fam.Name = a.String()
+		case nlmsg.CtrlAttrVersion:
+			if fam.Version, err = a.Uint32(); err != nil {
+				return err
+			}
+		case nlmsg.CtrlAttrMcastGroups:
+			fam.Groups = make(map[string]uint32)
+			groups := a.Attrs()
+			for groups.Next() {
+				var gname string
+				var gid uint32
+				g := groups.Attr().Attrs()
+				for g.Next() {
+					switch g.Attr().Type() {
+					case nlmsg.CtrlAttrMcastGrpName:
+						gname = g.Attr().String()
+					case nlmsg.CtrlAttrMcastGrpID:
+						if gid, err = g.Attr().Uint32(); err != nil {
+							return err
+						}
+					}
+				}
+				if err := g.Err(); err != nil {
+					return err
+				}
+				if gname != "" {
+					fam.Groups[gname] = gid
+				}
+			}
+			if err := groups.Err(); err != nil {
+				return err
+			}
+		}
+	}
+	return s.Err()
 }
