@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -261,5 +263,64 @@ func TestIntegrationConcurrentBatchesGetTheirOwnAcks(t *testing.T) {
 				t.Fatalf("route %d exists: %v", i, set[i])
 			}
 		}
+	}
+}
+
+// A dump ends with NLMSG_DONE, not with the ack a batch waits for: a dump op
+// made Batch wait for ever (and the next dump op met EBUSY). It is refused
+// at once, with nothing sent, and the Conn goes on working.
+func TestIntegrationBatchRefusesDumpOpsBeforeSending(t *testing.T) {
+	c, _ := newTestConn(t, nlmsg.FamilyRoute)
+	for _, flags := range []nlmsg.Flags{nlmsg.Dump, nlmsg.Root, nlmsg.Match} {
+		ops := []Op{
+			{Type: unix.RTM_NEWROUTE, Flags: nlmsg.Create | nlmsg.Excl, Payload: routePayload(1, 1)},
+			{Type: unix.RTM_GETROUTE, Flags: flags, Payload: nlmsg.RtMsg{Family: unix.AF_INET}.AppendTo(nil)},
+		}
+		done := make(chan error, 1)
+		go func() { done <- c.Batch(context.Background(), ops) }()
+		var err error
+		select {
+		case err = <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("Batch with a dump op (flags %v) has not returned after 10 s", flags)
+		}
+		var oe *OpError
+		if !errors.Is(err, ErrDumpInBatch) || !errors.As(err, &oe) || oe.Type != unix.RTM_GETROUTE || !strings.Contains(err.Error(), "op 1") {
+			t.Fatalf("flags %v: Batch = %v, want an *OpError for op 1 (RTM_GETROUTE) that errors.Is ErrDumpInBatch", flags, err)
+		}
+		for i, op := range ops {
+			if !errors.Is(op.Err, ErrDumpInBatch) {
+				t.Fatalf("flags %v: op %d Err = %v, want the refusal", flags, i, op.Err)
+			}
+		}
+	}
+	if s := c.Stats(); s.RequestsSent != 0 {
+		t.Fatalf("the refused batches sent %d requests", s.RequestsSent)
+	}
+	// NEW with REPLACE (the same bit as ROOT) is not a dump.
+	if err := c.Batch(testCtx(t), []Op{{Type: unix.RTM_NEWROUTE, Flags: nlmsg.Create | nlmsg.Replace, Payload: routePayload(1, 1)}}); err != nil {
+		t.Fatalf("a replace batch after the refusals: %v", err)
+	}
+	n := 0
+	for _, err := range c.Dump(testCtx(t), unix.RTM_GETROUTE, nlmsg.RtMsg{Family: unix.AF_INET}.AppendTo(nil), 0) {
+		if err != nil {
+			t.Fatalf("a dump after the refusals: %v", err)
+		}
+		n++
+	}
+	if n == 0 {
+		t.Fatal("the dump after the refusals returned no route")
+	}
+}
+
+// rtnetlink dumps a GET request that carries NLM_F_ROOT alone; Request must
+// then wait for NLMSG_DONE, not for an ack that never comes.
+func TestIntegrationRequestWithRootAloneIsADump(t *testing.T) {
+	c, _ := newTestConn(t, nlmsg.FamilyRoute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	msgs, err := c.Request(ctx, unix.RTM_GETLINK, nlmsg.IfInfoMsg{}.AppendTo(nil), nlmsg.Root)
+	if err != nil || len(msgs) == 0 {
+		t.Fatalf("RTM_GETLINK with NLM_F_ROOT: %d messages, %v; want the link dump", len(msgs), err)
 	}
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"strconv"
 	"sync"
@@ -24,7 +25,7 @@ func (c *Conn) start(ctx context.Context, op string, typ nlmsg.Type, payload []b
 	p.op, p.typ = op, typ
 	p.flags = flags | nlmsg.Request | nlmsg.Ack
 	// The kernel treats a request as a dump when both ROOT and MATCH are set.
-	p.dump = flags&nlmsg.Dump == nlmsg.Dump
+	p.dump = isDumpRequest(c.family, typ, flags)
 	p.expect = 2
 	if typ == nlmsg.Noop || (c.family == nlmsg.FamilyRoute && typ >= nlmsg.MinType && typ&3 != 2 && flags&nlmsg.Echo == 0) {
 		// NOOP, and rtnetlink's NEW, DEL and SET kinds (type&3 is not
@@ -253,12 +254,46 @@ func (e *BatchError) Error() string {
 // about it.
 func (e *BatchError) Unwrap() error { return e.First }
 
+// ErrDumpInBatch is the cause of the error Batch returns, before sending
+// anything, for an op that asks for a dump: a dump's answer ends with
+// NLMSG_DONE, not with the ack a batch waits for. Use Dump.
+var ErrDumpInBatch = errors.New("a dump request cannot be part of a batch (use Dump)")
+
+// isDumpRequest reports whether the kernel of family answers a request of
+// type typ with flags as a dump. rtnetlink dumps a GET request (type&3 == 2)
+// that has either of NLM_F_ROOT and NLM_F_MATCH; on its NEW, DEL and SET
+// requests the same bits are REPLACE and EXCL. Other families are taken to
+// dump when both bits are set, as Request does.
+func isDumpRequest(family nlmsg.Family, typ nlmsg.Type, flags nlmsg.Flags) bool {
+	if family == nlmsg.FamilyRoute && typ >= nlmsg.MinType {
+		return typ&3 == 2 && flags&nlmsg.Dump != 0
+	}
+	return flags&nlmsg.Dump == nlmsg.Dump
+}
+
+// refuseDumps fails the whole batch, before anything is sent, when one of
+// its ops is a dump: every op's Err is set to the returned error.
+func (c *Conn) refuseDumps(ops []Op) error {
+	for i, op := range ops {
+		if !isDumpRequest(c.family, op.Type, op.Flags) {
+			continue
+		}
+		err := opErr("batch", op.Type, 0, fmt.Errorf("op %d: %w", i, ErrDumpInBatch))
+		for j := range ops {
+			ops[j].Err = err
+		}
+		return err
+	}
+	return nil
+}
+
 // Batch submits many requests at once (for example 10 000 RTM_NEWROUTE) and
 // waits for every acknowledgement. The requests are encoded into one pooled
 // buffer, sent back to back in as few sendmmsg calls as the socket buffers
 // allow, and matched to their acks by sequence number; replies other than
 // acks are ignored. Each op's Err is set; Batch returns a *BatchError when
-// any failed. If ctx ends first, Batch returns ctx.Err() and ops whose
+// any failed. An op that asks for a dump is refused before anything is
+// sent (ErrDumpInBatch). If ctx ends first, Batch returns ctx.Err() and ops whose
 // outcome is not known get ctx.Err() too: they may or may not have been
 // applied. Requests of a batch are applied in order.
 func (c *Conn) Batch(ctx context.Context, ops []Op) error {
@@ -267,6 +302,9 @@ func (c *Conn) Batch(ctx context.Context, ops []Op) error {
 	}
 	if c.closed.Load() {
 		return c.closedErr("batch")
+	}
+	if err := c.refuseDumps(ops); err != nil {
+		return err
 	}
 	if ctx.Done() != nil {
 		// Like start: an ended context sends nothing (and queues nothing).
