@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -71,8 +72,12 @@ type Conn struct {
 
 	sleeping  atomic.Bool // the driver is (about to be) in epoll_wait
 	nqWaiting atomic.Bool // a reader waits for notifications
-	wakeFn    func()
-	subq      *ring.Queue[*pending]
+	// listenerSized: AddMembership grew the receive buffer; rcvbufForced:
+	// the receive buffer was set with SO_RCVBUFFORCE.
+	listenerSized atomic.Bool
+	rcvbufForced  atomic.Bool
+	wakeFn        func()
+	subq          *ring.Queue[*pending]
 
 	bufSize atomic.Int64
 
@@ -84,6 +89,18 @@ type Conn struct {
 	rcvCur *rxBuf
 
 	stats counters
+
+	// Extra dump sockets (see dumpsockets.go). dumpSem holds a token per
+	// socket carrying a dump, nil when extra sockets are off; nsfd is the
+	// namespace they are opened in.
+	dumpSem     chan struct{}
+	primaryDump atomic.Bool
+	nsfd        int
+	dumpMu      sync.Mutex // guards the fields below
+	extras      []*Conn    // every open extra socket
+	spare       []idleConn // the idle ones among them
+	reaper      *time.Timer
+	retired     Stats // counters of the extra sockets already closed
 
 	// Everything below is owned by the driver.
 	table      map[uint32]*pending
@@ -130,12 +147,19 @@ type txDgram struct {
 // connect(family)). Close it when done (defer c.Close() is the API's
 // `async with`). The context bounds only the setup.
 func Connect(ctx context.Context, family nlmsg.Family, opts ...Option) (*Conn, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
 	o := defaultOptions()
 	for _, opt := range opts {
 		opt(&o)
+	}
+	return connect(ctx, family, o)
+}
+
+func connect(ctx context.Context, family nlmsg.Family, o options) (*Conn, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := checkDumpSockets(o.dumpSockets); err != nil {
+		return nil, &OpError{Op: "connect", Err: err, Offset: -1, MissType: -1}
 	}
 	if o.bufSize < MinBufferSize {
 		return nil, &OpError{Op: "connect", Err: fmt.Errorf("receive buffer size %d is below the minimum of %d bytes", o.bufSize, MinBufferSize), Offset: -1, MissType: -1}
@@ -156,10 +180,15 @@ func Connect(ctx context.Context, family nlmsg.Family, opts ...Option) (*Conn, e
 		nextSeq: 1,
 	}
 	c.wakeFn = c.wake
+	c.rcvbufForced.Store(o.rcvbufForced)
+	c.keepNamespace()
 	c.bufSize.Store(int64(o.bufSize))
 	c.nq.init(o.notifyLimit)
 	if err := c.setupPoll(); err != nil {
 		unix.Close(fd)
+		if c.nsfd >= 0 {
+			unix.Close(c.nsfd)
+		}
 		return nil, &OpError{Op: "connect", Err: err, Offset: -1, MissType: -1}
 	}
 	rcv, _ := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF)
@@ -200,8 +229,40 @@ func (c *Conn) Family() nlmsg.Family { return c.family }
 
 // AddMembership joins multicast group g (the API's add_membership). Groups
 // above 32 work. Notifications arrive through Receive and Notifications.
+// The first join of a Conn opened without WithReceiveBuffer or WithGroups
+// also grows its receive buffer to ListenerReceiveBuffer (see
+// WithReceiveBuffer).
 func (c *Conn) AddMembership(g uint32) error {
-	return c.sockopt("add membership", unix.NETLINK_ADD_MEMBERSHIP, int(g))
+	if err := c.sockopt("add membership", unix.NETLINK_ADD_MEMBERSHIP, int(g)); err != nil {
+		return err
+	}
+	if c.opts.rcvbuf == 0 && len(c.opts.groups) == 0 && c.listenerSized.CompareAndSwap(false, true) {
+		c.fdMu.RLock()
+		defer c.fdMu.RUnlock()
+		if c.fdsClosed {
+			return opErr("add membership", 0, 0, net.ErrClosed)
+		}
+		forced, err := setBuf(c.fd, unix.SO_RCVBUFFORCE, unix.SO_RCVBUF, ListenerReceiveBuffer)
+		if err != nil {
+			return opErr("add membership", 0, 0, err)
+		}
+		c.rcvbufForced.Store(forced)
+	}
+	return nil
+}
+
+// ReceiveBuffer returns the socket's receive buffer size as the kernel
+// reports it (SO_RCVBUF: twice what was asked, for its bookkeeping) and
+// whether SO_RCVBUFFORCE set it; false means the size asked for was capped
+// at net.core.rmem_max or never asked for. Safe for concurrent use.
+func (c *Conn) ReceiveBuffer() (bytes int, forced bool) {
+	c.fdMu.RLock()
+	defer c.fdMu.RUnlock()
+	if c.fdsClosed {
+		return 0, false
+	}
+	n, _ := unix.GetsockoptInt(c.fd, unix.SOL_SOCKET, unix.SO_RCVBUF)
+	return n, c.rcvbufForced.Load()
 }
 
 // DropMembership leaves multicast group g.
@@ -241,6 +302,7 @@ func (c *Conn) Close() error {
 	}
 	close(c.closing)
 	c.wake()
+	c.closeExtras()
 	// NB: the token is given back at the end: a driver that takes it later
 	// sees closed and leaves (driveFor); a late submitter reaps (submit).
 	c.drive <- struct{}{}

@@ -4,17 +4,21 @@ package engine
 type Option func(*options)
 
 type options struct {
-	netnsPath   string
-	netnsFD     int
-	rcvbuf      int
-	sndbuf      int
-	extAck      bool
-	capAck      bool
-	strictCheck bool
-	noENOBUFS   bool
-	groups      []uint32
-	bufSize     int
-	notifyLimit int
+	netnsPath string
+	netnsFD   int
+	rcvbuf    int
+	// rcvbufForced records, after Connect, whether SO_RCVBUFFORCE set the
+	// receive buffer.
+	rcvbufForced bool
+	sndbuf       int
+	extAck       bool
+	capAck       bool
+	strictCheck  bool
+	noENOBUFS    bool
+	groups       []uint32
+	bufSize      int
+	notifyLimit  int
+	dumpSockets  int
 }
 
 func defaultOptions() options {
@@ -24,6 +28,7 @@ func defaultOptions() options {
 		capAck:      true,
 		bufSize:     64 << 10,
 		notifyLimit: 8 << 20,
+		dumpSockets: 4,
 	}
 }
 
@@ -40,7 +45,19 @@ func WithNetNSFD(fd int) Option { return func(o *options) { o.netnsFD = fd } }
 // SO_RCVBUFFORCE when the process may exceed net.core.rmem_max, SO_RCVBUF
 // (capped by the kernel) otherwise. A larger buffer lets a listener survive
 // longer event bursts without ENOBUFS and lets more requests be in flight.
+//
+// Without SO_RCVBUFFORCE (no CAP_NET_ADMIN) the kernel caps the size at
+// net.core.rmem_max instead of failing: ReceiveBuffer tells the size the
+// socket got and whether it was forced. Without WithReceiveBuffer, a Conn
+// that joins multicast groups (WithGroups, AddMembership) asks for
+// ListenerReceiveBuffer, since the default (about 208 KiB) loses events in
+// a storm of a few thousand; other Conns keep the system's default.
 func WithReceiveBuffer(n int) Option { return func(o *options) { o.rcvbuf = n } }
+
+// ListenerReceiveBuffer is the receive buffer a Conn that joins multicast
+// groups asks for when the caller chose none: 8 MiB, in which a watcher
+// followed a storm of 100 000 route events without losing one.
+const ListenerReceiveBuffer = 8 << 20
 
 // WithSendBuffer sets the socket's send buffer to n bytes (SO_SNDBUFFORCE
 // when permitted). A datagram may be at most the send buffer less 32 bytes.

@@ -138,6 +138,12 @@ func (c *Conn) consume(ctx context.Context, p *pending, keep *[]*rxBuf, fn func(
 // Request allocates the returned slice and one buffer for all payloads;
 // RequestFunc and Dump do not allocate per message.
 func (c *Conn) Request(ctx context.Context, typ nlmsg.Type, payload []byte, flags nlmsg.Flags) ([]nlmsg.Message, error) {
+	l, err := c.dumpSocket(ctx, "request", typ, flags)
+	if err != nil {
+		return nil, err
+	}
+	defer c.endDump(l)
+	c = l.conn
 	p, err := c.start(ctx, "request", typ, payload, flags)
 	if err != nil {
 		return nil, err
@@ -190,11 +196,17 @@ var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 // drained in the background of later calls, and the error is returned.
 // RequestFunc does not allocate per message.
 func (c *Conn) RequestFunc(ctx context.Context, typ nlmsg.Type, payload []byte, flags nlmsg.Flags, fn func(nlmsg.View) error) error {
-	p, err := c.start(ctx, "request", typ, payload, flags)
+	l, err := c.dumpSocket(ctx, "request", typ, flags)
 	if err != nil {
 		return err
 	}
-	return c.consume(ctx, p, nil, fn)
+	t := l.conn
+	p, err := t.start(ctx, "request", typ, payload, flags)
+	if err == nil {
+		err = t.consume(ctx, p, nil, fn)
+	}
+	c.endDump(l)
+	return err
 }
 
 // Dump sends a dump request (nlmsg.Dump is added to flags) and yields its
@@ -207,12 +219,19 @@ func (c *Conn) RequestFunc(ctx context.Context, typ nlmsg.Type, payload []byte, 
 // dumps on one Conn wait their turn.
 func (c *Conn) Dump(ctx context.Context, typ nlmsg.Type, payload []byte, flags nlmsg.Flags) iter.Seq2[nlmsg.View, error] {
 	return func(yield func(nlmsg.View, error) bool) {
-		p, err := c.start(ctx, "dump", typ, payload, flags|nlmsg.Dump)
+		l, err := c.dumpSocket(ctx, "dump", typ, flags|nlmsg.Dump)
 		if err != nil {
 			yield(nlmsg.View{}, err)
 			return
 		}
-		err = c.consume(ctx, p, nil, func(v nlmsg.View) error {
+		defer c.endDump(l)
+		t := l.conn
+		p, err := t.start(ctx, "dump", typ, payload, flags|nlmsg.Dump)
+		if err != nil {
+			yield(nlmsg.View{}, err)
+			return
+		}
+		err = t.consume(ctx, p, nil, func(v nlmsg.View) error {
 			if !yield(v, nil) {
 				return errStop
 			}

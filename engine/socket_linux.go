@@ -115,27 +115,35 @@ func configure(fd int, o *options) error {
 			return err
 		}
 	}
-	if o.rcvbuf > 0 {
-		if err := setBuf(fd, unix.SO_RCVBUFFORCE, unix.SO_RCVBUF, o.rcvbuf); err != nil {
+	if n := o.rcvbuf; n > 0 || len(o.groups) > 0 {
+		if n == 0 {
+			n = ListenerReceiveBuffer
+		}
+		forced, err := setBuf(fd, unix.SO_RCVBUFFORCE, unix.SO_RCVBUF, n)
+		if err != nil {
 			return err
 		}
+		o.rcvbufForced = forced
 	}
 	if o.sndbuf > 0 {
-		if err := setBuf(fd, unix.SO_SNDBUFFORCE, unix.SO_SNDBUF, o.sndbuf); err != nil {
+		if _, err := setBuf(fd, unix.SO_SNDBUFFORCE, unix.SO_SNDBUF, o.sndbuf); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func setBuf(fd, force, plain, n int) error {
+// setBuf sets a socket buffer size with the FORCE option when the process
+// may exceed the sysctl maximum, and with the plain one (which the kernel
+// caps at that maximum) otherwise; it reports which.
+func setBuf(fd, force, plain, n int) (forced bool, err error) {
 	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, force, n); err == nil {
-		return nil
+		return true, nil
 	}
 	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, plain, n); err != nil {
-		return fmt.Errorf("setsockopt buffer size %d: %w", n, err)
+		return false, fmt.Errorf("setsockopt buffer size %d: %w", n, err)
 	}
-	return nil
+	return false, nil
 }
 
 // sendmmsg sends msgs, returning how many were sent.

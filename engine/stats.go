@@ -42,8 +42,42 @@ type Stats struct {
 	Truncated         uint64 // datagrams larger than the receive buffer
 }
 
-// Stats returns a snapshot of the Conn's counters. Safe for concurrent use.
+// Stats returns a snapshot of the Conn's counters, its extra dump sockets'
+// included. Safe for concurrent use.
 func (c *Conn) Stats() Stats {
+	st := c.ownStats()
+	if c.dumpSem == nil {
+		return st
+	}
+	c.dumpMu.Lock()
+	st.add(c.retired)
+	extras := append([]*Conn(nil), c.extras...)
+	c.dumpMu.Unlock()
+	for _, x := range extras {
+		st.add(x.ownStats())
+	}
+	return st
+}
+
+// add adds o's counters to s.
+func (s *Stats) add(o Stats) {
+	s.RequestsSent += o.RequestsSent
+	s.DatagramsSent += o.DatagramsSent
+	s.DatagramsReceived += o.DatagramsReceived
+	s.SendCalls += o.SendCalls
+	s.ReceiveCalls += o.ReceiveCalls
+	s.Deliveries += o.Deliveries
+	s.Notifications += o.Notifications
+	s.NotificationsLost += o.NotificationsLost
+	s.DroppedForeign += o.DroppedForeign
+	s.DroppedUnknownSeq += o.DroppedUnknownSeq
+	s.DroppedMalformed += o.DroppedMalformed
+	s.Overruns += o.Overruns
+	s.Truncated += o.Truncated
+}
+
+// ownStats counts the Conn's own socket only.
+func (c *Conn) ownStats() Stats {
 	s := &c.stats
 	return Stats{
 		RequestsSent:      s.requestsSent.Load(),
