@@ -23,8 +23,9 @@ import (
 // drives an extra socket, so every dump is read at its reader's pace and
 // memory stays flat.
 //
-// Lock order: dumpMu is taken alone; an extra socket's Close is called
-// without it except in Close, which holds no other lock of c.
+// Lock order: dumpMu is taken alone, never with another lock of c held.
+// An extra socket is opened under it (so that Close cannot close the
+// namespace handle under the open) and closed outside it.
 
 // dumpSocketIdle is how long an extra dump socket stays open unused.
 var dumpSocketIdle = time.Second
@@ -101,7 +102,12 @@ func (c *Conn) takeExtra(ctx context.Context) (*Conn, error) {
 		c.dumpMu.Unlock()
 		return x, nil
 	}
-	c.dumpMu.Unlock()
+	// NB: opened under dumpMu, so that Close cannot close nsfd under the
+	// setns that uses it; opening takes tens of microseconds.
+	defer c.dumpMu.Unlock()
+	if c.closed.Load() {
+		return nil, c.closedErr("dump")
+	}
 	o := c.opts
 	o.groups, o.netnsPath, o.netnsFD, o.dumpSockets = nil, "", c.nsfd, 1
 	x, err := connect(ctx, c.family, o)
@@ -111,14 +117,7 @@ func (c *Conn) takeExtra(ctx context.Context) (*Conn, error) {
 		}
 		return nil, nil
 	}
-	c.dumpMu.Lock()
-	if c.closed.Load() {
-		c.dumpMu.Unlock()
-		x.Close()
-		return nil, c.closedErr("dump")
-	}
 	c.extras = append(c.extras, x)
-	c.dumpMu.Unlock()
 	return x, nil
 }
 
@@ -198,13 +197,13 @@ func (c *Conn) closeExtras() {
 	for _, x := range all {
 		c.retired.add(x.Stats())
 	}
-	c.dumpMu.Unlock()
-	for _, x := range all {
-		x.Close()
-	}
 	if c.nsfd >= 0 {
 		unix.Close(c.nsfd)
 		c.nsfd = -1
+	}
+	c.dumpMu.Unlock()
+	for _, x := range all {
+		x.Close()
 	}
 }
 
