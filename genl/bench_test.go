@@ -30,6 +30,8 @@ func BenchmarkFamilyList(b *testing.B) {
 	}
 	b.Run("impl=floor", func(b *testing.B) {
 		b.ReportAllocs()
+		cpu0 := cpuTime()
+		defer func() { reportCPU(b, cpu0) }()
 		for b.Loop() {
 			fams = fams[:0]
 			err := floor.roundTrip(nlmsg.GenlIDCtrl, nlmsg.Dump, getFamilyDump, func(v nlmsg.View) error {
@@ -48,6 +50,8 @@ func BenchmarkFamilyList(b *testing.B) {
 	})
 	b.Run("impl=engine", func(b *testing.B) {
 		b.ReportAllocs()
+		cpu0 := cpuTime()
+		defer func() { reportCPU(b, cpu0) }()
 		ctx := b.Context()
 		var err error
 		for b.Loop() {
@@ -69,6 +73,8 @@ func BenchmarkCommand(b *testing.B) {
 	decode := func(m Message) error { return DecodeFamily(m.Attrs, &f) }
 	b.Run("impl=floor", func(b *testing.B) {
 		b.ReportAllocs()
+		cpu0 := cpuTime()
+		defer func() { reportCPU(b, cpu0) }()
 		var nb nlmsg.Builder
 		defer nb.Release()
 		for b.Loop() {
@@ -89,6 +95,8 @@ func BenchmarkCommand(b *testing.B) {
 	})
 	b.Run("impl=engine", func(b *testing.B) {
 		b.ReportAllocs()
+		cpu0 := cpuTime()
+		defer func() { reportCPU(b, cpu0) }()
 		ctx := b.Context()
 		build := func(nb *nlmsg.Builder) { nb.String(nlmsg.CtrlAttrFamilyName, "ethtool") }
 		for b.Loop() {

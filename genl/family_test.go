@@ -170,3 +170,14 @@ func TestInternIsBounded(t *testing.T) {
 		t.Fatalf("%d interned names, bound %d", n, maxInterned)
 	}
 }
+
+func TestGenlWordsFollowGenlPunctuation(t *testing.T) {
+	for f, want := range map[OpFlags]string{
+		OpFlags(nlmsg.GenlCmdCapDo | nlmsg.GenlCmdCapDump | nlmsg.GenlCmdCapHasPol): "can doit; can dumpit; has policy",
+		OpFlags(nlmsg.GenlAdminPerm | nlmsg.GenlCmdCapDo):                           "requires admin permission; can doit;",
+	} {
+		if got := genlWords(f); got != want {
+			t.Errorf("genlWords(%#x) = %q, want %q", uint32(f), got, want)
+		}
+	}
+}

@@ -78,3 +78,17 @@ func (f *genlFloor) roundTrip(typ nlmsg.Type, flags nlmsg.Flags, payload []byte,
 		}
 	}
 }
+
+// cpuTime returns the process's user+system CPU time in nanoseconds. On a
+// shared, loaded machine wall time per op swings with the neighbours;
+// CPU time per op (reported as cpu-ns/op) is what the code itself costs.
+func cpuTime() int64 {
+	var ru unix.Rusage
+	_ = unix.Getrusage(unix.RUSAGE_SELF, &ru)
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+// reportCPU reports the CPU time per op since start.
+func reportCPU(b *testing.B, start int64) {
+	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+}

@@ -73,17 +73,22 @@ func parseGenlCtrlList(t *testing.T, out string) []genlFamily {
 	return fams
 }
 
-// genlWords is OpFlags.String in genl's punctuation: " a; b; c" with a
-// trailing ";" unless the last word is "has policy", trimmed.
+// genlWords is OpFlags.String in genl's punctuation: every word followed
+// by ";" except "has policy" ("can doit; can dumpit; has policy",
+// "requires admin permission; can doit;"). genl does not print
+// GENL_UNS_ADMIN_PERM.
 func genlWords(f OpFlags) string {
-	var parts []string
+	var words []string
 	for _, w := range strings.Split((f &^ OpFlags(nlmsg.GenlUnsAdminPerm)).String(), "; ") {
-		if w != "" {
-			parts = append(parts, w+";")
+		switch w {
+		case "":
+		case "has policy":
+			words = append(words, w)
+		default:
+			words = append(words, w+";")
 		}
 	}
-	s := strings.Join(parts, " ")
-	return strings.TrimSuffix(s, "has policy;") + map[bool]string{true: "has policy", false: ""}[strings.HasSuffix(s, "has policy;")]
+	return strings.Join(words, " ")
 }
 
 func TestIntegrationFamiliesMatchGenlCtrlList(t *testing.T) {

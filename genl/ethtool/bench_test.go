@@ -30,6 +30,8 @@ func BenchmarkLinkModes(b *testing.B) {
 	var lm LinkModes
 	b.Run("impl=floor", func(b *testing.B) {
 		b.ReportAllocs()
+		cpu0 := cpuTime()
+		defer func() { reportCPU(b, cpu0) }()
 		var nb nlmsg.Builder
 		defer nb.Release()
 		for b.Loop() {
@@ -50,12 +52,17 @@ func BenchmarkLinkModes(b *testing.B) {
 	})
 	b.Run("impl=engine", func(b *testing.B) {
 		b.ReportAllocs()
+		cpu0 := cpuTime()
+		defer func() { reportCPU(b, cpu0) }()
 		ctx := b.Context()
+		before := e.Conn().Engine().Stats()
 		for b.Loop() {
 			if err := e.LinkModesInto(ctx, ifc, &lm); err != nil {
 				b.Fatal(err)
 			}
 		}
+		after := e.Conn().Engine().Stats()
+		b.ReportMetric(float64(after.ReceiveCalls-before.ReceiveCalls)/float64(b.N), "recvcalls/op")
 	})
 	if lm.Speed != 10000 {
 		b.Fatalf("decoded %+v", lm)
