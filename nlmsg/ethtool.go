@@ -29,12 +29,13 @@ const (
 // Commands the kernel sends (ETHTOOL_MSG_*, kernel to user): replies and
 // notifications. They are numbered apart from the requests.
 const (
-	EthtoolMsgStrsetGetReply    uint8 = 1 // ETHTOOL_MSG_STRSET_GET_REPLY
-	EthtoolMsgLinkInfoGetReply  uint8 = 2 // ETHTOOL_MSG_LINKINFO_GET_REPLY
-	EthtoolMsgLinkInfoNtf       uint8 = 3 // ETHTOOL_MSG_LINKINFO_NTF
-	EthtoolMsgLinkModesGetReply uint8 = 4 // ETHTOOL_MSG_LINKMODES_GET_REPLY
-	EthtoolMsgLinkModesNtf      uint8 = 5 // ETHTOOL_MSG_LINKMODES_NTF
-	EthtoolMsgLinkStateGetReply uint8 = 6 // ETHTOOL_MSG_LINKSTATE_GET_REPLY
+	EthtoolMsgStrsetGetReply    uint8 = 1  // ETHTOOL_MSG_STRSET_GET_REPLY
+	EthtoolMsgLinkInfoGetReply  uint8 = 2  // ETHTOOL_MSG_LINKINFO_GET_REPLY
+	EthtoolMsgLinkInfoNtf       uint8 = 3  // ETHTOOL_MSG_LINKINFO_NTF
+	EthtoolMsgLinkModesGetReply uint8 = 4  // ETHTOOL_MSG_LINKMODES_GET_REPLY
+	EthtoolMsgLinkModesNtf      uint8 = 5  // ETHTOOL_MSG_LINKMODES_NTF
+	EthtoolMsgLinkStateGetReply uint8 = 6  // ETHTOOL_MSG_LINKSTATE_GET_REPLY
+	EthtoolMsgFeaturesNtf       uint8 = 13 // ETHTOOL_MSG_FEATURES_NTF: features changed (ethtool -K)
 )
 
 // The request and reply header, nested as attribute 1 of every message

@@ -26,6 +26,7 @@ func TestEthtoolValues(t *testing.T) {
 		{"ETHTOOL_MSG_LINKMODES_GET_REPLY", int64(EthtoolMsgLinkModesGetReply), 4, unix.ETHTOOL_MSG_LINKMODES_GET_REPLY},
 		{"ETHTOOL_MSG_LINKMODES_NTF", int64(EthtoolMsgLinkModesNtf), 5, unix.ETHTOOL_MSG_LINKMODES_NTF},
 		{"ETHTOOL_MSG_LINKSTATE_GET_REPLY", int64(EthtoolMsgLinkStateGetReply), 6, unix.ETHTOOL_MSG_LINKSTATE_GET_REPLY},
+		{"ETHTOOL_MSG_FEATURES_NTF", int64(EthtoolMsgFeaturesNtf), 13, unix.ETHTOOL_MSG_FEATURES_NTF},
 
 		{"ETHTOOL_A_HEADER_DEV_INDEX", int64(EthtoolAHeaderDevIndex), 1, unix.ETHTOOL_A_HEADER_DEV_INDEX},
 		{"ETHTOOL_A_HEADER_DEV_NAME", int64(EthtoolAHeaderDevName), 2, unix.ETHTOOL_A_HEADER_DEV_NAME},

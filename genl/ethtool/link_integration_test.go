@@ -135,7 +135,7 @@ func TestIntegrationBridgeMatchesEthtool(t *testing.T) {
 // keeps the settings it is given).
 func TestIntegrationSetLinkModesOnTap(t *testing.T) {
 	e, ns := dialNS(t)
-	ns.Run(t, "ip", "tuntap", "add", "dev", "tap0", "mode", "tap")
+	addTap(t, ns, "tap0")
 	for _, u := range []LinkModesUpdate{
 		{Set: SetSpeed | SetDuplex | SetAutoneg, Speed: 100, Duplex: DuplexHalf, Autoneg: true},
 		{Set: SetSpeed | SetDuplex | SetAutoneg, Speed: 25000, Duplex: DuplexFull, Autoneg: false},
@@ -157,6 +157,19 @@ func TestIntegrationSetLinkModesOnTap(t *testing.T) {
 	if lm.Duplex != DuplexFull || lm.Autoneg {
 		t.Errorf("a speed-only update changed duplex or autoneg: %+v", lm)
 	}
+}
+
+// addTap creates a tap device, or skips the test when /dev/net/tun cannot
+// be opened (it is root's alone on some machines, so an unprivileged run in
+// a user namespace cannot make taps).
+func addTap(t *testing.T, ns *netnstest.NS, name string) {
+	t.Helper()
+	fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Skipf("cannot open /dev/net/tun to make a tap device: %v", err)
+	}
+	unix.Close(fd)
+	ns.Run(t, "ip", "tuntap", "add", "dev", name, "mode", "tap")
 }
 
 func TestIntegrationByIndexAndErrors(t *testing.T) {
