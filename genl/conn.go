@@ -72,13 +72,33 @@ func (c *Conn) Family(ctx context.Context, name string) (Family, error) {
 	return f.Clone(), nil
 }
 
+// FamilyByID is Family for the family whose message type is id (as a
+// notification's Message.Family gives it). An unknown id is ENOENT.
+func (c *Conn) FamilyByID(ctx context.Context, id uint16) (Family, error) {
+	f, err := c.fetchFamilyBy(ctx, "", id)
+	if err != nil {
+		return Family{}, err
+	}
+	return f.Clone(), nil
+}
+
 // fetchFamily resolves name with the kernel and stores the result in the
 // cache.
 func (c *Conn) fetchFamily(ctx context.Context, name string) (*Family, error) {
+	return c.fetchFamilyBy(ctx, name, 0)
+}
+
+// fetchFamilyBy asks the controller for a family by name or, with name
+// empty, by id, and stores the result in the cache.
+func (c *Conn) fetchFamilyBy(ctx context.Context, name string, id uint16) (*Family, error) {
 	f := new(Family)
 	b := getBuilder()
 	nlmsg.AppendFamilyHeader(b, nlmsg.GenlMsgHdr{Cmd: nlmsg.CtrlCmdGetFamily, Version: ctrlVersion})
-	b.String(nlmsg.CtrlAttrFamilyName, name)
+	if name != "" {
+		b.String(nlmsg.CtrlAttrFamilyName, name)
+	} else {
+		b.Uint16(nlmsg.CtrlAttrFamilyID, id)
+	}
 	var derr error
 	err := c.ec.RequestFunc(ctx, nlmsg.GenlIDCtrl, b.Bytes(), 0, func(v nlmsg.View) error {
 		_, attrs, err := nlmsg.DecodeGenlMsgHdr(v.Payload())

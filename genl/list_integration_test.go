@@ -1,11 +1,14 @@
 package genl
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/nlengine/nlengine/nlmsg"
 )
@@ -152,6 +155,57 @@ func TestIntegrationFamiliesMatchGenlCtrlList(t *testing.T) {
 	if !sawFlags || !sawGroups {
 		t.Errorf("the comparison covered no op flags (%v) or no groups (%v): nlctrl has both", sawFlags, sawGroups)
 	}
+}
+
+// Family by name and by id agree with `genl ctrl get name N` and
+// `genl ctrl get id I`.
+func TestIntegrationFamilyMatchesGenlCtrlGet(t *testing.T) {
+	c, ns := dialNS(t)
+	for _, name := range []string{"nlctrl", "ethtool", "netdev"} {
+		want := parseGenlCtrlList(t, string(ns.Run(t, "genl", "ctrl", "get", "name", name)))
+		got, err := c.Family(testCtx(t), name)
+		if err != nil || len(want) != 1 {
+			t.Fatalf("Family(%s): %v; genl ctrl get printed %d families", name, err, len(want))
+		}
+		byID, err := c.FamilyByID(testCtx(t), got.ID)
+		if err != nil {
+			t.Fatalf("FamilyByID(%#x): %v", got.ID, err)
+		}
+		wantByID := parseGenlCtrlList(t, string(ns.Run(t, "genl", "ctrl", "get", "id", fmt.Sprintf("%#x", got.ID))))
+		for _, g := range []Family{got, byID} {
+			if msg := diffGenl(g, want[0]); msg != "" {
+				t.Errorf("%s: %s", name, msg)
+			}
+			if msg := diffGenl(g, wantByID[0]); msg != "" {
+				t.Errorf("%s by id: %s", name, msg)
+			}
+		}
+	}
+	if _, err := c.FamilyByID(testCtx(t), 0x3ff); !errors.Is(err, unix.ENOENT) {
+		t.Errorf("FamilyByID(0x3ff): %v; want ENOENT", err)
+	}
+}
+
+// diffGenl says how g differs from what genl printed, or "".
+func diffGenl(g Family, w genlFamily) string {
+	if g.Name != w.name || uint64(g.ID) != w.id || uint64(g.Version) != w.version || uint64(g.HdrSize) != w.hdr || uint64(g.MaxAttr) != w.maxAttr {
+		return fmt.Sprintf("name %q id %#x version %#x hdrsize %d maxattr %d; genl: %q %#x %#x %d %d",
+			g.Name, g.ID, g.Version, g.HdrSize, g.MaxAttr, w.name, w.id, w.version, w.hdr, w.maxAttr)
+	}
+	if len(g.Ops) != len(w.ops) || len(g.Groups) != len(w.groups) {
+		return fmt.Sprintf("%d ops, %d groups; genl: %d, %d", len(g.Ops), len(g.Groups), len(w.ops), len(w.groups))
+	}
+	for i, op := range g.Ops {
+		if uint64(op.Cmd) != w.ops[i].id || w.ops[i].hasFlags && uint64(op.Flags) != w.ops[i].flags {
+			return fmt.Sprintf("op #%d %+v; genl %+v", i+1, op, w.ops[i])
+		}
+	}
+	for i, gr := range g.Groups {
+		if gr != w.groups[i] {
+			return fmt.Sprintf("group #%d %+v; genl %+v", i+1, gr, w.groups[i])
+		}
+	}
+	return ""
 }
 
 func TestIntegrationAppendFamiliesEqualsListFamilies(t *testing.T) {
