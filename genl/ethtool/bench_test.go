@@ -50,6 +50,31 @@ func BenchmarkLinkModes(b *testing.B) {
 			}
 		}
 	})
+	// The engine's RequestFunc with the request prebuilt: what genl and
+	// this package add is impl=engine minus this.
+	b.Run("impl=engine-raw", func(b *testing.B) {
+		b.ReportAllocs()
+		cpu0 := cpuTime()
+		defer func() { reportCPU(b, cpu0) }()
+		ctx := b.Context()
+		var nb nlmsg.Builder
+		defer nb.Release()
+		nlmsg.AppendFamilyHeader(&nb, nlmsg.GenlMsgHdr{Cmd: nlmsg.EthtoolMsgLinkModesGet, Version: uint8(fam.Version)})
+		header(&nb, nlmsg.EthtoolALinkModesHeader, ifc, nlmsg.EthtoolFlagCompactBitsets)
+		req := nb.Bytes()
+		for b.Loop() {
+			err := e.Conn().Engine().RequestFunc(ctx, nlmsg.Type(fam.ID), req, 0, func(v nlmsg.View) error {
+				m, err := genl.ParseMessage(v, fam.HdrSize)
+				if err != nil {
+					return err
+				}
+				return DecodeLinkModes(m.Attrs, &lm)
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("impl=engine", func(b *testing.B) {
 		b.ReportAllocs()
 		cpu0 := cpuTime()
