@@ -44,6 +44,7 @@ func (t AttrType) String() string {
 // PolicyLimits says which of an AttrPolicy's limits the kernel sent.
 type PolicyLimits uint16
 
+// The limits an AttrPolicy may carry, one bit each.
 const (
 	HasMinValueS PolicyLimits = 1 << iota
 	HasMaxValueS

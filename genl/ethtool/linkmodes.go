@@ -189,6 +189,7 @@ func (e *Client) LinkModes(ctx context.Context, ifc Interface) (LinkModes, error
 // LinkModesFields says which fields of a LinkModesUpdate to change.
 type LinkModesFields uint8
 
+// The fields of a LinkModesUpdate, one bit each.
 const (
 	SetSpeed LinkModesFields = 1 << iota
 	SetDuplex
