@@ -1,0 +1,32 @@
+package ethtool
+
+import "testing"
+
+// Reading link modes and link info into caller-owned values allocates
+// nothing once warm.
+func TestIntegrationReadsDoNotAllocate(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	e, ns := dialNS(t)
+	ns.AddVeth(t, "va", "vb")
+	ctx := testCtx(t)
+	ifc := Interface{Name: "va"}
+	var lm LinkModes
+	var li LinkInfo
+	var err error
+	for range 3 {
+		if err = e.LinkModesInto(ctx, ifc, &lm); err != nil {
+			t.Fatal(err)
+		}
+		if err = e.LinkInfoInto(ctx, ifc, &li); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := testing.AllocsPerRun(50, func() { err = e.LinkModesInto(ctx, ifc, &lm) }); n != 0 || err != nil {
+		t.Errorf("LinkModesInto: %v allocations (err %v), want 0", n, err)
+	}
+	if n := testing.AllocsPerRun(50, func() { err = e.LinkInfoInto(ctx, ifc, &li) }); n != 0 || err != nil {
+		t.Errorf("LinkInfoInto: %v allocations (err %v), want 0", n, err)
+	}
+}

@@ -1,0 +1,7 @@
+//go:build race
+
+package ethtool
+
+// raceEnabled reports whether the race detector is on; it changes
+// sync.Pool's behaviour, which the allocation tests depend on.
+const raceEnabled = true
