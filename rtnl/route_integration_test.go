@@ -368,3 +368,13 @@ func TestIntegrationTenThousandRoutesInTableTwoThousand(t *testing.T) {
 		}
 	}
 }
+
+// netnstestWithVeth makes a namespace with veth v0 (10.0.0.1/24,
+// fd00::1/64) and v1.
+func netnstestWithVeth(t *testing.T) *netnstest.NS {
+	ns := netnstest.New(t)
+	ns.AddVeth(t, "v0", "v1")
+	ns.AddAddr(t, "v0", "10.0.0.1/24")
+	ns.AddAddr(t, "v0", "fd00::1/64")
+	return ns
+}
