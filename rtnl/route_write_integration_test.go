@@ -119,7 +119,7 @@ func TestIntegrationApplyRoutesReportsEachFailureByIndex(t *testing.T) {
 	changes := []RouteChange{
 		{Op: ChangeAdd, Route: Route{Dst: pfx("10.30.0.0/16"), OIF: 1, Scope: ScopeLink}},
 		{Op: ChangeAdd, Route: Route{Dst: pfx("10.30.0.0/16"), OIF: 1, Scope: ScopeLink}}, // exists
-		{Op: ChangeAdd, Route: Route{}},                                                   // no family
+		{Op: ChangeAdd, Route: Route{}}, // no family
 		{Op: ChangeReplace, Route: Route{Dst: pfx("10.31.0.0/16"), OIF: 1, Scope: ScopeLink}},
 		{Op: ChangeDel, Route: Route{Dst: pfx("10.32.0.0/16")}}, // absent
 		{Op: ChangeDel, Route: Route{Dst: pfx("10.30.0.0/16")}},
