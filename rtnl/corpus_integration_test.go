@@ -46,4 +46,3 @@ func TestIntegrationWriteFuzzCorpus(t *testing.T) {
 	write("testdata/fuzz/FuzzRouteDecode", nlmsg.RTMGetRoute, nlmsg.RTMNewRoute)
 	write("testdata/fuzz/FuzzRuleDecode", nlmsg.RTMGetRule, nlmsg.RTMNewRule)
 }
-
