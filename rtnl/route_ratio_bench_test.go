@@ -1,0 +1,108 @@
+package rtnl
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/nlengine/nlengine/engine"
+	"github.com/nlengine/nlengine/internal/netnstest"
+	"github.com/nlengine/nlengine/nlmsg"
+)
+
+// The Interleaved benchmarks run the contenders of BenchmarkRouteDump and
+// BenchmarkRouteBatch in turn inside every iteration, so that a noisy
+// machine slows them alike, and report each one's time per route and the
+// ratios. On a shared machine their ratios are steadier than those of
+// sub-benchmarks run minutes apart. Run:
+//
+//	go test -run '^$' -bench 'Interleaved' -count 6 ./rtnl/
+
+func BenchmarkRouteDumpInterleaved(b *testing.B) {
+	ns := benchNS(b)
+	ctx := context.Background()
+	f := RouteFilter{Family: FamilyIPv4}
+	req := f.request(nil, true)
+	fl := newRawFloor(b, ns)
+	c := dialIn(b, ns)
+	var tFloor, tEngine, tIter, tList time.Duration
+	routes := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		t0 := time.Now()
+		n, err := fl.dump(nlmsg.RTMGetRoute, req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		for _, err := range c.Engine().Dump(ctx, nlmsg.RTMGetRoute, req, 0) {
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		t2 := time.Now()
+		m := 0
+		for r, err := range c.Routes(ctx, f) {
+			if err != nil {
+				b.Fatal(err)
+			}
+			if r.Dst.IsValid() {
+				m++
+			}
+		}
+		t3 := time.Now()
+		rs, err := c.RouteList(ctx, f)
+		if err != nil || m != n || len(rs) != n {
+			b.Fatalf("floor %d routes, iter %d, list %d (%v)", n, m, len(rs), err)
+		}
+		t4 := time.Now()
+		tFloor, tEngine, tIter, tList = tFloor+t1.Sub(t0), tEngine+t2.Sub(t1), tIter+t3.Sub(t2), tList+t4.Sub(t3)
+		routes += n
+	}
+	per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(routes) }
+	b.ReportMetric(per(tFloor), "floor-ns/route")
+	b.ReportMetric(per(tEngine), "engine-ns/route")
+	b.ReportMetric(per(tIter), "iter-ns/route")
+	b.ReportMetric(per(tList), "list-ns/route")
+	b.ReportMetric(float64(tIter)/float64(tFloor), "iter/floor")
+	b.ReportMetric(float64(tList)/float64(tFloor), "list/floor")
+}
+
+func BenchmarkRouteBatchInterleaved(b *testing.B) {
+	ns := netnstest.New(b)
+	ctx := context.Background()
+	const oif = 500
+	changes := make([]RouteChange, benchRoutes)
+	raw := make([]engine.Op, benchRoutes)
+	for i := range changes {
+		changes[i] = RouteChange{Op: ChangeAdd, Route: hostRoute(i, oif, TableMain)}
+		p, _ := appendRoute(nil, &changes[i].Route, false)
+		raw[i] = engine.Op{Type: nlmsg.RTMNewRoute, Flags: nlmsg.Create | nlmsg.Excl, Payload: p}
+	}
+	c := dialIn(b, ns)
+	timed := func(apply func() error) time.Duration {
+		b.StopTimer()
+		ns.Run(b, "ip", "link", "add", "bv0", "index", "500", "type", "veth", "peer", "name", "bv1")
+		ns.Run(b, "ip", "link", "set", "bv0", "up")
+		b.StartTimer()
+		t0 := time.Now()
+		if err := apply(); err != nil {
+			b.Fatal(err)
+		}
+		d := time.Since(t0)
+		b.StopTimer()
+		ns.Run(b, "ip", "link", "del", "bv0")
+		b.StartTimer()
+		return d
+	}
+	var tEngine, tTyped time.Duration
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		tEngine += timed(func() error { return c.Engine().Batch(ctx, raw) })
+		tTyped += timed(func() error { return c.ApplyRoutes(ctx, changes) })
+	}
+	per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(b.N*benchRoutes) }
+	b.ReportMetric(per(tEngine), "engine-ns/route")
+	b.ReportMetric(per(tTyped), "typed-ns/route")
+	b.ReportMetric(float64(tTyped)/float64(tEngine), "typed/engine")
+}
