@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/nlengine/nlengine/engine"
@@ -57,6 +58,10 @@ type batchScratch struct {
 
 var batchPool = sync.Pool{New: func() any { return new(batchScratch) }}
 
+// routePayloadGuess is the size of a typical route payload (rtmsg, table,
+// destination, gateway, interface), to size a batch's buffer up front.
+const routePayloadGuess = 48
+
 // ApplyRoutes applies many route changes with one engine.Batch: every
 // change is encoded into one pooled buffer, sent back to back, and matched
 // to its acknowledgement. Each change's Err is set (nil on success). It
@@ -72,6 +77,11 @@ func (c *Conn) ApplyRoutes(ctx context.Context, changes []RouteChange) error {
 		sc.arena, sc.ops, sc.idx, sc.ends = sc.arena[:0], sc.ops[:0], sc.idx[:0], sc.ends[:0]
 		batchPool.Put(sc)
 	}()
+	// Sized once for the whole batch: no regrowth while encoding.
+	sc.ops = slices.Grow(sc.ops, len(changes))
+	sc.idx = slices.Grow(sc.idx, len(changes))
+	sc.ends = slices.Grow(sc.ends, len(changes))
+	sc.arena = slices.Grow(sc.arena, len(changes)*routePayloadGuess)
 	for i := range changes {
 		ch := &changes[i]
 		ch.Err = nil
