@@ -52,5 +52,5 @@ func absentInFilter(f *RouteFilter, err error) bool {
 // for ever. It allocates about one block per route (its Attrs) plus the
 // slice. On error it returns the routes read so far and the error.
 func (c *Conn) RouteList(ctx context.Context, f RouteFilter) ([]Route, error) {
-	return listOf(c.Routes(ctx, f), (*Route).Clone)
+	return collect(c.Routes(ctx, f), (*Route).Clone)
 }
