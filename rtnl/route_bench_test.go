@@ -49,20 +49,20 @@ func benchNS(b *testing.B) *netnstest.NS {
 	return ns
 }
 
-// rawFloor is one blocking netlink socket with the options a Dial'd Conn
+// routeFloor is one blocking netlink socket with the options a Dial'd Conn
 // has (NETLINK_EXT_ACK, NETLINK_CAP_ACK, NETLINK_GET_STRICT_CHK), driven by
 // plain sendto and recvfrom syscalls (unix.Syscall6, no sockaddr
 // allocated) into one reused 64 KiB buffer, like the engine's. It sends the
 // same request with the same flags (REQUEST|ACK|DUMP) and scans the
 // messages with nlmsg.Scanner, decoding nothing. It allocates nothing.
-type rawFloor struct {
+type routeFloor struct {
 	fd  int
 	seq uint32
 	buf []byte
 	req []byte
 }
 
-func newRawFloor(b *testing.B, ns *netnstest.NS) *rawFloor {
+func newRouteFloor(b *testing.B, ns *netnstest.NS) *routeFloor {
 	fd, err := ns.Socket(unix.NETLINK_ROUTE)
 	if err != nil {
 		b.Fatal(err)
@@ -73,11 +73,11 @@ func newRawFloor(b *testing.B, ns *netnstest.NS) *rawFloor {
 			b.Fatal(err)
 		}
 	}
-	return &rawFloor{fd: fd, buf: make([]byte, 64<<10)}
+	return &routeFloor{fd: fd, buf: make([]byte, 64<<10)}
 }
 
 // dump runs one dump of payload and returns its message count.
-func (f *rawFloor) dump(typ nlmsg.Type, payload []byte) (int, error) {
+func (f *routeFloor) dump(typ nlmsg.Type, payload []byte) (int, error) {
 	f.seq++
 	f.req = nlmsg.Header{Len: uint32(nlmsg.HeaderLen + len(payload)), Type: typ, Flags: nlmsg.Request | nlmsg.Ack | nlmsg.Dump, Seq: f.seq}.AppendTo(f.req[:0])
 	f.req = append(f.req, payload...)
@@ -119,7 +119,7 @@ func BenchmarkRouteDump(b *testing.B) {
 	f := RouteFilter{Family: FamilyIPv4}
 	req := f.request(nil, true)
 	b.Run("impl=floor", func(b *testing.B) {
-		fl := newRawFloor(b, ns)
+		fl := newRouteFloor(b, ns)
 		b.ReportAllocs()
 		total := 0
 		for b.Loop() {

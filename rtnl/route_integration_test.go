@@ -50,7 +50,7 @@ func routeFixture(t *testing.T, ns *netnstest.NS) {
 }
 
 // ipRoutes runs ip -j -d with args inside ns and returns its routes.
-func ipJSON(t *testing.T, ns *netnstest.NS, args ...string) []map[string]any {
+func ipRouteJSON(t *testing.T, ns *netnstest.NS, args ...string) []map[string]any {
 	t.Helper()
 	out := ns.Run(t, "ip", append([]string{"-j", "-d"}, args...)...)
 	var v []map[string]any
@@ -63,7 +63,7 @@ func ipJSON(t *testing.T, ns *netnstest.NS, args ...string) []map[string]any {
 // linkNames maps interface indexes to names, as ip prints them.
 func linkNames(t *testing.T, ns *netnstest.NS) map[int]string {
 	names := map[int]string{}
-	for _, l := range ipJSON(t, ns, "link") {
+	for _, l := range ipRouteJSON(t, ns, "link") {
 		names[int(l["ifindex"].(float64))] = l["ifname"].(string)
 	}
 	return names
@@ -157,7 +157,7 @@ func fromIP(m map[string]any) map[string]any {
 	for k, v := range m {
 		switch k {
 		case "flags":
-			out[k] = fmt.Sprint(strs(v))
+			out[k] = fmt.Sprint(jsonStrings(v))
 		case "nh_info":
 			// ip -d asks for the nexthop object separately (RTM_GETNEXTHOP):
 			// not part of the route.
@@ -179,7 +179,7 @@ func fromIP(m map[string]any) map[string]any {
 				h := map[string]any{}
 				for hk, hv := range e.(map[string]any) {
 					if hk == "flags" {
-						hv = fmt.Sprint(strs(hv))
+						hv = fmt.Sprint(jsonStrings(hv))
 					}
 					h[hk] = hv
 				}
@@ -193,7 +193,7 @@ func fromIP(m map[string]any) map[string]any {
 	return out
 }
 
-func strs(v any) []string {
+func jsonStrings(v any) []string {
 	var s []string
 	for _, e := range v.([]any) {
 		s = append(s, e.(string))
@@ -207,7 +207,7 @@ func strs(v any) []string {
 func checkAgainstIP(t *testing.T, ns *netnstest.NS, routes []Route, famFlag string, args ...string) {
 	t.Helper()
 	names := linkNames(t, ns)
-	want := ipJSON(t, ns, append([]string{famFlag, "route", "show"}, args...)...)
+	want := ipRouteJSON(t, ns, append([]string{famFlag, "route", "show"}, args...)...)
 	if len(routes) != len(want) {
 		t.Fatalf("ip route show %v: %d routes, rtnl: %d", args, len(want), len(routes))
 	}
@@ -352,7 +352,7 @@ func TestIntegrationTenThousandRoutesInTableTwoThousand(t *testing.T) {
 	if len(routes) != n {
 		t.Fatalf("%d routes in table 2000, want %d", len(routes), n)
 	}
-	ip := ipJSON(t, ns, "route", "show", "table", "2000")
+	ip := ipRouteJSON(t, ns, "route", "show", "table", "2000")
 	if len(ip) != n {
 		t.Fatalf("ip shows %d routes in table 2000, want %d", len(ip), n)
 	}

@@ -35,7 +35,7 @@ func BenchmarkRouteDumpInterleaved(b *testing.B) {
 	ctx := context.Background()
 	f := RouteFilter{Family: FamilyIPv4}
 	req := f.request(nil, true)
-	fl := newRawFloor(b, ns)
+	fl := newRouteFloor(b, ns)
 	c := dialIn(b, ns)
 	var tFloor, tEngine, tIter, tList time.Duration
 	var cFloor, cEngine, cIter, cList time.Duration

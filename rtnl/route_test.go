@@ -83,7 +83,7 @@ func TestRouteDecodeExpiresIsInUserHz(t *testing.T) {
 }
 
 // malformed returns an IPv4 rtmsg followed by one attribute.
-func malformed(typ uint16, data []byte) []byte {
+func malformedRoute(typ uint16, data []byte) []byte {
 	return appendAttr(nlmsg.RtMsg{Family: uint8(FamilyIPv4), DstLen: 24}.AppendTo(nil), typ, data)
 }
 
@@ -97,18 +97,18 @@ func TestRouteDecodeNamesTheMalformedAttribute(t *testing.T) {
 	}{
 		{"short header", []byte{2, 24, 0}, "rtmsg", 0},
 		{"dst_len 33", nlmsg.RtMsg{Family: uint8(FamilyIPv4), DstLen: 33}.AppendTo(nil), "rtmsg", 1},
-		{"6-byte RTA_DST", malformed(nlmsg.RTADst, []byte{1, 2, 3, 4, 5, 6}), "RTA_DST", 12},
-		{"16-byte gateway in IPv4", malformed(nlmsg.RTAGateway, make([]byte, 16)), "RTA_GATEWAY", 12},
-		{"2-byte RTA_OIF", malformed(nlmsg.RTAOIF, []byte{1, 0}), "RTA_OIF", 12},
-		{"5-byte RTA_TABLE", malformed(nlmsg.RTATable, []byte{1, 0, 0, 0, 0}), "RTA_TABLE", 12},
-		{"short rtvia", malformed(nlmsg.RTAVia, []byte{10}), "RTA_VIA", 12},
-		{"rtvia with a 4-byte IPv6", malformed(nlmsg.RTAVia, []byte{10, 0, 1, 2, 3, 4}), "RTA_VIA", 12},
-		{"short cacheinfo", malformed(nlmsg.RTACacheInfo, make([]byte, 12)), "RTA_CACHEINFO", 12},
-		{"metric of 2 bytes", malformed(nlmsg.RTAMetrics, appendU16Attr(nil, nlmsg.RTAXMTU, 1400)), "RTA_METRICS", 12},
-		{"truncated rtnexthop", malformed(nlmsg.RTAMultipath, mp), "RTA_MULTIPATH", 12},
-		{"rtnexthop longer than its attribute", malformed(nlmsg.RTAMultipath, []byte{64, 0, 0, 0, 2, 0, 0, 0}), "RTA_MULTIPATH", 12},
+		{"6-byte RTA_DST", malformedRoute(nlmsg.RTADst, []byte{1, 2, 3, 4, 5, 6}), "RTA_DST", 12},
+		{"16-byte gateway in IPv4", malformedRoute(nlmsg.RTAGateway, make([]byte, 16)), "RTA_GATEWAY", 12},
+		{"2-byte RTA_OIF", malformedRoute(nlmsg.RTAOIF, []byte{1, 0}), "RTA_OIF", 12},
+		{"5-byte RTA_TABLE", malformedRoute(nlmsg.RTATable, []byte{1, 0, 0, 0, 0}), "RTA_TABLE", 12},
+		{"short rtvia", malformedRoute(nlmsg.RTAVia, []byte{10}), "RTA_VIA", 12},
+		{"rtvia with a 4-byte IPv6", malformedRoute(nlmsg.RTAVia, []byte{10, 0, 1, 2, 3, 4}), "RTA_VIA", 12},
+		{"short cacheinfo", malformedRoute(nlmsg.RTACacheInfo, make([]byte, 12)), "RTA_CACHEINFO", 12},
+		{"metric of 2 bytes", malformedRoute(nlmsg.RTAMetrics, appendU16Attr(nil, nlmsg.RTAXMTU, 1400)), "RTA_METRICS", 12},
+		{"truncated rtnexthop", malformedRoute(nlmsg.RTAMultipath, mp), "RTA_MULTIPATH", 12},
+		{"rtnexthop longer than its attribute", malformedRoute(nlmsg.RTAMultipath, []byte{64, 0, 0, 0, 2, 0, 0, 0}), "RTA_MULTIPATH", 12},
 		{"attribute longer than the message", append(nlmsg.RtMsg{Family: 2}.AppendTo(nil), 40, 0, 1, 0, 10, 0, 0, 1), "rtattr", 12},
-		{"2-byte RTA_PREF", malformed(nlmsg.RTAPref, []byte{1, 0}), "RTA_PREF", 12},
+		{"2-byte RTA_PREF", malformedRoute(nlmsg.RTAPref, []byte{1, 0}), "RTA_PREF", 12},
 	} {
 		var r Route
 		err := r.Decode(c.payload)

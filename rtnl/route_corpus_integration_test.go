@@ -12,10 +12,10 @@ import (
 	"github.com/nlengine/nlengine/nlmsg"
 )
 
-// TestIntegrationWriteFuzzCorpus regenerates the fuzz seed corpora from the
+// TestIntegrationWriteRouteFuzzCorpus regenerates the fuzz seed corpora from the
 // kernel's messages for the route and rule fixtures. It runs only with
 // NLTEST_WRITE_CORPUS=1.
-func TestIntegrationWriteFuzzCorpus(t *testing.T) {
+func TestIntegrationWriteRouteFuzzCorpus(t *testing.T) {
 	if os.Getenv("NLTEST_WRITE_CORPUS") != "1" {
 		t.Skip("set NLTEST_WRITE_CORPUS=1 to rewrite testdata/fuzz")
 	}

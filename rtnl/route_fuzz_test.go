@@ -6,7 +6,7 @@ import (
 )
 
 // The seed corpora under testdata/fuzz are real kernel messages, written by
-// TestIntegrationWriteFuzzCorpus from the fixtures of the agreement tests.
+// TestIntegrationWriteRouteFuzzCorpus from the fixtures of the agreement tests.
 
 func FuzzRouteDecode(f *testing.F) {
 	for _, r := range sampleRoutes() {
