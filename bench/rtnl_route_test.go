@@ -31,9 +31,9 @@ func dialRTNL(tb testing.TB, n *ns.NS) *rtnl.Conn {
 	return c
 }
 
-// BenchmarkTypedRouteDump dumps the 100 000 IPv4 routes of every table
+// BenchmarkRouteDumpTyped dumps the 100 000 IPv4 routes of every table
 // into each library's typed route values.
-func BenchmarkTypedRouteDump(b *testing.B) {
+func BenchmarkRouteDumpTyped(b *testing.B) {
 	nsp, msgs := filledRouteNS(b, dumpRoutes)
 	ctx := context.Background()
 	v4 := rtnl.RouteFilter{Family: rtnl.FamilyIPv4}
@@ -88,11 +88,11 @@ func BenchmarkTypedRouteDump(b *testing.B) {
 	})
 }
 
-// BenchmarkTypedRouteAdd adds 20 000 routes from typed values, then
+// BenchmarkRouteAddTyped adds 20 000 routes from typed values, then
 // deletes them (one op: 40 000 requests, the namespace left as found).
 // nlengine sends each half as one ApplyRoutes batch; the others one
 // request at a time, as their APIs do.
-func BenchmarkTypedRouteAdd(b *testing.B) {
+func BenchmarkRouteAddTyped(b *testing.B) {
 	rs := benchRoutes(bulkRoutes)
 	ctx := context.Background()
 	run := func(b *testing.B, nsp *ns.NS, round func() error) {
