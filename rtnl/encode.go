@@ -1,0 +1,87 @@
+package rtnl
+
+import (
+	"encoding/binary"
+	"net/netip"
+
+	"github.com/nlengine/nlengine/nlmsg"
+)
+
+// The encoders of this package append a request's payload (family header
+// and attributes, no netlink header) to a caller's []byte: one buffer can
+// then hold many payloads back to back (a typed batch) without a Builder
+// per message. Every attribute is padded to 4 bytes.
+
+// appendAttr appends one attribute.
+func appendAttr(b []byte, typ uint16, data []byte) []byte {
+	b = binary.NativeEndian.AppendUint16(b, uint16(nlmsg.AttrHeaderLen+len(data)))
+	b = binary.NativeEndian.AppendUint16(b, typ)
+	b = append(b, data...)
+	return pad4(b)
+}
+
+func pad4(b []byte) []byte {
+	for len(b)&3 != 0 {
+		b = append(b, 0)
+	}
+	return b
+}
+
+func appendU8Attr(b []byte, typ uint16, v uint8) []byte {
+	b = binary.NativeEndian.AppendUint16(b, nlmsg.AttrHeaderLen+1)
+	b = binary.NativeEndian.AppendUint16(b, typ)
+	return append(b, v, 0, 0, 0)
+}
+
+func appendU16Attr(b []byte, typ uint16, v uint16) []byte {
+	b = binary.NativeEndian.AppendUint16(b, nlmsg.AttrHeaderLen+2)
+	b = binary.NativeEndian.AppendUint16(b, typ)
+	b = binary.NativeEndian.AppendUint16(b, v)
+	return append(b, 0, 0)
+}
+
+func appendU32Attr(b []byte, typ uint16, v uint32) []byte {
+	b = binary.NativeEndian.AppendUint16(b, nlmsg.AttrHeaderLen+4)
+	b = binary.NativeEndian.AppendUint16(b, typ)
+	return binary.NativeEndian.AppendUint32(b, v)
+}
+
+func appendStringAttr(b []byte, typ uint16, s string) []byte {
+	b = binary.NativeEndian.AppendUint16(b, uint16(nlmsg.AttrHeaderLen+len(s)+1))
+	b = binary.NativeEndian.AppendUint16(b, typ)
+	b = append(b, s...)
+	return pad4(append(b, 0))
+}
+
+// appendAddrAttr appends ip's 4 or 16 bytes as an attribute, without
+// allocating.
+func appendAddrAttr(b []byte, typ uint16, ip netip.Addr) []byte {
+	if ip.Is4() {
+		a := ip.As4()
+		return appendAttr(b, typ, a[:])
+	}
+	a := ip.As16()
+	return appendAttr(b, typ, a[:])
+}
+
+// beginNest appends the header of an attribute whose payload follows; pass
+// the returned offset to endNest. nested sets NLA_F_NESTED.
+func beginNest(b []byte, typ uint16, nested bool) ([]byte, int) {
+	if nested {
+		typ |= nlmsg.AttrNested
+	}
+	off := len(b)
+	b = binary.NativeEndian.AppendUint16(b, 0)
+	return binary.NativeEndian.AppendUint16(b, typ), off
+}
+
+// endNest writes the length of the attribute begun at off. A nest longer
+// than 65535 bytes cannot be expressed: endNest reports false.
+func endNest(b []byte, off int) bool {
+	n := len(b) - off
+	if n > 0xffff {
+		return false
+	}
+	binary.NativeEndian.PutUint16(b[off:], uint16(n))
+	return true
+}
