@@ -1,0 +1,149 @@
+package rtnl
+
+import (
+	"net"
+	"net/netip"
+	"slices"
+	"testing"
+
+	"github.com/nlengine/nlengine/internal/netnstest"
+)
+
+// ipLink returns `ip -j -d link show dev name` inside ns.
+func ipLink(t *testing.T, ns *netnstest.NS, name string) map[string]any {
+	t.Helper()
+	v := ipJSON(t, ns, "-d", "link", "show", "dev", name)
+	if len(v) != 1 {
+		t.Fatalf("ip link show %s: %d links", name, len(v))
+	}
+	return v[0]
+}
+
+func mustIndex(t *testing.T, c *Conn, name string) int {
+	t.Helper()
+	l, err := c.LinkByName(bg, name)
+	if err != nil {
+		t.Fatalf("LinkByName(%s): %v", name, err)
+	}
+	return l.Index
+}
+
+// TestIntegrationLinkAddShowsInIP creates a link of each kind with LinkAdd
+// and checks that ip shows what was written.
+func TestIntegrationLinkAddShowsInIP(t *testing.T) {
+	ns, peerNS := netnstest.New(t), netnstest.New(t)
+	c := dialIn(t, ns)
+	hw := net.HardwareAddr{0x02, 0, 0, 0, 0xaa, 1}
+	peerHW := net.HardwareAddr{0x02, 0, 0, 0, 0xaa, 2}
+	if err := c.LinkAdd(bg, &Link{Name: "v0", Kind: KindVeth, MTU: 1420, HardwareAddr: hw, TxQLen: 77, Group: 3,
+		Veth: VethInfo{PeerName: "v0p", PeerHardwareAddr: peerHW, PeerMTU: 1380}}); err != nil {
+		t.Fatal(err)
+	}
+	v0 := ipLink(t, ns, "v0")
+	if str(v0, "address") != hw.String() || num(v0, "mtu") != 1420 || num(v0, "txqlen") != 77 || str(v0, "group") != "3" || str(obj(v0, "linkinfo"), "info_kind") != "veth" {
+		t.Errorf("ip shows v0 as %v", v0)
+	}
+	v0p := ipLink(t, ns, "v0p")
+	if str(v0p, "address") != peerHW.String() || num(v0p, "mtu") != 1380 || str(v0p, "link") != "v0" {
+		t.Errorf("ip shows the peer as %v", v0p)
+	}
+
+	// A veth whose peer is born in another namespace.
+	if err := c.LinkAdd(bg, &Link{Name: "host0", Kind: KindVeth, Veth: VethInfo{PeerName: "eth0", PeerNetNSFD: peerNS.FD()}}); err != nil {
+		t.Fatal(err)
+	}
+	if p := ipLink(t, peerNS, "eth0"); str(obj(p, "linkinfo"), "info_kind") != "veth" {
+		t.Errorf("the peer in the other namespace: %v", p)
+	}
+	if _, err := ns.Output("ip", "link", "show", "dev", "eth0"); err == nil {
+		t.Error("the peer is also in the first namespace")
+	}
+
+	if err := c.LinkAdd(bg, &Link{Name: "br0", Kind: KindBridge, Flags: LinkUp, Bridge: BridgeInfo{ForwardDelay: 300, HelloTime: 150, MaxAge: 800, AgeingTime: 6000, Priority: 100}}); err != nil {
+		t.Fatal(err)
+	}
+	br := ipLink(t, ns, "br0")
+	bd := obj(obj(br, "linkinfo"), "info_data")
+	if num(bd, "forward_delay") != 300 || num(bd, "hello_time") != 150 || num(bd, "max_age") != 800 || num(bd, "ageing_time") != 6000 || num(bd, "priority") != 100 || !slices.Contains(strs(br, "flags"), "UP") {
+		t.Errorf("ip shows br0 as %v", br)
+	}
+
+	v0i := mustIndex(t, c, "v0")
+	if err := c.LinkAdd(bg, &Link{Name: "vx0", Kind: KindVXLAN, VXLAN: VXLANInfo{ID: 4242, Port: 4789, Group: netip.MustParseAddr("239.0.0.9"), Local: netip.MustParseAddr("10.1.1.1"), LinkIndex: v0i, TTL: 5}}); err != nil {
+		t.Fatal(err)
+	}
+	vd := obj(obj(ipLink(t, ns, "vx0"), "linkinfo"), "info_data")
+	if num(vd, "id") != 4242 || num(vd, "port") != 4789 || str(vd, "group") != "239.0.0.9" || str(vd, "local") != "10.1.1.1" || str(vd, "link") != "v0" || num(vd, "ttl") != 5 {
+		t.Errorf("ip shows vx0's data as %v", vd)
+	}
+	if err := c.LinkAdd(bg, &Link{Name: "vx6", Kind: KindVXLAN, VXLAN: VXLANInfo{ID: 6, Group: netip.MustParseAddr("2001:db8::2"), Local: netip.MustParseAddr("2001:db8::1")}}); err != nil {
+		t.Fatal(err)
+	}
+	vd6 := obj(obj(ipLink(t, ns, "vx6"), "linkinfo"), "info_data")
+	if num(vd6, "id") != 6 || str(vd6, "remote6") != "2001:db8::2" || str(vd6, "local6") != "2001:db8::1" {
+		t.Errorf("ip shows vx6's data as %v", vd6)
+	}
+
+	if err := c.LinkAdd(bg, &Link{Name: "mv0", Kind: KindMACVLAN, ParentIndex: v0i, MACVLAN: MACVLANInfo{Mode: MACVLANPrivate}}); err != nil {
+		t.Fatal(err)
+	}
+	mv := ipLink(t, ns, "mv0")
+	if str(mv, "link") != "v0" || str(obj(obj(mv, "linkinfo"), "info_data"), "mode") != "private" {
+		t.Errorf("ip shows mv0 as %v", mv)
+	}
+
+	if err := c.LinkAdd(bg, &Link{Name: "v0"}); err == nil {
+		t.Error("a second link named v0 was accepted")
+	}
+}
+
+// TestIntegrationLinkSettersShowInIP changes a link in every way LinkSet*
+// offers and reads each change back through ip.
+func TestIntegrationLinkSettersShowInIP(t *testing.T) {
+	ns, other := netnstest.New(t), netnstest.New(t)
+	c := dialIn(t, ns)
+	ipRun(t, ns, "link", "add", "a0", "type", "veth", "peer", "name", "a1")
+	ipRun(t, ns, "link", "add", "br0", "type", "bridge")
+	a0, br := mustIndex(t, c, "a0"), mustIndex(t, c, "br0")
+	steps := []struct {
+		what  string
+		do    func() error
+		check func(m map[string]any) bool
+	}{
+		{"up", func() error { return c.LinkSetUp(bg, a0) }, func(m map[string]any) bool { return slices.Contains(strs(m, "flags"), "UP") }},
+		{"down", func() error { return c.LinkSetDown(bg, a0) }, func(m map[string]any) bool { return !slices.Contains(strs(m, "flags"), "UP") }},
+		{"mtu", func() error { return c.LinkSetMTU(bg, a0, 1333) }, func(m map[string]any) bool { return num(m, "mtu") == 1333 }},
+		{"alias", func() error { return c.LinkSetAlias(bg, a0, "uplink") }, func(m map[string]any) bool { return str(m, "ifalias") == "uplink" }},
+		{"address", func() error { return c.LinkSetHardwareAddr(bg, a0, []byte{2, 1, 2, 3, 4, 5}) }, func(m map[string]any) bool { return str(m, "address") == "02:01:02:03:04:05" }},
+		{"master", func() error { return c.LinkSetMaster(bg, a0, br) }, func(m map[string]any) bool { return str(m, "master") == "br0" }},
+		{"nomaster", func() error { return c.LinkSetNoMaster(bg, a0) }, func(m map[string]any) bool { return str(m, "master") == "" }},
+		{"name", func() error { return c.LinkSetName(bg, a0, "uplink0") }, func(m map[string]any) bool { return str(m, "ifname") == "uplink0" }},
+	}
+	name := "a0"
+	for _, s := range steps {
+		if err := s.do(); err != nil {
+			t.Fatalf("%s: %v", s.what, err)
+		}
+		if s.what == "name" {
+			name = "uplink0"
+		}
+		if m := ipLink(t, ns, name); !s.check(m) {
+			t.Errorf("after %s ip shows %v", s.what, m)
+		}
+	}
+	if err := c.LinkSetNetNS(bg, a0, other.FD()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ns.Output("ip", "link", "show", "dev", "uplink0"); err == nil {
+		t.Error("uplink0 is still in the first namespace")
+	}
+	if m := ipLink(t, other, "uplink0"); str(m, "ifname") != "uplink0" {
+		t.Errorf("the other namespace shows %v", m)
+	}
+	if err := c.LinkDel(bg, br); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ns.Output("ip", "link", "show", "dev", "br0"); err == nil {
+		t.Error("br0 survived LinkDel")
+	}
+}
