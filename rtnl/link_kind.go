@@ -14,7 +14,7 @@ import (
 type VethInfo struct {
 	PeerName         string           // the peer's name; "" lets the kernel choose (vethN)
 	PeerHardwareAddr net.HardwareAddr // the peer's address; nil lets the kernel choose
-	PeerMTU          uint32           // 0: the same as the link's MTU (the kernel's default)
+	PeerMTU          uint32           // 0: the link's MTU (the kernel alone would give the peer its default)
 	// PeerNetNSFD, when > 0, is a file descriptor of the network namespace
 	// to create the peer in (for example netnstest's NS.FD or an open
 	// /run/netns/NAME). Written only.

@@ -1,6 +1,7 @@
 package rtnl
 
 import (
+	"cmp"
 	"context"
 
 	"github.com/nlengine/nlengine/nlmsg"
@@ -64,7 +65,7 @@ func (c *Conn) LinkAdd(ctx context.Context, l *Link) error {
 		data := b.BeginNest(nlmsg.IFLAInfoData)
 		switch l.Kind {
 		case KindVeth:
-			l.Veth.encode(b)
+			l.Veth.encode(b, l.MTU)
 		case KindBridge:
 			l.Bridge.encode(b)
 		case KindVXLAN:
@@ -84,7 +85,7 @@ func (c *Conn) LinkAdd(ctx context.Context, l *Link) error {
 
 // encode appends the VETH_INFO_PEER nest: an ifinfomsg and the peer's
 // attributes.
-func (v *VethInfo) encode(b *nlmsg.Builder) {
+func (v *VethInfo) encode(b *nlmsg.Builder, linkMTU uint32) {
 	peer := b.BeginNest(nlmsg.VETHInfoPeer)
 	nlmsg.AppendFamilyHeader(b, nlmsg.IfInfoMsg{})
 	if v.PeerName != "" {
@@ -93,8 +94,8 @@ func (v *VethInfo) encode(b *nlmsg.Builder) {
 	if len(v.PeerHardwareAddr) != 0 {
 		b.Attr(nlmsg.IFLAAddress, v.PeerHardwareAddr)
 	}
-	if v.PeerMTU != 0 {
-		b.Uint32(nlmsg.IFLAMTU, v.PeerMTU)
+	if mtu := cmp.Or(v.PeerMTU, linkMTU); mtu != 0 {
+		b.Uint32(nlmsg.IFLAMTU, mtu)
 	}
 	if v.PeerNetNSFD > 0 {
 		b.Uint32(nlmsg.IFLANetNSFD, uint32(v.PeerNetNSFD))

@@ -1,6 +1,7 @@
 package rtnl
 
 import (
+	"fmt"
 	"net"
 	"net/netip"
 	"slices"
@@ -145,5 +146,70 @@ func TestIntegrationLinkSettersShowInIP(t *testing.T) {
 	}
 	if _, err := ns.Output("ip", "link", "show", "dev", "br0"); err == nil {
 		t.Error("br0 survived LinkDel")
+	}
+}
+
+// TestIntegrationCNIStyleVethSetup does what a CNI plugin does: a veth pair
+// with one end created in the container's namespace, renamed eth0 there,
+// addresses on both ends, both up; then traffic-free checks through ip in
+// each namespace.
+func TestIntegrationCNIStyleVethSetup(t *testing.T) {
+	host, ctr := netnstest.New(t), netnstest.New(t)
+	hc, cc := dialIn(t, host), dialIn(t, ctr)
+	if err := hc.LinkAdd(bg, &Link{Name: "veth1234", Kind: KindVeth, MTU: 1450, Veth: VethInfo{PeerName: "tmp1234", PeerNetNSFD: ctr.FD()}}); err != nil {
+		t.Fatal(err)
+	}
+	hostEnd, err := hc.LinkByName(bg, "veth1234")
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer, err := cc.LinkByName(bg, "tmp1234")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cc.LinkSetName(bg, peer.Index, "eth0"); err != nil {
+		t.Fatal(err)
+	}
+	if err := cc.AddrAdd(bg, &Addr{Prefix: netip.MustParsePrefix("10.22.0.5/16"), LinkIndex: peer.Index}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cc.AddrAdd(bg, &Addr{Prefix: netip.MustParsePrefix("fd00:22::5/64"), LinkIndex: peer.Index, Flags: AddrNoDAD}); err != nil {
+		t.Fatal(err)
+	}
+	if err := hc.AddrAdd(bg, &Addr{Prefix: netip.MustParsePrefix("10.22.0.1/32"), LinkIndex: hostEnd.Index}); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []struct {
+		c *Conn
+		i int
+	}{{hc, hostEnd.Index}, {cc, peer.Index}} {
+		if err := s.c.LinkSetUp(bg, s.i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eth0 := ipLink(t, ctr, "eth0")
+	if num(eth0, "mtu") != 1450 || !slices.Contains(strs(eth0, "flags"), "UP") || num(eth0, "link_index") != int64(hostEnd.Index) {
+		t.Errorf("ip in the container shows %v", eth0)
+	}
+	got, err := cc.LinkByName(bg, "eth0")
+	if err != nil || got.NetNSID < 0 || got.ParentIndex != hostEnd.Index || got.Kind != KindVeth {
+		t.Errorf("LinkByName(eth0) in the container: %+v, %v", got, err)
+	}
+	var locals []string
+	for _, link := range ipJSON(t, ctr, "addr", "show", "dev", "eth0") {
+		infos, _ := link["addr_info"].([]any)
+		for _, x := range infos {
+			w := x.(map[string]any)
+			locals = append(locals, fmt.Sprintf("%s/%d", str(w, "local"), num(w, "prefixlen")))
+		}
+	}
+	for _, want := range []string{"10.22.0.5/16", "fd00:22::5/64"} {
+		if !slices.Contains(locals, want) {
+			t.Errorf("the container's eth0 has %v, not %s", locals, want)
+		}
+	}
+	h := ipLink(t, host, "veth1234")
+	if !slices.Contains(strs(h, "flags"), "UP") || !slices.Contains(strs(h, "flags"), "LOWER_UP") {
+		t.Errorf("the host end is not up with carrier: %v", h)
 	}
 }
