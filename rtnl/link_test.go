@@ -174,7 +174,7 @@ func TestLinkEnumNames(t *testing.T) {
 	for f, want := range map[LinkFlags]string{
 		LinkUp | LinkLoopback | LinkRunning | LinkLowerUp: "LOOPBACK,UP,LOWER_UP",
 		LinkUp | LinkBroadcast | LinkMulticast:            "NO-CARRIER,BROADCAST,MULTICAST,UP",
-		LinkNoARP | LinkPointToPoint | 1<<30:             "POINTOPOINT,NOARP,40000000",
+		LinkNoARP | LinkPointToPoint | 1<<30:              "POINTOPOINT,NOARP,40000000",
 		0:                                                 "",
 	} {
 		if f.String() != want {
