@@ -39,23 +39,30 @@ func (c *Conn) addrRequest(ctx context.Context, typ nlmsg.Type, flags nlmsg.Flag
 	if !a.Prefix.IsValid() {
 		return errNoPrefix
 	}
+	var b nlmsg.Builder
+	defer b.Release()
+	b.Begin(0, 0, 0)
+	a.encode(&b)
+	return c.ec.RequestFunc(ctx, typ, requestBody(&b), flags, func(nlmsg.View) error { return nil })
+}
+
+// encode appends the ifaddrmsg and attributes of a write of a, whose
+// Prefix is valid.
+func (a *Addr) encode(b *nlmsg.Builder) {
 	local := a.Prefix.Addr()
 	fam := FamilyIPv6
 	if local.Is4() {
 		fam = FamilyIPv4
 	}
-	var b nlmsg.Builder
-	defer b.Release()
-	b.Begin(0, 0, 0)
-	nlmsg.AppendFamilyHeader(&b, nlmsg.IfAddrMsg{Family: uint8(fam), PrefixLen: uint8(a.Prefix.Bits()), Flags: uint8(a.Flags), Scope: uint8(a.Scope), Index: uint32(a.LinkIndex)})
-	putIP(&b, nlmsg.IFALocal, local)
+	nlmsg.AppendFamilyHeader(b, nlmsg.IfAddrMsg{Family: uint8(fam), PrefixLen: uint8(a.Prefix.Bits()), Flags: uint8(a.Flags), Scope: uint8(a.Scope), Index: uint32(a.LinkIndex)})
+	putIP(b, nlmsg.IFALocal, local)
 	if a.Peer.IsValid() {
-		putIP(&b, nlmsg.IFAAddress, a.Peer)
+		putIP(b, nlmsg.IFAAddress, a.Peer)
 	} else {
-		putIP(&b, nlmsg.IFAAddress, local)
+		putIP(b, nlmsg.IFAAddress, local)
 	}
 	if a.Broadcast.IsValid() {
-		putIP(&b, nlmsg.IFABroadcast, a.Broadcast)
+		putIP(b, nlmsg.IFABroadcast, a.Broadcast)
 	}
 	if a.Label != "" {
 		b.String(nlmsg.IFALabel, a.Label)
@@ -72,5 +79,4 @@ func (c *Conn) addrRequest(ctx context.Context, typ nlmsg.Type, flags nlmsg.Flag
 		binary.NativeEndian.PutUint32(ci[4:], a.ValidLifetime)
 		b.Attr(nlmsg.IFACacheInfo, ci[:])
 	}
-	return c.ec.RequestFunc(ctx, typ, requestBody(&b), flags, func(nlmsg.View) error { return nil })
 }

@@ -32,55 +32,58 @@ func (c *Conn) linkRequest(ctx context.Context, typ nlmsg.Type, flags nlmsg.Flag
 // name is taken). Safe for concurrent use.
 func (c *Conn) LinkAdd(ctx context.Context, l *Link) error {
 	h := nlmsg.IfInfoMsg{Flags: uint32(l.Flags), Change: uint32(l.Flags)}
-	return c.linkRequest(ctx, nlmsg.RTMNewLink, nlmsg.Create|nlmsg.Excl, h, func(b *nlmsg.Builder) {
-		if l.Name != "" {
-			b.String(nlmsg.IFLAIfName, l.Name)
+	return c.linkRequest(ctx, nlmsg.RTMNewLink, nlmsg.Create|nlmsg.Excl, h, l.encodeAttrs)
+}
+
+// encodeAttrs appends the attributes LinkAdd writes for l.
+func (l *Link) encodeAttrs(b *nlmsg.Builder) {
+	if l.Name != "" {
+		b.String(nlmsg.IFLAIfName, l.Name)
+	}
+	if l.MTU != 0 {
+		b.Uint32(nlmsg.IFLAMTU, l.MTU)
+	}
+	if len(l.HardwareAddr) != 0 {
+		b.Attr(nlmsg.IFLAAddress, l.HardwareAddr)
+	}
+	if len(l.Broadcast) != 0 {
+		b.Attr(nlmsg.IFLABroadcast, l.Broadcast)
+	}
+	if l.TxQLen != 0 {
+		b.Uint32(nlmsg.IFLATxQLen, l.TxQLen)
+	}
+	if l.Group != 0 {
+		b.Uint32(nlmsg.IFLAGroup, l.Group)
+	}
+	if l.MasterIndex != 0 {
+		b.Uint32(nlmsg.IFLAMaster, uint32(l.MasterIndex))
+	}
+	if l.ParentIndex != 0 {
+		b.Uint32(nlmsg.IFLALink, uint32(l.ParentIndex))
+	}
+	if l.Kind == "" {
+		return
+	}
+	info := b.BeginNest(nlmsg.IFLALinkInfo)
+	b.String(nlmsg.IFLAInfoKind, l.Kind)
+	data := b.BeginNest(nlmsg.IFLAInfoData)
+	switch l.Kind {
+	case KindVeth:
+		l.Veth.encode(b, l.MTU)
+	case KindBridge:
+		l.Bridge.encode(b)
+	case KindVXLAN:
+		l.VXLAN.encode(b)
+	case KindMACVLAN:
+		if l.MACVLAN.Mode != 0 {
+			b.Uint32(nlmsg.IFLAMACVLANMode, uint32(l.MACVLAN.Mode))
 		}
-		if l.MTU != 0 {
-			b.Uint32(nlmsg.IFLAMTU, l.MTU)
+		if l.MACVLAN.Flags != 0 {
+			b.Uint16(nlmsg.IFLAMACVLANFlags, l.MACVLAN.Flags)
 		}
-		if len(l.HardwareAddr) != 0 {
-			b.Attr(nlmsg.IFLAAddress, l.HardwareAddr)
-		}
-		if len(l.Broadcast) != 0 {
-			b.Attr(nlmsg.IFLABroadcast, l.Broadcast)
-		}
-		if l.TxQLen != 0 {
-			b.Uint32(nlmsg.IFLATxQLen, l.TxQLen)
-		}
-		if l.Group != 0 {
-			b.Uint32(nlmsg.IFLAGroup, l.Group)
-		}
-		if l.MasterIndex != 0 {
-			b.Uint32(nlmsg.IFLAMaster, uint32(l.MasterIndex))
-		}
-		if l.ParentIndex != 0 {
-			b.Uint32(nlmsg.IFLALink, uint32(l.ParentIndex))
-		}
-		if l.Kind == "" {
-			return
-		}
-		info := b.BeginNest(nlmsg.IFLALinkInfo)
-		b.String(nlmsg.IFLAInfoKind, l.Kind)
-		data := b.BeginNest(nlmsg.IFLAInfoData)
-		switch l.Kind {
-		case KindVeth:
-			l.Veth.encode(b, l.MTU)
-		case KindBridge:
-			l.Bridge.encode(b)
-		case KindVXLAN:
-			l.VXLAN.encode(b)
-		case KindMACVLAN:
-			if l.MACVLAN.Mode != 0 {
-				b.Uint32(nlmsg.IFLAMACVLANMode, uint32(l.MACVLAN.Mode))
-			}
-			if l.MACVLAN.Flags != 0 {
-				b.Uint16(nlmsg.IFLAMACVLANFlags, l.MACVLAN.Flags)
-			}
-		}
-		b.EndNest(data)
-		b.EndNest(info)
-	})
+	}
+	b.EndNest(data)
+	b.EndNest(info)
 }
 
 // encode appends the VETH_INFO_PEER nest: an ifinfomsg and the peer's
