@@ -109,9 +109,21 @@ func linksNS(b *testing.B) *netnstest.NS {
 		m.Release()
 	}
 	batch(b, c.Engine(), nlmsg.RTMNewLink, nlmsg.Create|nlmsg.Excl, payloads)
-	if _, err := c.LinkList(bg, LinkFilter{}); err != nil { // intern the names
+	links, err := c.LinkList(bg, LinkFilter{Kind: KindVeth}) // also interns the names
+	if err != nil {
 		b.Fatal(err)
 	}
+	// NB: the veths are deleted before the namespace goes, so that its
+	// teardown does not run in the kernel during the next benchmark.
+	b.Cleanup(func() {
+		var dels [][]byte
+		for _, l := range links {
+			if l.Name[1] == 'v' { // deleting bv<i> deletes its peer bp<i>
+				dels = append(dels, nlmsg.IfInfoMsg{Index: int32(l.Index)}.AppendTo(nil))
+			}
+		}
+		batch(b, c.Engine(), nlmsg.RTMDelLink, 0, dels)
+	})
 	return ns
 }
 
