@@ -8,6 +8,7 @@ import (
 
 	"github.com/nlengine/nlengine/engine"
 	"github.com/nlengine/nlengine/internal/netnstest"
+	"github.com/nlengine/nlengine/nlmsg"
 )
 
 // addrFixture adds to ns a veth pair va/vb (va up, vb down, so va has no
@@ -168,6 +169,10 @@ func TestIntegrationAddrFiltersKernelAndUserSpaceAgree(t *testing.T) {
 			}
 		}
 		slices.Sort(want)
+		// The kernel itself filtered: it sent only the matching addresses.
+		if n := kernelCount(t, strict, nlmsg.RTMGetAddr, c.f.dumpRequest(true), nlmsg.RTMNewAddr); n != len(want) {
+			t.Errorf("filter %+v: the kernel sent %d addresses, want %d", c.f, n, len(want))
+		}
 		for _, conn := range []*Conn{strict, loose} {
 			var got []string
 			for a, err := range conn.Addrs(bg, c.f) {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/nlengine/nlengine/internal/netnstest"
+	"github.com/nlengine/nlengine/nlmsg"
 )
 
 // ipJSON runs `ip -j args...` inside ns and decodes its array of objects.
@@ -64,4 +65,21 @@ var bg = context.Background()
 // a child (which does not inherit the fd) can open it.
 func nsPathForTools(ns *netnstest.NS) string {
 	return fmt.Sprintf("/proc/%d/fd/%d", os.Getpid(), ns.FD())
+}
+
+// kernelCount runs a raw dump of req on c and counts the messages of type
+// want the kernel sent: with a strict Conn, what the kernel's own filter
+// let through.
+func kernelCount(tb testing.TB, c *Conn, typ nlmsg.Type, req []byte, want nlmsg.Type) int {
+	tb.Helper()
+	n := 0
+	for m, err := range c.Engine().Dump(bg, typ, req, 0) {
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if m.Type() == want {
+			n++
+		}
+	}
+	return n
 }

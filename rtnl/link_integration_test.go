@@ -10,6 +10,7 @@ import (
 
 	"github.com/nlengine/nlengine/engine"
 	"github.com/nlengine/nlengine/internal/netnstest"
+	"github.com/nlengine/nlengine/nlmsg"
 )
 
 // linkFixture makes, inside ns: a veth pair va/vb with va up and aliased,
@@ -199,6 +200,12 @@ func TestIntegrationLinkFiltersKernelAndUserSpaceAgree(t *testing.T) {
 		if c.ip != nil {
 			for _, w := range ipJSON(t, ns, c.ip...) {
 				want = append(want, str(w, "ifname"))
+			}
+		}
+		if c.f.Name == "" && c.f.Kind != "bond" {
+			// The kernel itself filtered: it sent only the matching links.
+			if n := kernelCount(t, strict, nlmsg.RTMGetLink, c.f.dumpRequest(true), nlmsg.RTMNewLink); n != len(want) {
+				t.Errorf("filter %+v: the kernel sent %d links, want %d", c.f, n, len(want))
 			}
 		}
 		for _, conn := range []*Conn{strict, loose} {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nlengine/nlengine/engine"
 	"github.com/nlengine/nlengine/internal/netnstest"
+	"github.com/nlengine/nlengine/nlmsg"
 )
 
 // neighFixture makes veth pairs va/vb and wa/wb and neighbours of every
@@ -108,6 +109,12 @@ func TestIntegrationNeighFiltersKernelAndUserSpaceAgree(t *testing.T) {
 			want = append(want, str(w, "dst"))
 		}
 		slices.Sort(want)
+		if c.f.State == 0 {
+			// The kernel itself filtered (it has no state filter).
+			if n := kernelCount(t, strict, nlmsg.RTMGetNeigh, c.f.dumpRequest(true), nlmsg.RTMNewNeigh); n != len(want) {
+				t.Errorf("filter %+v: the kernel sent %d neighbours, want %d", c.f, n, len(want))
+			}
+		}
 		for _, conn := range []*Conn{strict, loose} {
 			var got []string
 			for n, err := range conn.Neighs(bg, c.f) {
