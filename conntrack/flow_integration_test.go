@@ -170,7 +170,7 @@ func fixtures() []Flow {
 		{Orig: Tuple{Src: addr("10.1.0.1"), Dst: addr("10.1.0.2"), Proto: ProtoTCP, SrcPort: 40000, DstPort: 443},
 			Timeout: 300, TCP: TCPInfo{State: TCPEstablished}, Status: StatusSeenReply | StatusAssured, Mark: 0x10},
 		{Orig: Tuple{Src: addr("10.1.0.1"), Dst: addr("10.96.0.10"), Proto: ProtoUDP, SrcPort: 5353, DstPort: 53},
-			Reply: Tuple{Src: addr("10.244.1.7"), Dst: addr("10.1.0.1"), Proto: ProtoUDP, SrcPort: 53, DstPort: 5353},
+			Reply:   Tuple{Src: addr("10.244.1.7"), Dst: addr("10.1.0.1"), Proto: ProtoUDP, SrcPort: 53, DstPort: 5353},
 			Timeout: 120, Zone: 7, Mark: 0xdeadbeef},
 		{Orig: Tuple{Src: addr("192.0.2.1"), Dst: addr("192.0.2.2"), Proto: ProtoICMP, ICMPID: 99, ICMPType: 8},
 			Timeout: 30},

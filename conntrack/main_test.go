@@ -33,3 +33,6 @@ func testCtx(t testing.TB) context.Context {
 }
 
 func addr(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+// dialNS makes a private namespace only.
+func dialNS(t testing.TB) *netnstest.NS { return netnstest.New(t) }

@@ -97,7 +97,8 @@ func (c *Conn) request(ctx context.Context, msg uint8, flags nlmsg.Flags, fam ui
 // Create adds f to the table (IPCTNL_MSG_CT_NEW with NLM_F_CREATE|NLM_F_EXCL):
 // its original tuple, the reply tuple (f.Reply, or the original reversed
 // when f.Reply has no addresses), timeout (the kernel requires one),
-// status, mark, zone, labels and, for TCP, f.TCP.State. An existing entry
+// status, mark, zone, labels (kept by the kernel only in a namespace whose
+// ruleset uses ct labels) and, for TCP, f.TCP.State. An existing entry
 // fails with an error that errors.Is unix.EEXIST. Safe for concurrent use.
 func (c *Conn) Create(ctx context.Context, f *Flow) error {
 	if err := checkTuple(f); err != nil {
@@ -165,10 +166,16 @@ func appendDeleteAttrs(b *nlmsg.Builder, orig *Tuple, zone uint16) {
 }
 
 // Flush removes every entry of family (AF_INET, AF_INET6, or 0 for both)
-// in the Conn's namespace, in the kernel, in one request. Safe for
-// concurrent use.
+// in the Conn's namespace. For 0 it is one request and the kernel does the
+// work; for one family it is DeleteFiltered with that family, since the
+// kernel's flush (measured on Linux 6.18) ignores nfgen_family and would
+// remove both. Safe for concurrent use.
 func (c *Conn) Flush(ctx context.Context, family uint8) error {
-	return c.request(ctx, nlmsg.IPCTNLMsgCTDelete, 0, family, nil, func(*nlmsg.Builder) {})
+	if family != 0 {
+		_, err := c.DeleteFiltered(ctx, &Filter{Family: family}, nil)
+		return err
+	}
+	return c.request(ctx, nlmsg.IPCTNLMsgCTDelete, 0, 0, nil, func(*nlmsg.Builder) {})
 }
 
 // batchChunk is how many deletes go into one engine.Batch call: big
