@@ -27,12 +27,10 @@ func appendFlowAttrs(b *nlmsg.Builder, f *Flow, fields Fields) {
 		b.Uint32BE(nlmsg.CTATimeout, f.Timeout)
 	}
 	if fields&FieldStatus != 0 {
-		st := f.Status
-		if fields&FieldReply != 0 {
-			// NB: a new entry is created confirmed, and the kernel refuses
-			// (EBUSY) a status that would change that bit.
-			st |= StatusConfirmed
-		}
+		// NB: an entry in the table is confirmed (a new one is created
+		// so), and the kernel refuses (EBUSY) a status that would change
+		// that bit.
+		st := f.Status | StatusConfirmed
 		b.Uint32BE(nlmsg.CTAStatus, uint32(st))
 	}
 	if fields&FieldMark != 0 {
