@@ -3,6 +3,7 @@ package conntrack
 import (
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"testing"
 
@@ -181,5 +182,37 @@ func TestIntegrationWrongFamilyRefused(t *testing.T) {
 	}
 	if st := rt.Stats(); st.RequestsSent != 0 {
 		t.Fatalf("%d messages were sent on the refused Conn", st.RequestsSent)
+	}
+}
+
+// TestIntegrationFuzzSeedsFromKernel decodes every entry message of a
+// mixed table as the kernel sent it, and with CONNTRACK_WRITE_SEEDS=1
+// stores them as the FuzzFlowDecode corpus.
+func TestIntegrationFuzzSeedsFromKernel(t *testing.T) {
+	c, _ := dial(t)
+	mixedTable(t, c, 3)
+	for _, f := range fixtures() {
+		if err := c.Create(testCtx(t), &f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var payloads [][]byte
+	var b nlmsg.Builder
+	defer b.Release()
+	for v, err := range c.c.Dump(testCtx(t), msgType(nlmsg.IPCTNLMsgCTGet), dumpPayload(&b, nil, kernelNone), 0) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f Flow
+		if err := f.Decode(v.Payload()); err != nil {
+			t.Fatal(err)
+		}
+		payloads = append(payloads, append([]byte(nil), v.Payload()...))
+	}
+	if len(payloads) != 12 {
+		t.Fatalf("%d entries, want 12", len(payloads))
+	}
+	if os.Getenv("CONNTRACK_WRITE_SEEDS") == "1" {
+		writeSeeds(t, payloads)
 	}
 }
