@@ -35,19 +35,19 @@ func benchFlow(i int, m uint32) Flow {
 	}
 }
 
-// createRange creates entries [from, to) with marks from markOf, in
-// engine.Batch calls of a few thousand.
-func createRange(tb testing.TB, c *Conn, from, to int, markOf func(int) uint32) {
+// createRange creates entries from, from+step, ... below to, with marks
+// from markOf, in engine.Batch calls of a few thousand.
+func createRange(tb testing.TB, c *Conn, from, to, step int, markOf func(int) uint32) {
 	tb.Helper()
 	var bld nlmsg.Builder
 	defer bld.Release()
 	var buf []byte
 	var lens []int
 	ops := make([]engine.Op, 0, batchChunk)
-	for i := from; i < to; i += batchChunk {
-		end := min(i+batchChunk, to)
+	for i := from; i < to; i += batchChunk * step {
+		end := min(i+batchChunk*step, to)
 		buf, lens, ops = buf[:0], lens[:0], ops[:0]
-		for j := i; j < end; j++ {
+		for j := i; j < end; j += step {
 			f := benchFlow(j, markOf(j))
 			bld.Reset()
 			beginPayload(&bld, f.family())
@@ -82,7 +82,7 @@ func markOfFull(i int) uint32 {
 func fullNS(b *testing.B) (*netnstest.NS, *Conn) {
 	b.Helper()
 	c, ns := dial(b)
-	createRange(b, c, 0, fullTable, markOfFull)
+	createRange(b, c, 0, fullTable, 1, markOfFull)
 	st, err := c.Stats(context.Background())
 	if err != nil || st.Entries != fullTable {
 		b.Fatalf("table holds %d entries (%v), want %d", st.Entries, err, fullTable)
@@ -214,12 +214,7 @@ func BenchmarkBulkDelete(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		if i > 0 {
 			b.StopTimer()
-			createRange(b, c, 0, deleteCount*2, func(j int) uint32 {
-				if j%2 == 1 {
-					return deleteMark
-				}
-				return 0
-			})
+			createRange(b, c, 1, deleteCount*2, 2, markOfFull)
 			b.StartTimer()
 		}
 		n, err := c.DeleteFiltered(context.Background(), flt, nil)

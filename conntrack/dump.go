@@ -119,7 +119,7 @@ func (c *Conn) DeleteFiltered(ctx context.Context, flt *Filter, outcome func(Del
 		}
 		keys = append(keys, key{f.Orig, f.Zone, f.Family})
 	}
-	var a deleteArena
+	var a opArena
 	defer a.b.Release()
 	for i := 0; i < len(keys); i += batchChunk {
 		end := min(i+batchChunk, len(keys))

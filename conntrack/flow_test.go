@@ -168,7 +168,7 @@ func FuzzFlowDecode(f *testing.F) {
 			}
 			return
 		}
-		if !fl.Orig.Src.IsValid() || !fl.Orig.Dst.IsValid() || fl.Orig.Src.Is4() != fl.Orig.Dst.Is4() {
+		if !fl.Orig.valid() {
 			return
 		}
 		var back Flow

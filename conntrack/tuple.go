@@ -37,6 +37,11 @@ type Tuple struct {
 	HasZone bool
 }
 
+// valid reports whether t has both addresses, of one family.
+func (t *Tuple) valid() bool {
+	return t.Src.IsValid() && t.Dst.IsValid() && t.Src.Is4() == t.Dst.Is4()
+}
+
 // IsICMP reports whether t is an ICMP or ICMPv6 tuple (which carry id, type
 // and code instead of ports).
 func (t *Tuple) IsICMP() bool { return t.Proto == ProtoICMP || t.Proto == ProtoICMPv6 }

@@ -9,11 +9,11 @@ import (
 
 // appendFlowAttrs writes the attributes of a create or update of f: the
 // original tuple, the reply tuple (f.Reply, or f.Orig reversed when f.Reply
-// has no addresses), and the parts selected by fields.
+// lacks an address or mixes families), and the parts selected by fields.
 func appendFlowAttrs(b *nlmsg.Builder, f *Flow, fields Fields) {
 	appendTuple(b, nlmsg.CTATupleOrig, &f.Orig)
 	if fields&FieldReply != 0 {
-		if f.Reply.Src.IsValid() {
+		if f.Reply.valid() {
 			appendTuple(b, nlmsg.CTATupleReply, &f.Reply)
 		} else {
 			r := f.Orig.Reverse()
@@ -65,7 +65,7 @@ func (f *Flow) family() uint8 {
 }
 
 func checkTuple(f *Flow) error {
-	if !f.Orig.Src.IsValid() || !f.Orig.Dst.IsValid() {
+	if !f.Orig.valid() {
 		return ErrNoTuple
 	}
 	return nil
@@ -102,6 +102,14 @@ func (c *Conn) Create(ctx context.Context, f *Flow) error {
 	if err := checkTuple(f); err != nil {
 		return err
 	}
+	return c.request(ctx, nlmsg.IPCTNLMsgCTNew, nlmsg.Create|nlmsg.Excl, f.family(), nil, func(b *nlmsg.Builder) {
+		appendFlowAttrs(b, f, createFieldsOf(f))
+	})
+}
+
+// createFieldsOf returns what Create writes of f: the optional parts that
+// are set.
+func createFieldsOf(f *Flow) Fields {
 	fields := createFields
 	if f.Labels.IsZero() {
 		fields &^= FieldLabels
@@ -112,9 +120,38 @@ func (c *Conn) Create(ctx context.Context, f *Flow) error {
 	if f.Status == 0 {
 		fields &^= FieldStatus
 	}
-	return c.request(ctx, nlmsg.IPCTNLMsgCTNew, nlmsg.Create|nlmsg.Excl, f.family(), nil, func(b *nlmsg.Builder) {
-		appendFlowAttrs(b, f, fields)
-	})
+	if f.Mark == 0 {
+		fields &^= FieldMark
+	}
+	return fields
+}
+
+// CreateFlows creates every flow of flows as Create does, in engine.Batch
+// calls of a few thousand, and returns one outcome per flow, in order (nil,
+// or an error that errors.Is unix.EEXIST for an entry that exists). err is
+// non-nil only when a batch failed as a whole. Safe for concurrent use.
+func (c *Conn) CreateFlows(ctx context.Context, flows []Flow) (outcomes []error, err error) {
+	outcomes = make([]error, len(flows))
+	var a opArena
+	defer a.b.Release()
+	for i := 0; i < len(flows); i += batchChunk {
+		end := min(i+batchChunk, len(flows))
+		a.reset()
+		for j := i; j < end; j++ {
+			if e := checkTuple(&flows[j]); e != nil {
+				return outcomes, e
+			}
+			a.addCreate(&flows[j])
+		}
+		err := a.run(ctx, c.c)
+		for j := range a.ops {
+			outcomes[i+j] = a.ops[j].Err
+		}
+		if err != nil {
+			return outcomes, err
+		}
+	}
+	return outcomes, nil
 }
 
 // Update changes the entry with f's original tuple (and f.Zone): the parts
@@ -181,27 +218,41 @@ func (c *Conn) Flush(ctx context.Context, family uint8) error {
 // few hundred KiB whatever the number of entries.
 const batchChunk = 2048
 
-// deleteArena packs delete payloads back to back for one Batch.
-type deleteArena struct {
+// opArena packs request payloads (deletes, creates) back to back for
+// one Batch.
+type opArena struct {
 	b   nlmsg.Builder
 	buf []byte
 	ops []engine.Op
 }
 
 // add encodes the delete of orig in zone as the next op.
-func (a *deleteArena) add(fam uint8, orig *Tuple, zone uint16) {
+func (a *opArena) add(fam uint8, orig *Tuple, zone uint16) {
 	a.b.Reset()
 	beginPayload(&a.b, fam)
 	appendDeleteAttrs(&a.b, orig, zone)
+	a.push(msgType(nlmsg.IPCTNLMsgCTDelete), 0)
+}
+
+// addCreate encodes the create of f as the next op.
+func (a *opArena) addCreate(f *Flow) {
+	a.b.Reset()
+	beginPayload(&a.b, f.family())
+	appendFlowAttrs(&a.b, f, createFieldsOf(f))
+	a.push(msgType(nlmsg.IPCTNLMsgCTNew), nlmsg.Create|nlmsg.Excl)
+}
+
+// push appends the Builder's payload as the next op of type t.
+func (a *opArena) push(t nlmsg.Type, flags nlmsg.Flags) {
 	start := len(a.buf)
 	a.buf = append(a.buf, a.b.Bytes()...)
-	a.ops = append(a.ops, engine.Op{Type: msgType(nlmsg.IPCTNLMsgCTDelete)})
+	a.ops = append(a.ops, engine.Op{Type: t, Flags: flags})
 	a.ops[len(a.ops)-1].Payload = a.buf[start:len(a.buf):len(a.buf)]
 }
 
 // run sends the ops; a BatchError is not returned, the ops carry the
 // outcomes. The ops' payloads alias a.buf, which is only reused after run.
-func (a *deleteArena) run(ctx context.Context, c *engine.Conn) error {
+func (a *opArena) run(ctx context.Context, c *engine.Conn) error {
 	// NB: payloads were appended to a.buf, which may have moved since the
 	// first op was added: rebuild the slices from the final buffer.
 	off := 0
@@ -217,7 +268,7 @@ func (a *deleteArena) run(ctx context.Context, c *engine.Conn) error {
 	return err
 }
 
-func (a *deleteArena) reset() {
+func (a *opArena) reset() {
 	a.buf = a.buf[:0]
 	clear(a.ops)
 	a.ops = a.ops[:0]
@@ -230,7 +281,7 @@ func (a *deleteArena) reset() {
 // ended, the Conn closed). Safe for concurrent use.
 func (c *Conn) DeleteFlows(ctx context.Context, flows []Flow) (outcomes []error, err error) {
 	outcomes = make([]error, len(flows))
-	var a deleteArena
+	var a opArena
 	defer a.b.Release()
 	for i := 0; i < len(flows); i += batchChunk {
 		end := min(i+batchChunk, len(flows))

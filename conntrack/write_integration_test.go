@@ -91,6 +91,19 @@ func TestIntegrationBulkDeleteOutcomes(t *testing.T) {
 			t.Errorf("outcome %d: %v", i, e)
 		}
 	}
+	// CreateFlows puts two back and reports the one that exists.
+	again := []Flow{{Orig: outcomes[0].Orig, Zone: outcomes[0].Zone, Timeout: 60}, {Orig: outcomes[1].Orig, Zone: outcomes[1].Zone, Timeout: 60}, rest[0]}
+	again[2].Timeout = 60
+	if _, err := c.CreateFlows(testCtx(t), again[2:]); err != nil {
+		t.Fatal(err)
+	}
+	res, err = c.CreateFlows(testCtx(t), again)
+	if err != nil || res[0] != nil || res[1] != nil || !errors.Is(res[2], unix.EEXIST) {
+		t.Fatalf("CreateFlows = %v, %v; want nil, nil, EEXIST", res, err)
+	}
+	if res, err := c.DeleteFlows(testCtx(t), again); err != nil || res[0] != nil || res[2] != nil {
+		t.Fatalf("DeleteFlows = %v, %v", res, err)
+	}
 	if err := c.Flush(testCtx(t), unix.AF_INET6); err != nil {
 		t.Fatal(err)
 	}
