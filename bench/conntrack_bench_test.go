@@ -265,4 +265,3 @@ func BenchmarkConntrackBulkDelete(b *testing.B) {
 		refill()
 	})
 }
-
