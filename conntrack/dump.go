@@ -80,10 +80,19 @@ func (c *Conn) dumpInto(ctx context.Context, flt *Filter, f *Flow, yield func(*F
 }
 
 // List returns the entries selected by flt (nil for all) as owned values.
-// It allocates the slice (growing it as it goes); entries do not allocate
-// otherwise. On an error it returns what it has read with the error.
+// It allocates the slice; entries do not allocate otherwise. For a whole
+// table (flt nil) it first asks the kernel how many entries there are
+// (IPCTNL_MSG_CT_GET_STATS) and allocates the slice once at that size;
+// otherwise it grows the slice as it goes. On an error it returns what it
+// has read with the error.
 func (c *Conn) List(ctx context.Context, flt *Filter) ([]Flow, error) {
 	var out []Flow
+	if flt == nil {
+		if st, err := c.Stats(ctx); err == nil {
+			// A little room for entries created during the dump.
+			out = make([]Flow, 0, int(st.Entries)+int(st.Entries)/64+16)
+		}
+	}
 	for f, err := range c.Dump(ctx, flt) {
 		if err != nil {
 			return out, err
