@@ -238,6 +238,7 @@ func BenchmarkConntrackBulkDelete(b *testing.B) {
 			must(b, err, "delete")
 			return k
 		}, refill)
+		b.StopTimer()
 		refill()
 	})
 	b.Run("lib=timo", func(b *testing.B) {
@@ -253,6 +254,7 @@ func BenchmarkConntrackBulkDelete(b *testing.B) {
 			}
 			return k
 		}, refill)
+		b.StopTimer()
 		refill()
 	})
 	b.Run("lib=vishvananda", func(b *testing.B) {
@@ -262,6 +264,7 @@ func BenchmarkConntrackBulkDelete(b *testing.B) {
 			must(b, err, "delete")
 			return int(k)
 		}, refill)
+		b.StopTimer()
 		refill()
 	})
 }
