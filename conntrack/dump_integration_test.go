@@ -3,6 +3,7 @@ package conntrack
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"slices"
 	"testing"
@@ -214,5 +215,40 @@ func TestIntegrationFuzzSeedsFromKernel(t *testing.T) {
 	}
 	if os.Getenv("CONNTRACK_WRITE_SEEDS") == "1" {
 		writeSeeds(t, payloads)
+	}
+}
+
+// TestIntegrationDumpDoesNotAllocatePerEntry dumps a table of 20 entries
+// and one of 2 000 (several datagrams) and checks that Dump allocates the
+// same per call for both: nothing per entry.
+func TestIntegrationDumpDoesNotAllocatePerEntry(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	c, _ := dial(t)
+	ctx := testCtx(t)
+	allocs := func() float64 {
+		return testing.AllocsPerRun(5, func() {
+			for _, err := range c.Dump(ctx, nil) {
+				if err != nil {
+					panic(err)
+				}
+			}
+		})
+	}
+	flows := make([]Flow, 2000)
+	for i := range flows {
+		flows[i] = Flow{Orig: Tuple{Src: netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)}), Dst: addr("10.2.0.1"), Proto: ProtoUDP, SrcPort: 1, DstPort: 2}, Timeout: 600}
+	}
+	if _, err := c.CreateFlows(ctx, flows[:20]); err != nil {
+		t.Fatal(err)
+	}
+	small := allocs()
+	if _, err := c.CreateFlows(ctx, flows[20:]); err != nil {
+		t.Fatal(err)
+	}
+	big := allocs()
+	if big > small {
+		t.Fatalf("Dump of 2 000 entries: %v allocations, of 20: %v; want no growth with the entries", big, small)
 	}
 }
