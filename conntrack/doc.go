@@ -1,0 +1,25 @@
+// Package conntrack reads and changes the kernel's connection tracking table
+// over ctnetlink (NETLINK_NETFILTER, subsystem NFNL_SUBSYS_CTNETLINK), on an
+// engine.Conn.
+//
+// A Flow is one conntrack entry: its original and reply tuples, status,
+// protocol state, mark, zone, labels, counters, timestamps and sequence
+// adjustments. Dump streams the table in place into one reused Flow, with
+// no allocation per entry, so memory stays flat however large the table;
+// List returns owned copies. A Filter (family, mark and mask, zone, status,
+// L4 protocol, addresses and ports) is sent to the kernel as far as the
+// kernel can apply it (CTA_MARK/CTA_MARK_MASK, CTA_ZONE, CTA_STATUS,
+// CTA_FILTER) and always checked again in user space, so a kernel that
+// ignores or lacks a filter gives the same result, only slower.
+//
+// Create, Update, Get and Delete act on one entry; DeleteFlows and
+// DeleteFiltered delete many in engine.Batch calls with one outcome per
+// entry; Flush empties the table. Events follows the NEW, UPDATE and
+// DESTROY groups and reports a lost notification as its own event.
+// StatsCPU and Stats read the kernel's counters. Expectations (the
+// CTNETLINK_EXP subsystem) are not covered.
+//
+// Errors from the kernel are the engine's *engine.OpError, unchanged
+// (errors.Is(err, unix.ENOENT) works); a malformed message gives a
+// *DecodeError naming the attribute.
+package conntrack

@@ -1,0 +1,153 @@
+package conntrack
+
+import (
+	"context"
+	"errors"
+	"iter"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nlengine/nlengine/nlmsg"
+)
+
+// dumpPayload encodes the dump request for flt at level lvl into b.
+func dumpPayload(b *nlmsg.Builder, flt *Filter, lvl kernelLevel) []byte {
+	b.Reset()
+	var fam uint8
+	if flt != nil {
+		fam = flt.Family
+	}
+	beginPayload(b, fam)
+	if flt != nil {
+		flt.appendDumpFilter(b, lvl)
+	}
+	return b.Bytes()
+}
+
+// Dump streams the entries selected by flt (nil for all) in place: the
+// yielded *Flow is one value reused for every entry, valid only until the
+// loop body returns (copy *f to keep it). Memory stays flat however large
+// the table, and no entry allocates. The kernel filters what it can (see
+// Filter); the rest is filtered here. Errors are yielded last with a nil
+// Flow: the kernel's error (an *engine.OpError), engine.ErrDumpInterrupted,
+// a *DecodeError (the dump is drained and ends), or ctx.Err(). Breaking out
+// is safe. Dumps on one Conn run one after the other.
+func (c *Conn) Dump(ctx context.Context, flt *Filter) iter.Seq2[*Flow, error] {
+	return func(yield func(*Flow, error) bool) {
+		var f Flow
+		c.dumpInto(ctx, flt, &f, yield)
+	}
+}
+
+// dumpInto runs the dump, decoding into f. It retries once with less
+// filtering when the kernel refuses the request before any entry.
+func (c *Conn) dumpInto(ctx context.Context, flt *Filter, f *Flow, yield func(*Flow, error) bool) {
+	var b nlmsg.Builder
+	defer b.Release()
+	lvl := kernelAll
+	for {
+		payload := dumpPayload(&b, flt, lvl)
+		seen := false
+		var last error
+		for v, err := range c.c.Dump(ctx, msgType(nlmsg.IPCTNLMsgCTGet), payload, 0) {
+			if err != nil {
+				last = err
+				break
+			}
+			seen = true
+			if derr := f.Decode(v.Payload()); derr != nil {
+				yield(nil, derr)
+				return
+			}
+			if flt != nil && !flt.Match(f) {
+				continue
+			}
+			if !yield(f, nil) {
+				return
+			}
+		}
+		if last == nil {
+			return
+		}
+		if !seen && lvl == kernelAll && flt != nil && flt.needsKernelAll() &&
+			(errors.Is(last, unix.EINVAL) || errors.Is(last, unix.EOPNOTSUPP)) {
+			lvl = kernelMark // an older kernel: filter the rest in user space
+			continue
+		}
+		yield(nil, last)
+		return
+	}
+}
+
+// List returns the entries selected by flt (nil for all) as owned values.
+// It allocates the slice; entries do not allocate otherwise. For a whole
+// table (flt nil) it first asks the kernel how many entries there are
+// (IPCTNL_MSG_CT_GET_STATS) and allocates the slice once at that size;
+// otherwise it grows the slice as it goes. On an error it returns what it
+// has read with the error.
+func (c *Conn) List(ctx context.Context, flt *Filter) ([]Flow, error) {
+	var out []Flow
+	if flt == nil {
+		if st, err := c.Stats(ctx); err == nil {
+			// A little room for entries created during the dump.
+			out = make([]Flow, 0, int(st.Entries)+int(st.Entries)/64+16)
+		}
+	}
+	for f, err := range c.Dump(ctx, flt) {
+		if err != nil {
+			return out, err
+		}
+		out = append(out, *f)
+	}
+	return out, nil
+}
+
+// DeleteOutcome is the result of deleting one entry in DeleteFiltered.
+type DeleteOutcome struct {
+	Orig Tuple
+	Zone uint16
+	Err  error // nil, or an error that errors.Is unix.ENOENT when the entry went away first
+}
+
+// DeleteFiltered deletes every entry that flt selects: it streams a
+// filtered dump, keeping only each entry's original tuple and zone
+// (about 60 bytes an entry), then deletes them in engine.Batch calls of a
+// few thousand. outcome, if non-nil, is called once per entry with its
+// result, in dump order. It returns how many were deleted; err is non-nil
+// when the dump or a batch failed as a whole. Safe for concurrent use.
+func (c *Conn) DeleteFiltered(ctx context.Context, flt *Filter, outcome func(DeleteOutcome)) (deleted int, err error) {
+	type key struct {
+		orig Tuple
+		zone uint16
+		fam  uint8
+	}
+	var keys []key
+	for f, err := range c.Dump(ctx, flt) {
+		if err != nil {
+			return 0, err
+		}
+		keys = append(keys, key{f.Orig, f.Zone, f.Family})
+	}
+	var a opArena
+	defer a.b.Release()
+	for i := 0; i < len(keys); i += batchChunk {
+		end := min(i+batchChunk, len(keys))
+		a.reset()
+		for j := i; j < end; j++ {
+			a.add(keys[j].fam, &keys[j].orig, keys[j].zone)
+		}
+		berr := a.run(ctx, c.c)
+		for j, op := range a.ops {
+			if op.Err == nil {
+				deleted++
+			}
+			if outcome != nil {
+				outcome(DeleteOutcome{Orig: keys[i+j].orig, Zone: keys[i+j].zone, Err: op.Err})
+			}
+		}
+		if berr != nil {
+			return deleted, berr
+		}
+	}
+	return deleted, nil
+}

@@ -1,0 +1,254 @@
+package conntrack
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"slices"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nlengine/nlengine/engine"
+	"github.com/nlengine/nlengine/nlmsg"
+)
+
+// mixedTable creates n flows of each family: UDP, TCP and ICMP in turn,
+// marks i%4, zones i%3.
+func mixedTable(t *testing.T, c *Conn, n int) {
+	t.Helper()
+	ctx := testCtx(t)
+	for i := range n {
+		for _, v6 := range []bool{false, true} {
+			src, dst := fmt.Sprintf("10.0.%d.%d", i/250, i%250+1), "10.200.0.1"
+			if v6 {
+				src, dst = fmt.Sprintf("2001:db8::%x", i+1), "2001:db8:ffff::1"
+			}
+			f := Flow{Orig: Tuple{Src: addr(src), Dst: addr(dst)}, Timeout: 600, Mark: uint32(i % 4), Zone: uint16(i % 3)}
+			switch i % 3 {
+			case 0:
+				f.Orig.Proto, f.Orig.SrcPort, f.Orig.DstPort = ProtoUDP, uint16(1000+i), 53
+			case 1:
+				f.Orig.Proto, f.Orig.SrcPort, f.Orig.DstPort = ProtoTCP, uint16(1000+i), 80
+				f.TCP.State = TCPEstablished
+			case 2:
+				f.Orig.Proto, f.Orig.ICMPID, f.Orig.ICMPType = ProtoICMP, uint16(i), 8
+				if v6 {
+					f.Orig.Proto, f.Orig.ICMPType = ProtoICMPv6, 128
+				}
+			}
+			if err := c.Create(ctx, &f); err != nil {
+				t.Fatalf("Create %v: %v", f.Orig, err)
+			}
+		}
+	}
+}
+
+// ids returns the sorted ids of the flows of a dump with flt, and fails t
+// on an error.
+func dumpIDs(t *testing.T, c *Conn, flt *Filter) []uint32 {
+	t.Helper()
+	var ids []uint32
+	for f, err := range c.Dump(testCtx(t), flt) {
+		if err != nil {
+			t.Fatalf("Dump(%+v): %v", flt, err)
+		}
+		ids = append(ids, f.ID)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// TestIntegrationFiltersKernelAndUserSpaceAgree runs each filter twice:
+// with the kernel filtering (as far as it can) and with the kernel told
+// nothing and every entry checked in user space. Both must select exactly
+// the entries that Match selects from a full dump, and the kernel must
+// send fewer entries when it filters by mark.
+func TestIntegrationFiltersKernelAndUserSpaceAgree(t *testing.T) {
+	c, _ := dial(t)
+	mixedTable(t, c, 30)
+	all, err := c.List(testCtx(t), nil)
+	if err != nil || len(all) != 60 {
+		t.Fatalf("List: %d flows, %v; want 60", len(all), err)
+	}
+	filters := []Filter{
+		{Family: unix.AF_INET},
+		{Family: unix.AF_INET6},
+		{Mark: 2, MarkMask: 0xff},
+		{Mark: 1, MarkMask: 1, Family: unix.AF_INET6},
+		{HasZone: true, Zone: 2},
+		{HasZone: true, Zone: 0},
+		{Proto: ProtoUDP, Family: unix.AF_INET},
+		{Proto: ProtoTCP, OrigDstPort: 80, Family: unix.AF_INET6},
+		{Proto: ProtoUDP, OrigDst: addr("10.200.0.1"), Family: unix.AF_INET},
+		{OrigSrc: addr("10.0.0.5")},
+		{Status: StatusSeenReply, StatusMask: StatusSeenReply},
+		{ReplySrc: addr("2001:db8:ffff::1")},
+	}
+	for _, flt := range filters {
+		var want []uint32
+		for i := range all {
+			if flt.Match(&all[i]) {
+				want = append(want, all[i].ID)
+			}
+		}
+		slices.Sort(want)
+		if got := dumpIDs(t, c, &flt); !slices.Equal(got, want) {
+			t.Errorf("kernel filter %+v: %d ids, want %d", flt, len(got), len(want))
+		}
+		// User space alone: a request with only the family.
+		var user []uint32
+		var b nlmsg.Builder
+		for v, err := range c.c.Dump(testCtx(t), msgType(nlmsg.IPCTNLMsgCTGet), dumpPayload(&b, &Filter{}, kernelNone), 0) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			var f Flow
+			if err := f.Decode(v.Payload()); err != nil {
+				t.Fatal(err)
+			}
+			if flt.Match(&f) {
+				user = append(user, f.ID)
+			}
+		}
+		b.Release()
+		slices.Sort(user)
+		if !slices.Equal(user, want) {
+			t.Errorf("user-space filter %+v: %d ids, want %d", flt, len(user), len(want))
+		}
+	}
+	// The kernel applies these filters itself: it sends only the matches
+	// (the raw dump is not re-checked here).
+	for _, k := range []struct {
+		flt  Filter
+		want int
+	}{
+		{Filter{Mark: 3, MarkMask: 3}, 14},                            // i%4 == 3: 7 of 30 per family
+		{Filter{HasZone: true, Zone: 2}, 20},                          // i%3 == 2
+		{Filter{Family: unix.AF_INET, Proto: ProtoUDP}, 10},           // CTA_FILTER: i%3 == 0, IPv4
+		{Filter{Family: unix.AF_INET, OrigSrc: addr("10.0.0.5")}, 1},  // CTA_FILTER by address
+		{Filter{Status: StatusAssured, StatusMask: StatusAssured}, 0}, // CTA_STATUS
+	} {
+		var b nlmsg.Builder
+		sent := 0
+		for _, err := range c.c.Dump(testCtx(t), msgType(nlmsg.IPCTNLMsgCTGet), dumpPayload(&b, &k.flt, kernelAll), 0) {
+			if err != nil {
+				t.Fatalf("kernel filter %+v: %v", k.flt, err)
+			}
+			sent++
+		}
+		b.Release()
+		if sent != k.want {
+			t.Errorf("kernel filter %+v: the kernel sent %d entries, want %d", k.flt, sent, k.want)
+		}
+	}
+}
+
+// TestIntegrationListMatchesDump checks that List's owned copies equal the
+// values Dump yields in place, entry by entry.
+func TestIntegrationListMatchesDump(t *testing.T) {
+	c, _ := dial(t)
+	mixedTable(t, c, 5)
+	list, err := c.List(testCtx(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := 0
+	for f, err := range c.Dump(testCtx(t), nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i >= len(list) || list[i].ID != f.ID || list[i].Orig != f.Orig {
+			t.Fatalf("entry %d: Dump %+v, List %+v", i, f.Orig, list[min(i, len(list)-1)].Orig)
+		}
+		i++
+	}
+	if i != len(list) || i != 10 {
+		t.Fatalf("Dump yielded %d, List %d, want 10", i, len(list))
+	}
+}
+
+// TestIntegrationWrongFamilyRefused checks that New refuses a Conn of
+// another family; nothing can be sent through it.
+func TestIntegrationWrongFamilyRefused(t *testing.T) {
+	ns := dialNS(t)
+	rt, err := engine.Connect(testCtx(t), nlmsg.FamilyRoute, engine.WithNetNSFD(ns.FD()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	if _, err := New(rt); !errors.Is(err, ErrWrongFamily) {
+		t.Fatalf("New(route Conn) = %v, want ErrWrongFamily", err)
+	}
+	if st := rt.Stats(); st.RequestsSent != 0 {
+		t.Fatalf("%d messages were sent on the refused Conn", st.RequestsSent)
+	}
+}
+
+// TestIntegrationFuzzSeedsFromKernel decodes every entry message of a
+// mixed table as the kernel sent it, and with CONNTRACK_WRITE_SEEDS=1
+// stores them as the FuzzFlowDecode corpus.
+func TestIntegrationFuzzSeedsFromKernel(t *testing.T) {
+	c, _ := dial(t)
+	mixedTable(t, c, 3)
+	for _, f := range fixtures() {
+		if err := c.Create(testCtx(t), &f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var payloads [][]byte
+	var b nlmsg.Builder
+	defer b.Release()
+	for v, err := range c.c.Dump(testCtx(t), msgType(nlmsg.IPCTNLMsgCTGet), dumpPayload(&b, nil, kernelNone), 0) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f Flow
+		if err := f.Decode(v.Payload()); err != nil {
+			t.Fatal(err)
+		}
+		payloads = append(payloads, append([]byte(nil), v.Payload()...))
+	}
+	if len(payloads) != 12 {
+		t.Fatalf("%d entries, want 12", len(payloads))
+	}
+	if os.Getenv("CONNTRACK_WRITE_SEEDS") == "1" {
+		writeSeeds(t, payloads)
+	}
+}
+
+// TestIntegrationDumpDoesNotAllocatePerEntry dumps a table of 20 entries
+// and one of 2 000 (several datagrams) and checks that Dump allocates the
+// same per call for both: nothing per entry.
+func TestIntegrationDumpDoesNotAllocatePerEntry(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	c, _ := dial(t)
+	ctx := testCtx(t)
+	allocs := func() float64 {
+		return testing.AllocsPerRun(5, func() {
+			for _, err := range c.Dump(ctx, nil) {
+				if err != nil {
+					panic(err)
+				}
+			}
+		})
+	}
+	flows := make([]Flow, 2000)
+	for i := range flows {
+		flows[i] = Flow{Orig: Tuple{Src: netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)}), Dst: addr("10.2.0.1"), Proto: ProtoUDP, SrcPort: 1, DstPort: 2}, Timeout: 600}
+	}
+	if _, err := c.CreateFlows(ctx, flows[:20]); err != nil {
+		t.Fatal(err)
+	}
+	small := allocs()
+	if _, err := c.CreateFlows(ctx, flows[20:]); err != nil {
+		t.Fatal(err)
+	}
+	big := allocs()
+	if big > small {
+		t.Fatalf("Dump of 2 000 entries: %v allocations, of 20: %v; want no growth with the entries", big, small)
+	}
+}

@@ -1,0 +1,150 @@
+package conntrack
+
+import (
+	"bytes"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nlengine/nlengine/engine"
+)
+
+// lockedBuffer is a bytes.Buffer safe for a writer process and a reader.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestIntegrationEventsAgreeWithConntrackE creates, updates and deletes
+// flows while Events and conntrack -E both listen, and checks that both
+// saw the same events, in the same order, with the same tuples.
+func TestIntegrationEventsAgreeWithConntrackE(t *testing.T) {
+	c, ns := dial(t)
+	ctx := testCtx(t)
+	l, err := Dial(ctx, engine.WithNetNSFD(ns.FD()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if err := l.Subscribe(); err != nil {
+		t.Fatal(err)
+	}
+	path, err := exec.LookPath("conntrack")
+	if err != nil {
+		t.Skip("conntrack is not installed")
+	}
+	var out lockedBuffer
+	cmd := exec.Command(path, "-E", "-o", "id")
+	cmd.Stdout = &out
+	if err := ns.Do(cmd.Start); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	time.Sleep(200 * time.Millisecond) // let conntrack -E subscribe
+
+	flows := []Flow{
+		{Orig: Tuple{Src: addr("10.3.0.1"), Dst: addr("10.3.0.2"), Proto: ProtoUDP, SrcPort: 1, DstPort: 2}, Timeout: 60},
+		{Orig: Tuple{Src: addr("2001:db8::3"), Dst: addr("2001:db8::4"), Proto: ProtoTCP, SrcPort: 3, DstPort: 4}, Timeout: 60, TCP: TCPInfo{State: TCPSynSent}},
+	}
+	for i := range flows {
+		if err := c.Create(ctx, &flows[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	flows[0].Mark = 9
+	if err := c.Update(ctx, &flows[0], FieldMark); err != nil {
+		t.Fatal(err)
+	}
+	for i := range flows {
+		if err := c.Delete(ctx, &flows[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []struct {
+		typ EventType
+		src string
+	}{{EventNew, "10.3.0.1"}, {EventNew, "2001:db8::3"}, {EventUpdate, "10.3.0.1"}, {EventDestroy, "10.3.0.1"}, {EventDestroy, "2001:db8::3"}}
+	var got []string
+	i := 0
+	for ev, err := range l.Events(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Type != want[i].typ || ev.Flow.Orig.Src.String() != want[i].src {
+			t.Errorf("event %d: %v %v, want %v %s", i, ev.Type, ev.Flow.Orig.Src, want[i].typ, want[i].src)
+		}
+		if i == 2 && ev.Flow.Mark != 9 {
+			t.Errorf("update event: mark %d, want 9", ev.Flow.Mark)
+		}
+		got = append(got, "["+ev.Type.String()+"] src="+ev.Flow.Orig.Src.String())
+		if i++; i == len(want) {
+			break
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for strings.Count(out.String(), "\n") < len(want) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != len(want) {
+		t.Fatalf("conntrack -E printed %d events, Events %d:\n%s", len(lines), len(got), out.String())
+	}
+	for i, line := range lines {
+		fields := strings.Fields(line)
+		if fields[0] != "["+want[i].typ.String()+"]" || !strings.Contains(line, " src="+want[i].src+" ") {
+			t.Errorf("conntrack -E event %d: %q; Events saw %q", i, line, got[i])
+		}
+	}
+}
+
+// TestIntegrationStatsAgreeWithConntrackS compares StatsCPU with
+// conntrack -S and Stats with conntrack -C.
+func TestIntegrationStatsAgreeWithConntrackS(t *testing.T) {
+	c, ns := dial(t)
+	mixedTable(t, c, 3)
+	cpus, err := c.StatsCPU(testCtx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := strings.TrimSpace(string(ns.Run(t, "conntrack", "-S")))
+	lines := strings.Split(out, "\n")
+	if len(lines) != len(cpus) {
+		t.Fatalf("conntrack -S: %d CPUs, StatsCPU %d", len(lines), len(cpus))
+	}
+	insert := 0
+	for i, line := range lines {
+		st := cpus[i]
+		insert += int(st.Insert)
+		for _, kv := range []string{"cpu=" + itoa(int(st.CPU)), "found=" + itoa(int(st.Found)), "invalid=" + itoa(int(st.Invalid)),
+			"insert=" + itoa(int(st.Insert)), "drop=" + itoa(int(st.Drop)), "early_drop=" + itoa(int(st.EarlyDrop)),
+			"error=" + itoa(int(st.Error)), "clash_resolve=" + itoa(int(st.ClashResolve)), "chaintoolong=" + itoa(int(st.ChainTooLong))} {
+			if !strings.Contains(" "+strings.ReplaceAll(line, "\t", " ")+" ", " "+kv+" ") {
+				t.Errorf("conntrack -S line %q lacks %s", line, kv)
+			}
+		}
+	}
+	if insert != 6 {
+		t.Errorf("inserts over all CPUs: %d, want 6", insert)
+	}
+	g, err := c.Stats(testCtx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if count := strings.TrimSpace(string(ns.Run(t, "conntrack", "-C"))); count != itoa(int(g.Entries)) || g.Entries != 6 || g.MaxEntries == 0 {
+		t.Errorf("Stats = %+v, conntrack -C %s, want 6 entries", g, count)
+	}
+}

@@ -1,0 +1,304 @@
+package conntrack
+
+import (
+	"context"
+
+	"github.com/nlengine/nlengine/engine"
+	"github.com/nlengine/nlengine/nlmsg"
+)
+
+// appendFlowAttrs writes the attributes of a create or update of f: the
+// original tuple, the reply tuple (f.Reply, or f.Orig reversed when f.Reply
+// lacks an address or mixes families), and the parts selected by fields.
+func appendFlowAttrs(b *nlmsg.Builder, f *Flow, fields Fields) {
+	appendTuple(b, nlmsg.CTATupleOrig, &f.Orig)
+	if fields&FieldReply != 0 {
+		if f.Reply.valid() {
+			appendTuple(b, nlmsg.CTATupleReply, &f.Reply)
+		} else {
+			r := f.Orig.Reverse()
+			appendTuple(b, nlmsg.CTATupleReply, &r)
+		}
+	}
+	if fields&FieldZone != 0 {
+		b.Uint16BE(nlmsg.CTAZone, f.Zone)
+	}
+	if fields&FieldTimeout != 0 {
+		b.Uint32BE(nlmsg.CTATimeout, f.Timeout)
+	}
+	if fields&FieldStatus != 0 {
+		// NB: an entry in the table is confirmed (a new one is created
+		// so), and the kernel refuses (EBUSY) a status that would change
+		// that bit.
+		st := f.Status | StatusConfirmed
+		b.Uint32BE(nlmsg.CTAStatus, uint32(st))
+	}
+	if fields&FieldMark != 0 {
+		b.Uint32BE(nlmsg.CTAMark, f.Mark)
+	}
+	if fields&FieldLabels != 0 {
+		b.Attr(nlmsg.CTALabels, f.Labels[:])
+		all := Labels{}
+		for i := range all {
+			all[i] = 0xff
+		}
+		b.Attr(nlmsg.CTALabelsMask, all[:])
+	}
+	if fields&FieldTCP != 0 && f.Orig.Proto == ProtoTCP {
+		p := b.BeginNest(nlmsg.CTAProtoInfo)
+		t := b.BeginNest(nlmsg.CTAProtoInfoTCP)
+		b.Uint8(nlmsg.CTAProtoInfoTCPState, uint8(f.TCP.State))
+		b.EndNest(t)
+		b.EndNest(p)
+	}
+}
+
+// createFields are what Create writes.
+const createFields = FieldReply | FieldTimeout | FieldStatus | FieldMark | FieldZone | FieldLabels | FieldTCP
+
+// family returns the nfgenmsg family of f.
+func (f *Flow) family() uint8 {
+	if f.Family != 0 {
+		return f.Family
+	}
+	return f.Orig.Family()
+}
+
+func checkTuple(f *Flow) error {
+	if !f.Orig.valid() {
+		return ErrNoTuple
+	}
+	return nil
+}
+
+// request builds one payload with build and runs it as a request of type
+// msg with flags, decoding any entry in the reply into out (if non-nil).
+func (c *Conn) request(ctx context.Context, msg uint8, flags nlmsg.Flags, fam uint8, out *Flow, build func(*nlmsg.Builder)) error {
+	var b nlmsg.Builder
+	beginPayload(&b, fam)
+	build(&b)
+	payload := b.Bytes()
+	var decErr error
+	err := c.c.RequestFunc(ctx, msgType(msg), payload, flags, func(v nlmsg.View) error {
+		if out != nil && decErr == nil {
+			decErr = out.Decode(v.Payload())
+		}
+		return nil
+	})
+	b.Release()
+	if err != nil {
+		return err
+	}
+	return decErr
+}
+
+// Create adds f to the table (IPCTNL_MSG_CT_NEW with NLM_F_CREATE|NLM_F_EXCL):
+// its original tuple, the reply tuple (f.Reply, or the original reversed
+// when f.Reply has no addresses), timeout (the kernel requires one),
+// status, mark, zone, labels (kept by the kernel only in a namespace whose
+// ruleset uses ct labels) and, for TCP, f.TCP.State. An existing entry
+// fails with an error that errors.Is unix.EEXIST. Safe for concurrent use.
+func (c *Conn) Create(ctx context.Context, f *Flow) error {
+	if err := checkTuple(f); err != nil {
+		return err
+	}
+	return c.request(ctx, nlmsg.IPCTNLMsgCTNew, nlmsg.Create|nlmsg.Excl, f.family(), nil, func(b *nlmsg.Builder) {
+		appendFlowAttrs(b, f, createFieldsOf(f))
+	})
+}
+
+// createFieldsOf returns what Create writes of f: the optional parts that
+// are set.
+func createFieldsOf(f *Flow) Fields {
+	fields := createFields
+	if f.Labels.IsZero() {
+		fields &^= FieldLabels
+	}
+	if f.Zone == 0 {
+		fields &^= FieldZone
+	}
+	if f.Status == 0 {
+		fields &^= FieldStatus
+	}
+	if f.Mark == 0 {
+		fields &^= FieldMark
+	}
+	return fields
+}
+
+// CreateFlows creates every flow of flows as Create does, in engine.Batch
+// calls of a few thousand, and returns one outcome per flow, in order (nil,
+// or an error that errors.Is unix.EEXIST for an entry that exists). err is
+// non-nil only when a batch failed as a whole. Safe for concurrent use.
+func (c *Conn) CreateFlows(ctx context.Context, flows []Flow) (outcomes []error, err error) {
+	outcomes = make([]error, len(flows))
+	var a opArena
+	defer a.b.Release()
+	for i := 0; i < len(flows); i += batchChunk {
+		end := min(i+batchChunk, len(flows))
+		a.reset()
+		for j := i; j < end; j++ {
+			if e := checkTuple(&flows[j]); e != nil {
+				return outcomes, e
+			}
+			a.addCreate(&flows[j])
+		}
+		err := a.run(ctx, c.c)
+		for j := range a.ops {
+			outcomes[i+j] = a.ops[j].Err
+		}
+		if err != nil {
+			return outcomes, err
+		}
+	}
+	return outcomes, nil
+}
+
+// Update changes the entry with f's original tuple (and f.Zone): the parts
+// named by fields among FieldTimeout, FieldStatus, FieldMark, FieldLabels
+// and FieldTCP. A missing entry fails with an error that errors.Is
+// unix.ENOENT. Safe for concurrent use.
+func (c *Conn) Update(ctx context.Context, f *Flow, fields Fields) error {
+	if err := checkTuple(f); err != nil {
+		return err
+	}
+	fields &= FieldTimeout | FieldStatus | FieldMark | FieldLabels | FieldTCP
+	return c.request(ctx, nlmsg.IPCTNLMsgCTNew, 0, f.family(), nil, func(b *nlmsg.Builder) {
+		appendFlowAttrs(b, f, fields|FieldZone)
+	})
+}
+
+// Get returns the entry with orig as its original tuple in zone, decoded
+// into out. A missing entry fails with an error that errors.Is unix.ENOENT.
+// Safe for concurrent use.
+func (c *Conn) Get(ctx context.Context, orig Tuple, zone uint16, out *Flow) error {
+	f := Flow{Orig: orig, Zone: zone}
+	if err := checkTuple(&f); err != nil {
+		return err
+	}
+	*out = Flow{}
+	return c.request(ctx, nlmsg.IPCTNLMsgCTGet, 0, f.family(), out, func(b *nlmsg.Builder) {
+		appendTuple(b, nlmsg.CTATupleOrig, &f.Orig)
+		b.Uint16BE(nlmsg.CTAZone, zone)
+	})
+}
+
+// Delete removes the entry with f's original tuple in f.Zone. A missing
+// entry fails with an error that errors.Is unix.ENOENT. Safe for
+// concurrent use.
+func (c *Conn) Delete(ctx context.Context, f *Flow) error {
+	if err := checkTuple(f); err != nil {
+		return err
+	}
+	return c.request(ctx, nlmsg.IPCTNLMsgCTDelete, 0, f.family(), nil, func(b *nlmsg.Builder) {
+		appendDeleteAttrs(b, &f.Orig, f.Zone)
+	})
+}
+
+func appendDeleteAttrs(b *nlmsg.Builder, orig *Tuple, zone uint16) {
+	appendTuple(b, nlmsg.CTATupleOrig, orig)
+	b.Uint16BE(nlmsg.CTAZone, zone)
+}
+
+// Flush removes every entry of family (AF_INET, AF_INET6, or 0 for both)
+// in the Conn's namespace. For 0 it is one request and the kernel does the
+// work; for one family it is DeleteFiltered with that family, since the
+// kernel's flush (measured on Linux 6.18) ignores nfgen_family and would
+// remove both. Safe for concurrent use.
+func (c *Conn) Flush(ctx context.Context, family uint8) error {
+	if family != 0 {
+		_, err := c.DeleteFiltered(ctx, &Filter{Family: family}, nil)
+		return err
+	}
+	return c.request(ctx, nlmsg.IPCTNLMsgCTDelete, 0, 0, nil, func(*nlmsg.Builder) {})
+}
+
+// batchChunk is how many deletes go into one engine.Batch call: big
+// enough to fill sendmmsg, small enough that the encoded requests stay a
+// few hundred KiB whatever the number of entries.
+const batchChunk = 2048
+
+// opArena packs request payloads (deletes, creates) back to back for
+// one Batch.
+type opArena struct {
+	b   nlmsg.Builder
+	buf []byte
+	ops []engine.Op
+}
+
+// add encodes the delete of orig in zone as the next op.
+func (a *opArena) add(fam uint8, orig *Tuple, zone uint16) {
+	a.b.Reset()
+	beginPayload(&a.b, fam)
+	appendDeleteAttrs(&a.b, orig, zone)
+	a.push(msgType(nlmsg.IPCTNLMsgCTDelete), 0)
+}
+
+// addCreate encodes the create of f as the next op.
+func (a *opArena) addCreate(f *Flow) {
+	a.b.Reset()
+	beginPayload(&a.b, f.family())
+	appendFlowAttrs(&a.b, f, createFieldsOf(f))
+	a.push(msgType(nlmsg.IPCTNLMsgCTNew), nlmsg.Create|nlmsg.Excl)
+}
+
+// push appends the Builder's payload as the next op of type t.
+func (a *opArena) push(t nlmsg.Type, flags nlmsg.Flags) {
+	start := len(a.buf)
+	a.buf = append(a.buf, a.b.Bytes()...)
+	a.ops = append(a.ops, engine.Op{Type: t, Flags: flags})
+	a.ops[len(a.ops)-1].Payload = a.buf[start:len(a.buf):len(a.buf)]
+}
+
+// run sends the ops; a BatchError is not returned, the ops carry the
+// outcomes. The ops' payloads alias a.buf, which is only reused after run.
+func (a *opArena) run(ctx context.Context, c *engine.Conn) error {
+	// NB: payloads were appended to a.buf, which may have moved since the
+	// first op was added: rebuild the slices from the final buffer.
+	off := 0
+	for i := range a.ops {
+		l := len(a.ops[i].Payload)
+		a.ops[i].Payload = a.buf[off : off+l : off+l]
+		off += l
+	}
+	err := c.Batch(ctx, a.ops)
+	if _, ok := err.(*engine.BatchError); ok {
+		err = nil
+	}
+	return err
+}
+
+func (a *opArena) reset() {
+	a.buf = a.buf[:0]
+	clear(a.ops)
+	a.ops = a.ops[:0]
+}
+
+// DeleteFlows deletes each flow of flows (by original tuple and zone) in
+// engine.Batch calls and returns one outcome per flow, in order: nil,
+// an error that errors.Is unix.ENOENT when it was already gone, or another
+// kernel error. err is non-nil only when the batch itself failed (ctx
+// ended, the Conn closed). Safe for concurrent use.
+func (c *Conn) DeleteFlows(ctx context.Context, flows []Flow) (outcomes []error, err error) {
+	outcomes = make([]error, len(flows))
+	var a opArena
+	defer a.b.Release()
+	for i := 0; i < len(flows); i += batchChunk {
+		end := min(i+batchChunk, len(flows))
+		a.reset()
+		for j := i; j < end; j++ {
+			if e := checkTuple(&flows[j]); e != nil {
+				return outcomes, e
+			}
+			a.add(flows[j].family(), &flows[j].Orig, flows[j].Zone)
+		}
+		err := a.run(ctx, c.c)
+		for j := range a.ops {
+			outcomes[i+j] = a.ops[j].Err
+		}
+		if err != nil {
+			return outcomes, err
+		}
+	}
+	return outcomes, nil
+}
