@@ -84,7 +84,7 @@ func Example_vishvanandaEvents() {
 // 50 000 routes, each failure reported with its index (the library has no
 // batch: one request and one acknowledgement per route).
 func Example_vishvanandaApplyRoutes() {
-	link, err := netlink.LinkByName("dummy0")
+	link, err := netlink.LinkByName("eth0")
 	if err != nil {
 		log.Fatal(err)
 	}

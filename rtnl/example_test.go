@@ -60,7 +60,7 @@ func ExampleConn_ApplyRoutes() {
 		log.Fatal(err)
 	}
 	defer c.Close()
-	link, err := c.LinkByName(ctx, "dummy0")
+	link, err := c.LinkByName(ctx, "eth0")
 	if err != nil {
 		log.Fatal(err)
 	}
