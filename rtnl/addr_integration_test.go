@@ -1,0 +1,254 @@
+package rtnl
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"testing"
+
+	"github.com/nlengine/nlengine/engine"
+	"github.com/nlengine/nlengine/internal/netnstest"
+	"github.com/nlengine/nlengine/nlmsg"
+)
+
+// addrFixture adds to ns a veth pair va/vb (va up, vb down, so va has no
+// carrier) with IPv4 and IPv6 addresses of every awkward sort: a label and
+// a broadcast, a secondary, finite lifetimes, a point-to-point peer, nodad,
+// noprefixroute, a tentative IPv6 address, a metric.
+func addrFixture(t *testing.T, ns *netnstest.NS) {
+	t.Helper()
+	ipRun(t, ns, "link", "add", "va", "type", "veth", "peer", "name", "vb")
+	ipRun(t, ns, "link", "set", "va", "up")
+	for _, a := range [][]string{
+		{"10.0.0.1/24", "brd", "+", "dev", "va", "label", "va:one"},
+		{"10.0.0.2/24", "dev", "va"}, // secondary
+		{"10.0.1.1/24", "dev", "va", "valid_lft", "1000", "preferred_lft", "500"},
+		{"10.9.0.1", "peer", "10.9.0.2/32", "dev", "va"},
+		{"10.7.0.1/16", "dev", "va", "metric", "55", "noprefixroute"},
+		{"2001:db8::1/64", "dev", "va", "nodad"},
+		{"2001:db8:1::1/64", "dev", "va", "nodad", "noprefixroute", "valid_lft", "2000", "preferred_lft", "0"},
+		{"2001:db8:2::1/64", "dev", "va"}, // tentative: no carrier, DAD cannot finish
+		{"2001:db8:3::1", "peer", "2001:db8:3::2/128", "dev", "va", "nodad"},
+		{"192.168.5.5/24", "dev", "vb"},
+	} {
+		ipRun(t, ns, append([]string{"addr", "add"}, a...)...)
+	}
+}
+
+// ipAddrFlags are the boolean keys ip -j addr prints for address flags.
+var ipAddrFlags = []string{"secondary", "temporary", "nodad", "optimistic", "dadfailed", "home", "deprecated", "tentative", "mngtmpaddr", "noprefixroute", "autojoin", "stable-privacy", "dynamic"}
+
+// ipFlagsOf gives the keys ip would print for a's flags.
+func ipFlagsOf(a *Addr) map[string]bool {
+	m := map[string]bool{}
+	for _, n := range a.Flags.Names() {
+		if n == "permanent" {
+			continue
+		}
+		if n == "secondary" && a.Family == FamilyIPv6 {
+			n = "temporary"
+		}
+		m[n] = true
+	}
+	if a.Flags&AddrPermanent == 0 {
+		m["dynamic"] = true
+	}
+	return m
+}
+
+// TestIntegrationAddrsAgreeWithIP compares every address with `ip -j addr
+// show`, field by field.
+func TestIntegrationAddrsAgreeWithIP(t *testing.T) {
+	ns := netnstest.New(t)
+	addrFixture(t, ns)
+	c := dialIn(t, ns)
+	addrs, err := c.AddrList(bg, AddrFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type key struct {
+		index int
+		local string
+	}
+	mine := map[key]*Addr{}
+	for i := range addrs {
+		a := &addrs[i]
+		mine[key{a.LinkIndex, a.Prefix.String()}] = a
+	}
+	n := 0
+	for _, link := range ipJSON(t, ns, "addr", "show") {
+		infos, _ := link["addr_info"].([]any)
+		for _, x := range infos {
+			w := x.(map[string]any)
+			n++
+			k := key{int(num(link, "ifindex")), fmt.Sprintf("%s/%d", str(w, "local"), num(w, "prefixlen"))}
+			a := mine[k]
+			if a == nil {
+				t.Errorf("ip shows %v, rtnl does not", k)
+				continue
+			}
+			checkAddrAgainstIP(t, a, w)
+		}
+	}
+	if n != len(addrs) || n < 12 {
+		t.Errorf("rtnl lists %d addresses, ip %d", len(addrs), n)
+	}
+}
+
+func checkAddrAgainstIP(t *testing.T, a *Addr, w map[string]any) {
+	t.Helper()
+	eq := func(field string, got, want any) {
+		t.Helper()
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("address %v: %s = %v, ip says %v", a.Prefix, field, got, want)
+		}
+	}
+	near := func(field string, got uint32, want int64) {
+		t.Helper()
+		// Finite lifetimes tick between ip's dump and ours.
+		if d := int64(got) - want; d < -2 || d > 2 {
+			t.Errorf("address %v: %s = %d, ip says %d", a.Prefix, field, got, want)
+		}
+	}
+	eq("family", a.Family, str(w, "family"))
+	eq("scope", a.Scope, str(w, "scope"))
+	eq("label", a.Label, str(w, "label"))
+	peer := ""
+	if a.Peer.IsValid() {
+		peer = a.Peer.String()
+	}
+	eq("address", peer, str(w, "address"))
+	brd := ""
+	if a.Broadcast.IsValid() {
+		brd = a.Broadcast.String()
+	}
+	eq("broadcast", brd, str(w, "broadcast"))
+	near("valid_life_time", a.ValidLifetime, num(w, "valid_life_time"))
+	near("preferred_life_time", a.PreferredLifetime, num(w, "preferred_life_time"))
+	metric := num(w, "metric")
+	if metric < 0 {
+		metric = 0
+	}
+	eq("metric", a.Metric, metric)
+	flags := ipFlagsOf(a)
+	for _, f := range ipAddrFlags {
+		_, ipHas := w[f]
+		eq(f, flags[f], ipHas)
+	}
+}
+
+// TestIntegrationAddrFiltersKernelAndUserSpaceAgree wants the same
+// addresses from a strict Conn (the kernel filters) and from a Conn without
+// strict checking (user space filters), and the ones ip shows.
+func TestIntegrationAddrFiltersKernelAndUserSpaceAgree(t *testing.T) {
+	ns := netnstest.New(t)
+	addrFixture(t, ns)
+	strict := dialIn(t, ns)
+	ec, err := engine.Connect(bg, 0, engine.WithNetNSFD(ns.FD()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ec.Close()
+	loose, _ := New(ec)
+	va := mustIndex(t, strict, "va")
+	for _, c := range []struct {
+		f  AddrFilter
+		ip []string
+	}{
+		{AddrFilter{Family: FamilyIPv4}, []string{"-4", "addr", "show"}},
+		{AddrFilter{Family: FamilyIPv6}, []string{"-6", "addr", "show"}},
+		{AddrFilter{LinkIndex: va}, []string{"addr", "show", "dev", "va"}},
+		{AddrFilter{LinkIndex: va, Family: FamilyIPv6}, []string{"-6", "addr", "show", "dev", "va"}},
+	} {
+		var want []string
+		for _, link := range ipJSON(t, ns, c.ip...) {
+			infos, _ := link["addr_info"].([]any)
+			for _, x := range infos {
+				w := x.(map[string]any)
+				want = append(want, fmt.Sprintf("%s/%d", str(w, "local"), num(w, "prefixlen")))
+			}
+		}
+		slices.Sort(want)
+		// The kernel itself filtered: it sent only the matching addresses.
+		if n := kernelCount(t, strict, nlmsg.RTMGetAddr, c.f.dumpRequest(true), nlmsg.RTMNewAddr); n != len(want) {
+			t.Errorf("filter %+v: the kernel sent %d addresses, want %d", c.f, n, len(want))
+		}
+		for _, conn := range []*Conn{strict, loose} {
+			var got []string
+			for a, err := range conn.Addrs(bg, c.f) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, a.Prefix.String())
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, want) {
+				t.Errorf("filter %+v (strict %v): %v, want %v", c.f, conn.strict, got, want)
+			}
+		}
+	}
+}
+
+// TestIntegrationAddrWritesShowInIP adds, replaces and deletes addresses
+// and reads each back through ip.
+func TestIntegrationAddrWritesShowInIP(t *testing.T) {
+	ns := netnstest.New(t)
+	ipRun(t, ns, "link", "add", "va", "type", "veth", "peer", "name", "vb")
+	c := dialIn(t, ns)
+	va := mustIndex(t, c, "va")
+	show := func(local string) map[string]any {
+		t.Helper()
+		for _, link := range ipJSON(t, ns, "addr", "show", "dev", "va") {
+			infos, _ := link["addr_info"].([]any)
+			for _, x := range infos {
+				if w := x.(map[string]any); str(w, "local") == local {
+					return w
+				}
+			}
+		}
+		return nil
+	}
+	a4 := &Addr{Prefix: netip.MustParsePrefix("10.3.0.1/24"), LinkIndex: va, Label: "va:x", Broadcast: netip.MustParseAddr("10.3.0.255"), ValidLifetime: 900, PreferredLifetime: 300, Metric: 20}
+	if err := c.AddrAdd(bg, a4); err != nil {
+		t.Fatal(err)
+	}
+	w := show("10.3.0.1")
+	if num(w, "prefixlen") != 24 || str(w, "label") != "va:x" || str(w, "broadcast") != "10.3.0.255" || num(w, "valid_life_time") > 900 || num(w, "valid_life_time") < 890 || num(w, "preferred_life_time") > 300 || num(w, "metric") != 20 {
+		t.Errorf("ip shows %v", w)
+	}
+	if err := c.AddrAdd(bg, a4); err == nil {
+		t.Error("adding the same address twice succeeded")
+	}
+	a4.ValidLifetime, a4.PreferredLifetime = 0, 0 // forever
+	if err := c.AddrReplace(bg, a4); err != nil {
+		t.Fatal(err)
+	}
+	if w := show("10.3.0.1"); num(w, "valid_life_time") != LifetimeForever {
+		t.Errorf("after replace ip shows %v", w)
+	}
+	a6 := &Addr{Prefix: netip.MustParsePrefix("2001:db8:9::1/64"), LinkIndex: va, Flags: AddrNoDAD | AddrNoPrefixRoute}
+	if err := c.AddrAdd(bg, a6); err != nil {
+		t.Fatal(err)
+	}
+	if w := show("2001:db8:9::1"); w == nil || w["nodad"] != true || w["noprefixroute"] != true || num(w, "prefixlen") != 64 {
+		t.Errorf("ip shows %v", w)
+	}
+	p2p := &Addr{Prefix: netip.MustParsePrefix("10.8.0.1/32"), Peer: netip.MustParseAddr("10.8.0.2"), LinkIndex: va}
+	if err := c.AddrAdd(bg, p2p); err != nil {
+		t.Fatal(err)
+	}
+	if w := show("10.8.0.1"); str(w, "address") != "10.8.0.2" {
+		t.Errorf("ip shows %v", w)
+	}
+	for _, a := range []*Addr{a4, a6, p2p} {
+		if err := c.AddrDel(bg, a); err != nil {
+			t.Fatal(err)
+		}
+		if w := show(a.Prefix.Addr().String()); w != nil {
+			t.Errorf("%v survived AddrDel: %v", a.Prefix, w)
+		}
+	}
+	if err := c.AddrAdd(bg, &Addr{LinkIndex: va}); err == nil {
+		t.Error("an address without a prefix was accepted")
+	}
+}

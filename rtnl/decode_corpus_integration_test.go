@@ -1,0 +1,54 @@
+package rtnl
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/nlengine/nlengine/internal/netnstest"
+	"github.com/nlengine/nlengine/nlmsg"
+)
+
+// TestIntegrationWriteFuzzCorpus regenerates the checked-in seed corpora
+// of FuzzLinkDecode, FuzzAddrDecode and FuzzNeighDecode from the kernel's
+// own messages about the fixtures of the agreement tests. It runs only with
+// RTNL_WRITE_CORPUS=1.
+func TestIntegrationWriteFuzzCorpus(t *testing.T) {
+	if os.Getenv("RTNL_WRITE_CORPUS") != "1" {
+		t.Skip("set RTNL_WRITE_CORPUS=1 to regenerate testdata/fuzz")
+	}
+	ns, other := netnstest.New(t), netnstest.New(t)
+	linkFixture(t, ns, other)
+	neighFixture2 := netnstest.New(t)
+	neighFixture(t, neighFixture2)
+	addrNS := netnstest.New(t)
+	addrFixture(t, addrNS)
+	write := func(dir string, ns *netnstest.NS, typ nlmsg.Type, req []byte) {
+		c := dialIn(t, ns)
+		if err := os.MkdirAll(filepath.Join("testdata", "fuzz", dir), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for m, err := range c.ec.Dump(bg, typ, req, 0) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := m.Payload()
+			name := fmt.Sprintf("%x", sha256.Sum256(p))[:16]
+			body := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", p)
+			if err := os.WriteFile(filepath.Join("testdata", "fuzz", dir, name), []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			n++
+		}
+		t.Logf("%s: %d seeds", dir, n)
+	}
+	lf := LinkFilter{}
+	write("FuzzLinkDecode", ns, nlmsg.RTMGetLink, lf.dumpRequest(false))
+	af := AddrFilter{}
+	write("FuzzAddrDecode", addrNS, nlmsg.RTMGetAddr, af.dumpRequest(false))
+	nf := NeighFilter{}
+	write("FuzzNeighDecode", neighFixture2, nlmsg.RTMGetNeigh, nf.dumpRequest(false))
+}

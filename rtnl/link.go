@@ -1,0 +1,195 @@
+package rtnl
+
+import (
+	"bytes"
+	"net"
+
+	"github.com/nlengine/nlengine/nlmsg"
+)
+
+// Link is a network interface as RTM_NEWLINK describes it: the fields
+// `ip -d link show` prints, and the kind's own data for veth, bridge, vxlan
+// and macvlan.
+//
+// A Link filled by Decode (or yielded by Links) points into the message it
+// was decoded from: HardwareAddr, Broadcast and Attrs are valid only as long
+// as that message is (for Links, until the next step of the loop). Strings
+// are interned and stay valid. LinkList, LinkByName and LinkByIndex return
+// owned values. Not safe for concurrent use.
+//
+// For LinkAdd, the fields that are set (non-zero) are written; see LinkAdd.
+type Link struct {
+	Index        int              // ifi_index
+	Name         string           // IFLA_IFNAME
+	Kind         string           // IFLA_INFO_KIND: "veth", "bridge", "vxlan", "macvlan", ...; "" for a physical or loopback link
+	PortKind     string           // IFLA_INFO_SLAVE_KIND: the master's kind when this link is a port ("bridge")
+	Type         uint16           // ifi_type: ARPHRD_* (1 ether, 772 loopback)
+	Flags        LinkFlags        // ifi_flags
+	MTU          uint32           // IFLA_MTU
+	MinMTU       uint32           // IFLA_MIN_MTU
+	MaxMTU       uint32           // IFLA_MAX_MTU
+	OperState    OperState        // IFLA_OPERSTATE
+	HardwareAddr net.HardwareAddr // IFLA_ADDRESS
+	Broadcast    net.HardwareAddr // IFLA_BROADCAST
+	MasterIndex  int              // IFLA_MASTER: the bridge (or other master) this link is a port of; 0 for none
+	ParentIndex  int              // IFLA_LINK: the lower link (a macvlan's parent, a veth's peer); 0 for none
+	TxQLen       uint32           // IFLA_TXQLEN
+	Alias        string           // IFLA_IFALIAS
+	NetNSID      int32            // IFLA_LINK_NETNSID: the namespace id (as this namespace names it) where ParentIndex lives; -1 when the parent is local or absent
+	Group        uint32           // IFLA_GROUP: 0 is ip's "default"
+
+	Veth    VethInfo    // kind "veth"
+	Bridge  BridgeInfo  // kind "bridge"
+	VXLAN   VXLANInfo   // kind "vxlan"
+	MACVLAN MACVLANInfo // kind "macvlan"
+
+	// Attrs holds every attribute of the message (after the ifinfomsg), the
+	// decoded ones included, for nlmsg.NewAttrScanner.
+	Attrs []byte
+
+	hwAt, brdAt int32 // offsets of HardwareAddr and Broadcast in Attrs, for owned copies
+}
+
+// Decode reads an RTM_NEWLINK (or RTM_DELLINK) payload into l, replacing
+// everything in it. l then points into payload (see Link). A malformed
+// header or attribute gives an *AttrError naming it. Decode does not
+// allocate once the link's names have been seen (they are interned).
+func (l *Link) Decode(payload []byte) error {
+	h, attrs, err := nlmsg.DecodeIfInfoMsg(payload)
+	if err != nil {
+		return &AttrError{Object: "link", Attr: "ifinfomsg", Offset: 0, Err: err}
+	}
+	*l = Link{
+		Index:   int(h.Index),
+		Type:    h.Type,
+		Flags:   LinkFlags(h.Flags),
+		NetNSID: -1,
+		Attrs:   attrs,
+		hwAt:    -1,
+		brdAt:   -1,
+	}
+	base := len(payload) - len(attrs)
+	var info nlmsg.Attr
+	hasInfo := false
+	s := nlmsg.NewAttrScanner(attrs)
+	for s.Next() {
+		a := s.Attr()
+		var err error
+		var name string
+		switch a.Type() {
+		case nlmsg.IFLAIfName:
+			l.Name = names.intern(a.StringBytes())
+		case nlmsg.IFLAMTU:
+			l.MTU, err = a.Uint32()
+			name = "IFLA_MTU"
+		case nlmsg.IFLAMinMTU:
+			l.MinMTU, err = a.Uint32()
+			name = "IFLA_MIN_MTU"
+		case nlmsg.IFLAMaxMTU:
+			l.MaxMTU, err = a.Uint32()
+			name = "IFLA_MAX_MTU"
+		case nlmsg.IFLATxQLen:
+			l.TxQLen, err = a.Uint32()
+			name = "IFLA_TXQLEN"
+		case nlmsg.IFLAGroup:
+			l.Group, err = a.Uint32()
+			name = "IFLA_GROUP"
+		case nlmsg.IFLAOperState:
+			var v uint8
+			v, err = a.Uint8()
+			l.OperState = OperState(v)
+			name = "IFLA_OPERSTATE"
+		case nlmsg.IFLAAddress:
+			l.HardwareAddr = net.HardwareAddr(a.Data())
+			l.hwAt = int32(a.Offset() + nlmsg.AttrHeaderLen)
+		case nlmsg.IFLABroadcast:
+			l.Broadcast = net.HardwareAddr(a.Data())
+			l.brdAt = int32(a.Offset() + nlmsg.AttrHeaderLen)
+		case nlmsg.IFLAMaster:
+			var v uint32
+			v, err = a.Uint32()
+			l.MasterIndex = int(v)
+			name = "IFLA_MASTER"
+		case nlmsg.IFLALink:
+			var v uint32
+			v, err = a.Uint32()
+			l.ParentIndex = int(v)
+			name = "IFLA_LINK"
+		case nlmsg.IFLAIfAlias:
+			l.Alias = names.intern(a.StringBytes())
+		case nlmsg.IFLALinkNetNSID:
+			l.NetNSID, err = a.Int32()
+			name = "IFLA_LINK_NETNSID"
+		case nlmsg.IFLALinkInfo:
+			info, hasInfo = a, true
+		}
+		if err != nil {
+			return &AttrError{Object: "link", Attr: name, Offset: base + a.Offset(), Err: err}
+		}
+	}
+	if err := s.Err(); err != nil {
+		return scanFailure("link", "IFLA attributes", base, err)
+	}
+	if hasInfo {
+		return l.decodeLinkInfo(info, base+info.Offset()+nlmsg.AttrHeaderLen)
+	}
+	return nil
+}
+
+// decodeLinkInfo reads the IFLA_LINKINFO nest, whose payload starts at
+// offset base of the message payload.
+func (l *Link) decodeLinkInfo(info nlmsg.Attr, base int) error {
+	var data nlmsg.Attr
+	hasData := false
+	s := info.Attrs()
+	for s.Next() {
+		a := s.Attr()
+		switch a.Type() {
+		case nlmsg.IFLAInfoKind:
+			l.Kind = names.intern(a.StringBytes())
+		case nlmsg.IFLAInfoSlaveKind:
+			l.PortKind = names.intern(a.StringBytes())
+		case nlmsg.IFLAInfoData:
+			data, hasData = a, true
+		}
+	}
+	if err := s.Err(); err != nil {
+		return scanFailure("link", "IFLA_LINKINFO", base, err)
+	}
+	if !hasData {
+		return nil
+	}
+	base += data.Offset() + nlmsg.AttrHeaderLen
+	switch l.Kind {
+	case "bridge":
+		return l.Bridge.decode(data.Data(), base)
+	case "vxlan":
+		return l.VXLAN.decode(data.Data(), base)
+	case "macvlan":
+		return l.MACVLAN.decode(data.Data(), base)
+	}
+	return nil
+}
+
+// Clone returns a deep copy of l that shares nothing with the message it
+// was decoded from: a value to keep after the next step of an iterator.
+// It allocates one buffer for the copied bytes.
+func (l *Link) Clone() Link {
+	o := *l
+	o.Attrs = bytes.Clone(l.Attrs)
+	o.HardwareAddr = rebase(l.HardwareAddr, l.Attrs, o.Attrs, int(l.hwAt))
+	o.Broadcast = rebase(l.Broadcast, l.Attrs, o.Attrs, int(l.brdAt))
+	return o
+}
+
+// rebase returns the copy of b: the same bytes at offset at of dst when b
+// lies there in src (as Decode left it), else a copy of its own.
+func rebase(b, src, dst []byte, at int) []byte {
+	if len(b) == 0 {
+		return bytes.Clone(b)
+	}
+	if at >= 0 && at+len(b) <= len(src) && &src[at] == &b[0] {
+		return dst[at : at+len(b) : at+len(b)]
+	}
+	return bytes.Clone(b)
+}

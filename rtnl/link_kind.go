@@ -1,0 +1,287 @@
+package rtnl
+
+import (
+	"net"
+	"net/netip"
+	"strconv"
+
+	"github.com/nlengine/nlengine/nlmsg"
+)
+
+// VethInfo is what a veth pair's creation needs of its peer. The kernel
+// reports no veth data in dumps: a veth's peer is its ParentIndex (and, in
+// another namespace, NetNSID).
+type VethInfo struct {
+	PeerName         string           // the peer's name; "" lets the kernel choose (vethN)
+	PeerHardwareAddr net.HardwareAddr // the peer's address; nil lets the kernel choose
+	PeerMTU          uint32           // 0: the link's MTU (the kernel alone would give the peer its default)
+	// PeerNetNSFD, when > 0, is a file descriptor of the network namespace
+	// to create the peer in (for example netnstest's NS.FD or an open
+	// /run/netns/NAME). Written only.
+	PeerNetNSFD int
+}
+
+// BridgeInfo is a bridge's own data (IFLA_BR_*). Times are in hundredths
+// of a second, as the kernel takes and ip prints them. When written, zero
+// fields are left to the kernel's defaults.
+type BridgeInfo struct {
+	ForwardDelay      uint32 // IFLA_BR_FORWARD_DELAY (kernel default 1500)
+	HelloTime         uint32 // IFLA_BR_HELLO_TIME (200)
+	MaxAge            uint32 // IFLA_BR_MAX_AGE (2000)
+	AgeingTime        uint32 // IFLA_BR_AGEING_TIME (30000)
+	STPState          uint32 // IFLA_BR_STP_STATE: 0 off, 1 kernel STP (only in the initial namespace), 2 user STP
+	Priority          uint16 // IFLA_BR_PRIORITY (32768)
+	VLANFiltering     bool   // IFLA_BR_VLAN_FILTERING
+	VLANDefaultPVID   uint16 // IFLA_BR_VLAN_DEFAULT_PVID
+	MulticastSnooping bool   // IFLA_BR_MCAST_SNOOPING (read only here: on by default)
+}
+
+func (b *BridgeInfo) decode(data []byte, base int) error {
+	s := nlmsg.NewAttrScanner(data)
+	for s.Next() {
+		a := s.Attr()
+		var err error
+		var name string
+		switch a.Type() {
+		case nlmsg.IFLABRForwardDelay:
+			b.ForwardDelay, err = a.Uint32()
+			name = "IFLA_BR_FORWARD_DELAY"
+		case nlmsg.IFLABRHelloTime:
+			b.HelloTime, err = a.Uint32()
+			name = "IFLA_BR_HELLO_TIME"
+		case nlmsg.IFLABRMaxAge:
+			b.MaxAge, err = a.Uint32()
+			name = "IFLA_BR_MAX_AGE"
+		case nlmsg.IFLABRAgeingTime:
+			b.AgeingTime, err = a.Uint32()
+			name = "IFLA_BR_AGEING_TIME"
+		case nlmsg.IFLABRSTPState:
+			b.STPState, err = a.Uint32()
+			name = "IFLA_BR_STP_STATE"
+		case nlmsg.IFLABRPriority:
+			b.Priority, err = a.Uint16()
+			name = "IFLA_BR_PRIORITY"
+		case nlmsg.IFLABRVLANDefaultPVID:
+			b.VLANDefaultPVID, err = a.Uint16()
+			name = "IFLA_BR_VLAN_DEFAULT_PVID"
+		case nlmsg.IFLABRVLANFiltering:
+			var v uint8
+			v, err = a.Uint8()
+			b.VLANFiltering = v != 0
+			name = "IFLA_BR_VLAN_FILTERING"
+		case nlmsg.IFLABRMcastSnooping:
+			var v uint8
+			v, err = a.Uint8()
+			b.MulticastSnooping = v != 0
+			name = "IFLA_BR_MCAST_SNOOPING"
+		}
+		if err != nil {
+			return &AttrError{Object: "link", Attr: name, Offset: base + a.Offset(), Err: err}
+		}
+	}
+	if err := s.Err(); err != nil {
+		return scanFailure("link", "IFLA_INFO_DATA", base, err)
+	}
+	return nil
+}
+
+func (b *BridgeInfo) encode(m *nlmsg.Builder) {
+	put32 := func(t uint16, v uint32) {
+		if v != 0 {
+			m.Uint32(t, v)
+		}
+	}
+	put32(nlmsg.IFLABRForwardDelay, b.ForwardDelay)
+	put32(nlmsg.IFLABRHelloTime, b.HelloTime)
+	put32(nlmsg.IFLABRMaxAge, b.MaxAge)
+	put32(nlmsg.IFLABRAgeingTime, b.AgeingTime)
+	put32(nlmsg.IFLABRSTPState, b.STPState)
+	if b.Priority != 0 {
+		m.Uint16(nlmsg.IFLABRPriority, b.Priority)
+	}
+	if b.VLANFiltering {
+		m.Uint8(nlmsg.IFLABRVLANFiltering, 1)
+	}
+	if b.VLANDefaultPVID != 0 {
+		m.Uint16(nlmsg.IFLABRVLANDefaultPVID, b.VLANDefaultPVID)
+	}
+}
+
+// VXLANInfo is a vxlan's own data (IFLA_VXLAN_*). When written, zero fields
+// are left to the kernel's defaults.
+type VXLANInfo struct {
+	ID        uint32     // IFLA_VXLAN_ID: the VNI
+	Port      uint16     // IFLA_VXLAN_PORT: destination UDP port (the kernel's default is 8472; IANA's is 4789)
+	Group     netip.Addr // IFLA_VXLAN_GROUP or _GROUP6: multicast group or unicast remote
+	Local     netip.Addr // IFLA_VXLAN_LOCAL or _LOCAL6: source address
+	LinkIndex int        // IFLA_VXLAN_LINK: the underlying link ("dev")
+	TTL       uint8      // IFLA_VXLAN_TTL: 0 inherits
+	TOS       uint8      // IFLA_VXLAN_TOS
+	Learning  bool       // IFLA_VXLAN_LEARNING (read only here: on by default)
+	Ageing    uint32     // IFLA_VXLAN_AGEING: seconds (read only here)
+}
+
+func (v *VXLANInfo) decode(data []byte, base int) error {
+	s := nlmsg.NewAttrScanner(data)
+	for s.Next() {
+		a := s.Attr()
+		var err error
+		var name string
+		switch a.Type() {
+		case nlmsg.IFLAVXLANID:
+			v.ID, err = a.Uint32()
+			name = "IFLA_VXLAN_ID"
+		case nlmsg.IFLAVXLANPort:
+			v.Port, err = a.Uint16BE()
+			name = "IFLA_VXLAN_PORT"
+		case nlmsg.IFLAVXLANGroup, nlmsg.IFLAVXLANGroup6:
+			if ip, ok := attrIPOf(vxlanFamily(a.Type()), a.Data()); ok {
+				v.Group = ip
+			} else {
+				err, name = errBadAddrLen, "IFLA_VXLAN_GROUP"
+			}
+		case nlmsg.IFLAVXLANLocal, nlmsg.IFLAVXLANLocal6:
+			if ip, ok := attrIPOf(vxlanFamily(a.Type()), a.Data()); ok {
+				v.Local = ip
+			} else {
+				err, name = errBadAddrLen, "IFLA_VXLAN_LOCAL"
+			}
+		case nlmsg.IFLAVXLANLink:
+			var x uint32
+			x, err = a.Uint32()
+			v.LinkIndex = int(x)
+			name = "IFLA_VXLAN_LINK"
+		case nlmsg.IFLAVXLANTTL:
+			v.TTL, err = a.Uint8()
+			name = "IFLA_VXLAN_TTL"
+		case nlmsg.IFLAVXLANTOS:
+			v.TOS, err = a.Uint8()
+			name = "IFLA_VXLAN_TOS"
+		case nlmsg.IFLAVXLANLearning:
+			var x uint8
+			x, err = a.Uint8()
+			v.Learning = x != 0
+			name = "IFLA_VXLAN_LEARNING"
+		case nlmsg.IFLAVXLANAgeing:
+			v.Ageing, err = a.Uint32()
+			name = "IFLA_VXLAN_AGEING"
+		}
+		if err != nil {
+			return &AttrError{Object: "link", Attr: name, Offset: base + a.Offset(), Err: err}
+		}
+	}
+	if err := s.Err(); err != nil {
+		return scanFailure("link", "IFLA_INFO_DATA", base, err)
+	}
+	return nil
+}
+
+func vxlanFamily(t uint16) Family {
+	if t == nlmsg.IFLAVXLANGroup6 || t == nlmsg.IFLAVXLANLocal6 {
+		return FamilyIPv6
+	}
+	return FamilyIPv4
+}
+
+func (v *VXLANInfo) encode(m *nlmsg.Builder) {
+	m.Uint32(nlmsg.IFLAVXLANID, v.ID)
+	if v.Port != 0 {
+		m.Uint16BE(nlmsg.IFLAVXLANPort, v.Port)
+	}
+	if v.Group.IsValid() {
+		t := nlmsg.IFLAVXLANGroup
+		if v.Group.Is6() {
+			t = nlmsg.IFLAVXLANGroup6
+		}
+		putIP(m, t, v.Group)
+	}
+	if v.Local.IsValid() {
+		t := nlmsg.IFLAVXLANLocal
+		if v.Local.Is6() {
+			t = nlmsg.IFLAVXLANLocal6
+		}
+		putIP(m, t, v.Local)
+	}
+	if v.LinkIndex != 0 {
+		m.Uint32(nlmsg.IFLAVXLANLink, uint32(v.LinkIndex))
+	}
+	if v.TTL != 0 {
+		m.Uint8(nlmsg.IFLAVXLANTTL, v.TTL)
+	}
+	if v.TOS != 0 {
+		m.Uint8(nlmsg.IFLAVXLANTOS, v.TOS)
+	}
+}
+
+// MACVLANInfo is a macvlan's own data (IFLA_MACVLAN_*). Its parent is the
+// Link's ParentIndex.
+type MACVLANInfo struct {
+	Mode  MACVLANMode // IFLA_MACVLAN_MODE; 0 when written: the kernel's default, vepa
+	Flags uint16      // IFLA_MACVLAN_FLAGS (MACVLAN_FLAG_*)
+}
+
+func (m *MACVLANInfo) decode(data []byte, base int) error {
+	s := nlmsg.NewAttrScanner(data)
+	for s.Next() {
+		a := s.Attr()
+		var err error
+		var name string
+		switch a.Type() {
+		case nlmsg.IFLAMACVLANMode:
+			var v uint32
+			v, err = a.Uint32()
+			m.Mode = MACVLANMode(v)
+			name = "IFLA_MACVLAN_MODE"
+		case nlmsg.IFLAMACVLANFlags:
+			m.Flags, err = a.Uint16()
+			name = "IFLA_MACVLAN_FLAGS"
+		}
+		if err != nil {
+			return &AttrError{Object: "link", Attr: name, Offset: base + a.Offset(), Err: err}
+		}
+	}
+	if err := s.Err(); err != nil {
+		return scanFailure("link", "IFLA_INFO_DATA", base, err)
+	}
+	return nil
+}
+
+// MACVLANMode is how a macvlan forwards between its siblings
+// (MACVLAN_MODE_*).
+type MACVLANMode uint32
+
+// macvlan modes.
+const (
+	MACVLANPrivate  MACVLANMode = MACVLANMode(nlmsg.MACVLANModePrivate)  // no traffic between siblings
+	MACVLANVEPA     MACVLANMode = MACVLANMode(nlmsg.MACVLANModeVEPA)     // siblings talk through the external switch
+	MACVLANBridge   MACVLANMode = MACVLANMode(nlmsg.MACVLANModeBridge)   // siblings talk directly
+	MACVLANPassthru MACVLANMode = MACVLANMode(nlmsg.MACVLANModePassthru) // one macvlan takes over the parent
+	MACVLANSource   MACVLANMode = MACVLANMode(nlmsg.MACVLANModeSource)   // by source address
+)
+
+// String gives iproute2's names ("private", "vepa", "bridge", "passthru",
+// "source"), or the number.
+func (m MACVLANMode) String() string {
+	switch m {
+	case MACVLANPrivate:
+		return "private"
+	case MACVLANVEPA:
+		return "vepa"
+	case MACVLANBridge:
+		return "bridge"
+	case MACVLANPassthru:
+		return "passthru"
+	case MACVLANSource:
+		return "source"
+	}
+	return strconv.FormatUint(uint64(m), 10)
+}
+
+// Link kinds this package knows the data of; any other kind string works
+// too (Kind is a string), its data staying in Attrs.
+const (
+	KindVeth    = "veth"
+	KindBridge  = "bridge"
+	KindVXLAN   = "vxlan"
+	KindMACVLAN = "macvlan"
+)

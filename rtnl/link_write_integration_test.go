@@ -1,0 +1,215 @@
+package rtnl
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+	"testing"
+
+	"github.com/nlengine/nlengine/internal/netnstest"
+)
+
+// ipLink returns `ip -j -d link show dev name` inside ns.
+func ipLink(t *testing.T, ns *netnstest.NS, name string) map[string]any {
+	t.Helper()
+	v := ipJSON(t, ns, "-d", "link", "show", "dev", name)
+	if len(v) != 1 {
+		t.Fatalf("ip link show %s: %d links", name, len(v))
+	}
+	return v[0]
+}
+
+func mustIndex(t *testing.T, c *Conn, name string) int {
+	t.Helper()
+	l, err := c.LinkByName(bg, name)
+	if err != nil {
+		t.Fatalf("LinkByName(%s): %v", name, err)
+	}
+	return l.Index
+}
+
+// TestIntegrationLinkAddShowsInIP creates a link of each kind with LinkAdd
+// and checks that ip shows what was written.
+func TestIntegrationLinkAddShowsInIP(t *testing.T) {
+	ns, peerNS := netnstest.New(t), netnstest.New(t)
+	c := dialIn(t, ns)
+	hw := net.HardwareAddr{0x02, 0, 0, 0, 0xaa, 1}
+	peerHW := net.HardwareAddr{0x02, 0, 0, 0, 0xaa, 2}
+	if err := c.LinkAdd(bg, &Link{Name: "v0", Kind: KindVeth, MTU: 1420, HardwareAddr: hw, TxQLen: 77, Group: 3,
+		Veth: VethInfo{PeerName: "v0p", PeerHardwareAddr: peerHW, PeerMTU: 1380}}); err != nil {
+		t.Fatal(err)
+	}
+	v0 := ipLink(t, ns, "v0")
+	if str(v0, "address") != hw.String() || num(v0, "mtu") != 1420 || num(v0, "txqlen") != 77 || str(v0, "group") != "3" || str(obj(v0, "linkinfo"), "info_kind") != "veth" {
+		t.Errorf("ip shows v0 as %v", v0)
+	}
+	v0p := ipLink(t, ns, "v0p")
+	if str(v0p, "address") != peerHW.String() || num(v0p, "mtu") != 1380 || str(v0p, "link") != "v0" {
+		t.Errorf("ip shows the peer as %v", v0p)
+	}
+
+	// A veth whose peer is born in another namespace.
+	if err := c.LinkAdd(bg, &Link{Name: "host0", Kind: KindVeth, Veth: VethInfo{PeerName: "eth0", PeerNetNSFD: peerNS.FD()}}); err != nil {
+		t.Fatal(err)
+	}
+	if p := ipLink(t, peerNS, "eth0"); str(obj(p, "linkinfo"), "info_kind") != "veth" {
+		t.Errorf("the peer in the other namespace: %v", p)
+	}
+	if _, err := ns.Output("ip", "link", "show", "dev", "eth0"); err == nil {
+		t.Error("the peer is also in the first namespace")
+	}
+
+	if err := c.LinkAdd(bg, &Link{Name: "br0", Kind: KindBridge, Flags: LinkUp, Bridge: BridgeInfo{ForwardDelay: 300, HelloTime: 150, MaxAge: 800, AgeingTime: 6000, Priority: 100}}); err != nil {
+		t.Fatal(err)
+	}
+	br := ipLink(t, ns, "br0")
+	bd := obj(obj(br, "linkinfo"), "info_data")
+	if num(bd, "forward_delay") != 300 || num(bd, "hello_time") != 150 || num(bd, "max_age") != 800 || num(bd, "ageing_time") != 6000 || num(bd, "priority") != 100 || !slices.Contains(strs(br, "flags"), "UP") {
+		t.Errorf("ip shows br0 as %v", br)
+	}
+
+	v0i := mustIndex(t, c, "v0")
+	if err := c.LinkAdd(bg, &Link{Name: "vx0", Kind: KindVXLAN, VXLAN: VXLANInfo{ID: 4242, Port: 4789, Group: netip.MustParseAddr("239.0.0.9"), Local: netip.MustParseAddr("10.1.1.1"), LinkIndex: v0i, TTL: 5}}); err != nil {
+		t.Fatal(err)
+	}
+	vd := obj(obj(ipLink(t, ns, "vx0"), "linkinfo"), "info_data")
+	if num(vd, "id") != 4242 || num(vd, "port") != 4789 || str(vd, "group") != "239.0.0.9" || str(vd, "local") != "10.1.1.1" || str(vd, "link") != "v0" || num(vd, "ttl") != 5 {
+		t.Errorf("ip shows vx0's data as %v", vd)
+	}
+	if err := c.LinkAdd(bg, &Link{Name: "vx6", Kind: KindVXLAN, VXLAN: VXLANInfo{ID: 6, Group: netip.MustParseAddr("2001:db8::2"), Local: netip.MustParseAddr("2001:db8::1")}}); err != nil {
+		t.Fatal(err)
+	}
+	vd6 := obj(obj(ipLink(t, ns, "vx6"), "linkinfo"), "info_data")
+	if num(vd6, "id") != 6 || str(vd6, "remote6") != "2001:db8::2" || str(vd6, "local6") != "2001:db8::1" {
+		t.Errorf("ip shows vx6's data as %v", vd6)
+	}
+
+	if err := c.LinkAdd(bg, &Link{Name: "mv0", Kind: KindMACVLAN, ParentIndex: v0i, MACVLAN: MACVLANInfo{Mode: MACVLANPrivate}}); err != nil {
+		t.Fatal(err)
+	}
+	mv := ipLink(t, ns, "mv0")
+	if str(mv, "link") != "v0" || str(obj(obj(mv, "linkinfo"), "info_data"), "mode") != "private" {
+		t.Errorf("ip shows mv0 as %v", mv)
+	}
+
+	if err := c.LinkAdd(bg, &Link{Name: "v0"}); err == nil {
+		t.Error("a second link named v0 was accepted")
+	}
+}
+
+// TestIntegrationLinkSettersShowInIP changes a link in every way LinkSet*
+// offers and reads each change back through ip.
+func TestIntegrationLinkSettersShowInIP(t *testing.T) {
+	ns, other := netnstest.New(t), netnstest.New(t)
+	c := dialIn(t, ns)
+	ipRun(t, ns, "link", "add", "a0", "type", "veth", "peer", "name", "a1")
+	ipRun(t, ns, "link", "add", "br0", "type", "bridge")
+	a0, br := mustIndex(t, c, "a0"), mustIndex(t, c, "br0")
+	steps := []struct {
+		what  string
+		do    func() error
+		check func(m map[string]any) bool
+	}{
+		{"up", func() error { return c.LinkSetUp(bg, a0) }, func(m map[string]any) bool { return slices.Contains(strs(m, "flags"), "UP") }},
+		{"down", func() error { return c.LinkSetDown(bg, a0) }, func(m map[string]any) bool { return !slices.Contains(strs(m, "flags"), "UP") }},
+		{"mtu", func() error { return c.LinkSetMTU(bg, a0, 1333) }, func(m map[string]any) bool { return num(m, "mtu") == 1333 }},
+		{"alias", func() error { return c.LinkSetAlias(bg, a0, "uplink") }, func(m map[string]any) bool { return str(m, "ifalias") == "uplink" }},
+		{"address", func() error { return c.LinkSetHardwareAddr(bg, a0, []byte{2, 1, 2, 3, 4, 5}) }, func(m map[string]any) bool { return str(m, "address") == "02:01:02:03:04:05" }},
+		{"master", func() error { return c.LinkSetMaster(bg, a0, br) }, func(m map[string]any) bool { return str(m, "master") == "br0" }},
+		{"nomaster", func() error { return c.LinkSetNoMaster(bg, a0) }, func(m map[string]any) bool { return str(m, "master") == "" }},
+		{"name", func() error { return c.LinkSetName(bg, a0, "uplink0") }, func(m map[string]any) bool { return str(m, "ifname") == "uplink0" }},
+	}
+	name := "a0"
+	for _, s := range steps {
+		if err := s.do(); err != nil {
+			t.Fatalf("%s: %v", s.what, err)
+		}
+		if s.what == "name" {
+			name = "uplink0"
+		}
+		if m := ipLink(t, ns, name); !s.check(m) {
+			t.Errorf("after %s ip shows %v", s.what, m)
+		}
+	}
+	if err := c.LinkSetNetNS(bg, a0, other.FD()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ns.Output("ip", "link", "show", "dev", "uplink0"); err == nil {
+		t.Error("uplink0 is still in the first namespace")
+	}
+	if m := ipLink(t, other, "uplink0"); str(m, "ifname") != "uplink0" {
+		t.Errorf("the other namespace shows %v", m)
+	}
+	if err := c.LinkDel(bg, br); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ns.Output("ip", "link", "show", "dev", "br0"); err == nil {
+		t.Error("br0 survived LinkDel")
+	}
+}
+
+// TestIntegrationCNIStyleVethSetup does what a CNI plugin does: a veth pair
+// with one end created in the container's namespace, renamed eth0 there,
+// addresses on both ends, both up; then traffic-free checks through ip in
+// each namespace.
+func TestIntegrationCNIStyleVethSetup(t *testing.T) {
+	host, ctr := netnstest.New(t), netnstest.New(t)
+	hc, cc := dialIn(t, host), dialIn(t, ctr)
+	if err := hc.LinkAdd(bg, &Link{Name: "veth1234", Kind: KindVeth, MTU: 1450, Veth: VethInfo{PeerName: "tmp1234", PeerNetNSFD: ctr.FD()}}); err != nil {
+		t.Fatal(err)
+	}
+	hostEnd, err := hc.LinkByName(bg, "veth1234")
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer, err := cc.LinkByName(bg, "tmp1234")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cc.LinkSetName(bg, peer.Index, "eth0"); err != nil {
+		t.Fatal(err)
+	}
+	if err := cc.AddrAdd(bg, &Addr{Prefix: netip.MustParsePrefix("10.22.0.5/16"), LinkIndex: peer.Index}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cc.AddrAdd(bg, &Addr{Prefix: netip.MustParsePrefix("fd00:22::5/64"), LinkIndex: peer.Index, Flags: AddrNoDAD}); err != nil {
+		t.Fatal(err)
+	}
+	if err := hc.AddrAdd(bg, &Addr{Prefix: netip.MustParsePrefix("10.22.0.1/32"), LinkIndex: hostEnd.Index}); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []struct {
+		c *Conn
+		i int
+	}{{hc, hostEnd.Index}, {cc, peer.Index}} {
+		if err := s.c.LinkSetUp(bg, s.i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eth0 := ipLink(t, ctr, "eth0")
+	if num(eth0, "mtu") != 1450 || !slices.Contains(strs(eth0, "flags"), "UP") || num(eth0, "link_index") != int64(hostEnd.Index) {
+		t.Errorf("ip in the container shows %v", eth0)
+	}
+	got, err := cc.LinkByName(bg, "eth0")
+	if err != nil || got.NetNSID < 0 || got.ParentIndex != hostEnd.Index || got.Kind != KindVeth {
+		t.Errorf("LinkByName(eth0) in the container: %+v, %v", got, err)
+	}
+	var locals []string
+	for _, link := range ipJSON(t, ctr, "addr", "show", "dev", "eth0") {
+		infos, _ := link["addr_info"].([]any)
+		for _, x := range infos {
+			w := x.(map[string]any)
+			locals = append(locals, fmt.Sprintf("%s/%d", str(w, "local"), num(w, "prefixlen")))
+		}
+	}
+	for _, want := range []string{"10.22.0.5/16", "fd00:22::5/64"} {
+		if !slices.Contains(locals, want) {
+			t.Errorf("the container's eth0 has %v, not %s", locals, want)
+		}
+	}
+	h := ipLink(t, host, "veth1234")
+	if !slices.Contains(strs(h, "flags"), "UP") || !slices.Contains(strs(h, "flags"), "LOWER_UP") {
+		t.Errorf("the host end is not up with carrier: %v", h)
+	}
+}

@@ -1,0 +1,189 @@
+package rtnl
+
+import (
+	"bytes"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/nlengine/nlengine/nlmsg"
+)
+
+// Neigh is a neighbour table entry (ARP, NDP, or a bridge FDB entry) as
+// RTM_NEWNEIGH describes it: the fields `ip -j neigh show` prints.
+//
+// A decoded Neigh points into its message: LLAddr and Attrs are valid only
+// as long as the message is (for Neighs, until the next step of the loop).
+// NeighList returns owned values. Not safe for concurrent use.
+type Neigh struct {
+	Family      Family           // ndm_family: FamilyIPv4 (ARP), FamilyIPv6 (NDP), FamilyBridge (FDB)
+	LinkIndex   int              // ndm_ifindex
+	State       NeighState       // ndm_state (NUD_*); 0 when written: PERMANENT, as ip
+	Flags       NeighFlags       // ndm_flags (NTF_*)
+	Type        uint8            // ndm_type: RTN_* (1 unicast)
+	Dst         netip.Addr       // NDA_DST
+	LLAddr      net.HardwareAddr // NDA_LLADDR; nil when unresolved
+	Probes      uint32           // NDA_PROBES
+	VLAN        uint16           // NDA_VLAN (bridge FDB)
+	MasterIndex int              // NDA_MASTER
+
+	// Attrs holds every attribute of the message (after the ndmsg).
+	Attrs []byte
+
+	llAt int32 // offset of LLAddr in Attrs, for owned copies
+}
+
+// NeighState is a neighbour's NUD state: one bit of NUD_*, or a set of them
+// in a filter.
+type NeighState uint16
+
+// Neighbour states.
+const (
+	NeighNone       NeighState = NeighState(nlmsg.NUDNone)       // NUD_NONE
+	NeighIncomplete NeighState = NeighState(nlmsg.NUDIncomplete) // resolution in progress
+	NeighReachable  NeighState = NeighState(nlmsg.NUDReachable)  // confirmed recently
+	NeighStale      NeighState = NeighState(nlmsg.NUDStale)      // to be confirmed when used
+	NeighDelay      NeighState = NeighState(nlmsg.NUDDelay)      // waiting before probing
+	NeighProbe      NeighState = NeighState(nlmsg.NUDProbe)      // probing
+	NeighFailed     NeighState = NeighState(nlmsg.NUDFailed)     // resolution failed
+	NeighNoARP      NeighState = NeighState(nlmsg.NUDNoARP)      // no resolution needed (multicast, point-to-point)
+	NeighPermanent  NeighState = NeighState(nlmsg.NUDPermanent)  // configured, never expires
+)
+
+var neighStateNames = [...]struct {
+	s    NeighState
+	name string
+}{
+	{NeighIncomplete, "INCOMPLETE"}, {NeighReachable, "REACHABLE"}, {NeighStale, "STALE"},
+	{NeighDelay, "DELAY"}, {NeighProbe, "PROBE"}, {NeighFailed, "FAILED"},
+	{NeighNoARP, "NOARP"}, {NeighPermanent, "PERMANENT"},
+}
+
+// Names lists the state bits as `ip -j neigh` prints them ("REACHABLE",
+// "PERMANENT", ...), in ip's order; NUD_NONE is ["NONE"], unnamed bits one
+// hexadecimal number. It allocates the slice.
+func (s NeighState) Names() []string {
+	if s == 0 {
+		return []string{"NONE"}
+	}
+	var out []string
+	for _, n := range neighStateNames {
+		if s&n.s != 0 {
+			out = append(out, n.name)
+			s &^= n.s
+		}
+	}
+	if s != 0 {
+		out = append(out, "0x"+strconv.FormatUint(uint64(s), 16))
+	}
+	return out
+}
+
+// String joins Names with commas.
+func (s NeighState) String() string { return strings.Join(s.Names(), ",") }
+
+// NeighFlags are a neighbour's NTF_* flags.
+type NeighFlags uint8
+
+// Neighbour flags.
+const (
+	NeighUse        NeighFlags = NeighFlags(nlmsg.NTFUse)        // NTF_USE: mark as used (in writes)
+	NeighSelf       NeighFlags = NeighFlags(nlmsg.NTFSelf)       // NTF_SELF: the device's own table
+	NeighMaster     NeighFlags = NeighFlags(nlmsg.NTFMaster)     // NTF_MASTER: the master's table
+	NeighProxy      NeighFlags = NeighFlags(nlmsg.NTFProxy)      // NTF_PROXY: a proxy entry
+	NeighExtLearned NeighFlags = NeighFlags(nlmsg.NTFExtLearned) // NTF_EXT_LEARNED
+	NeighOffloaded  NeighFlags = NeighFlags(nlmsg.NTFOffloaded)  // NTF_OFFLOADED
+	NeighSticky     NeighFlags = NeighFlags(nlmsg.NTFSticky)     // NTF_STICKY
+	NeighRouter     NeighFlags = NeighFlags(nlmsg.NTFRouter)     // NTF_ROUTER: an IPv6 router
+)
+
+var neighFlagNames = [...]struct {
+	f    NeighFlags
+	name string
+}{
+	{NeighUse, "use"}, {NeighSelf, "self"}, {NeighMaster, "master"}, {NeighProxy, "proxy"},
+	{NeighExtLearned, "extern_learn"}, {NeighOffloaded, "offload"}, {NeighSticky, "sticky"}, {NeighRouter, "router"},
+}
+
+// Names lists the flags by ip's keywords ("router", "proxy",
+// "extern_learn", "offload", ...; ip prints each as its own JSON key). It
+// allocates the slice.
+func (f NeighFlags) Names() []string {
+	var out []string
+	for _, n := range neighFlagNames {
+		if f&n.f != 0 {
+			out = append(out, n.name)
+		}
+	}
+	return out
+}
+
+// String joins Names with spaces.
+func (f NeighFlags) String() string { return strings.Join(f.Names(), " ") }
+
+// Decode reads an RTM_NEWNEIGH (or RTM_DELNEIGH) payload into n, replacing
+// everything in it; n then points into payload (see Neigh). A malformed
+// header or attribute gives an *AttrError naming it. Decode does not
+// allocate.
+func (n *Neigh) Decode(payload []byte) error {
+	h, attrs, err := nlmsg.DecodeNdMsg(payload)
+	if err != nil {
+		return &AttrError{Object: "neighbour", Attr: "ndmsg", Offset: 0, Err: err}
+	}
+	*n = Neigh{
+		Family:    Family(h.Family),
+		LinkIndex: int(h.Index),
+		State:     NeighState(h.State),
+		Flags:     NeighFlags(h.Flags),
+		Type:      h.Type,
+		Attrs:     attrs,
+		llAt:      -1,
+	}
+	base := len(payload) - len(attrs)
+	s := nlmsg.NewAttrScanner(attrs)
+	for s.Next() {
+		a := s.Attr()
+		var err error
+		var name string
+		switch a.Type() {
+		case nlmsg.NDADst:
+			ip, ok := attrIPOf(n.Family, a.Data())
+			if !ok {
+				err, name = errBadAddrLen, "NDA_DST"
+			}
+			n.Dst = ip
+		case nlmsg.NDALLAddr:
+			n.LLAddr = net.HardwareAddr(a.Data())
+			n.llAt = int32(a.Offset() + nlmsg.AttrHeaderLen)
+		case nlmsg.NDAProbes:
+			n.Probes, err = a.Uint32()
+			name = "NDA_PROBES"
+		case nlmsg.NDAVLAN:
+			n.VLAN, err = a.Uint16()
+			name = "NDA_VLAN"
+		case nlmsg.NDAMaster:
+			var v uint32
+			v, err = a.Uint32()
+			n.MasterIndex = int(v)
+			name = "NDA_MASTER"
+		}
+		if err != nil {
+			return &AttrError{Object: "neighbour", Attr: name, Offset: base + a.Offset(), Err: err}
+		}
+	}
+	if err := s.Err(); err != nil {
+		return scanFailure("neighbour", "NDA attributes", base, err)
+	}
+	return nil
+}
+
+// Clone returns a deep copy of n that shares nothing with the message it
+// was decoded from: a value to keep after the next step of an iterator.
+// It allocates one buffer for the copied bytes.
+func (n *Neigh) Clone() Neigh {
+	o := *n
+	o.Attrs = bytes.Clone(n.Attrs)
+	o.LLAddr = rebase(n.LLAddr, n.Attrs, o.Attrs, int(n.llAt))
+	return o
+}

@@ -1,0 +1,188 @@
+package rtnl
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+	"testing"
+
+	"github.com/nlengine/nlengine/engine"
+	"github.com/nlengine/nlengine/internal/netnstest"
+	"github.com/nlengine/nlengine/nlmsg"
+)
+
+// neighFixture makes veth pairs va/vb and wa/wb and neighbours of every
+// state ip can set: permanent, reachable, stale (an IPv6 router), noarp,
+// on two links.
+func neighFixture(t *testing.T, ns *netnstest.NS) {
+	t.Helper()
+	ipRun(t, ns, "link", "add", "va", "type", "veth", "peer", "name", "vb")
+	ipRun(t, ns, "link", "add", "wa", "type", "veth", "peer", "name", "wb")
+	ipRun(t, ns, "link", "set", "va", "up")
+	ipRun(t, ns, "link", "set", "vb", "up")
+	ipRun(t, ns, "link", "set", "wa", "up")
+	for _, n := range [][]string{
+		{"10.0.0.2", "lladdr", "02:00:00:00:00:02", "dev", "va", "nud", "permanent"},
+		{"10.0.0.3", "lladdr", "02:00:00:00:00:03", "dev", "va", "nud", "reachable"},
+		{"2001:db8::2", "lladdr", "02:00:00:00:00:04", "dev", "va", "nud", "stale", "router"},
+		{"10.0.0.4", "lladdr", "02:00:00:00:00:08", "dev", "va", "nud", "noarp"},
+		{"fe80::7", "lladdr", "02:00:00:00:00:07", "dev", "wa", "nud", "permanent"},
+		{"10.1.0.9", "lladdr", "02:00:00:00:01:09", "dev", "wa", "nud", "reachable"},
+	} {
+		ipRun(t, ns, append([]string{"neigh", "add"}, n...)...)
+	}
+}
+
+// TestIntegrationNeighsAgreeWithIP compares every neighbour with `ip -j
+// neigh show nud all`, field by field.
+func TestIntegrationNeighsAgreeWithIP(t *testing.T) {
+	ns := netnstest.New(t)
+	neighFixture(t, ns)
+	c := dialIn(t, ns)
+	list, err := c.NeighList(bg, NeighFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[int]string{}
+	links, _ := c.LinkList(bg, LinkFilter{})
+	for _, l := range links {
+		names[l.Index] = l.Name
+	}
+	mine := map[string]*Neigh{}
+	for i := range list {
+		n := &list[i]
+		mine[names[n.LinkIndex]+" "+n.Dst.String()] = n
+	}
+	want := ipJSON(t, ns, "neigh", "show", "nud", "all")
+	if len(want) != len(list) || len(want) < 6 {
+		t.Errorf("rtnl lists %d neighbours, ip %d", len(list), len(want))
+	}
+	for _, w := range want {
+		k := str(w, "dev") + " " + str(w, "dst")
+		n := mine[k]
+		if n == nil {
+			t.Errorf("ip shows %s, rtnl does not", k)
+			continue
+		}
+		eq := func(field string, got, want any) {
+			t.Helper()
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("neighbour %s: %s = %v, ip says %v", k, field, got, want)
+			}
+		}
+		eq("state", n.State.Names(), strs(w, "state"))
+		eq("lladdr", n.LLAddr, str(w, "lladdr"))
+		for _, f := range []string{"router", "proxy", "extern_learn", "offload"} {
+			_, ipHas := w[f]
+			eq(f, slices.Contains(n.Flags.Names(), f), ipHas)
+		}
+	}
+}
+
+// TestIntegrationNeighFiltersKernelAndUserSpaceAgree wants the same
+// neighbours from a strict Conn (the kernel filters the link) and from a
+// Conn without strict checking, and the ones ip shows.
+func TestIntegrationNeighFiltersKernelAndUserSpaceAgree(t *testing.T) {
+	ns := netnstest.New(t)
+	neighFixture(t, ns)
+	strict := dialIn(t, ns)
+	ec, err := engine.Connect(bg, 0, engine.WithNetNSFD(ns.FD()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ec.Close()
+	loose, _ := New(ec)
+	va := mustIndex(t, strict, "va")
+	for _, c := range []struct {
+		f  NeighFilter
+		ip []string
+	}{
+		{NeighFilter{LinkIndex: va}, []string{"neigh", "show", "dev", "va", "nud", "all"}},
+		{NeighFilter{State: NeighPermanent}, []string{"neigh", "show", "nud", "permanent"}},
+		{NeighFilter{State: NeighReachable | NeighStale}, []string{"neigh", "show", "nud", "reachable", "nud", "stale"}},
+		{NeighFilter{Family: FamilyIPv6}, []string{"-6", "neigh", "show", "nud", "all"}},
+		{NeighFilter{LinkIndex: va, Family: FamilyIPv4, State: NeighReachable}, []string{"-4", "neigh", "show", "dev", "va", "nud", "reachable"}},
+	} {
+		var want []string
+		for _, w := range ipJSON(t, ns, c.ip...) {
+			want = append(want, str(w, "dst"))
+		}
+		slices.Sort(want)
+		if c.f.State == 0 {
+			// The kernel itself filtered (it has no state filter).
+			if n := kernelCount(t, strict, nlmsg.RTMGetNeigh, c.f.dumpRequest(true), nlmsg.RTMNewNeigh); n != len(want) {
+				t.Errorf("filter %+v: the kernel sent %d neighbours, want %d", c.f, n, len(want))
+			}
+		}
+		for _, conn := range []*Conn{strict, loose} {
+			var got []string
+			for n, err := range conn.Neighs(bg, c.f) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, n.Dst.String())
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, want) {
+				t.Errorf("filter %+v (strict %v): %v, want %v", c.f, conn.strict, got, want)
+			}
+		}
+	}
+}
+
+// TestIntegrationNeighWritesShowInIP adds, replaces and deletes
+// neighbours and reads each back through ip.
+func TestIntegrationNeighWritesShowInIP(t *testing.T) {
+	ns := netnstest.New(t)
+	ipRun(t, ns, "link", "add", "va", "type", "veth", "peer", "name", "vb")
+	ipRun(t, ns, "link", "set", "va", "up")
+	c := dialIn(t, ns)
+	va := mustIndex(t, c, "va")
+	show := func(dst string) map[string]any {
+		t.Helper()
+		for _, w := range ipJSON(t, ns, "neigh", "show", "dev", "va", "nud", "all") {
+			if str(w, "dst") == dst {
+				return w
+			}
+		}
+		return nil
+	}
+	n := &Neigh{Dst: netip.MustParseAddr("10.0.0.5"), LinkIndex: va, LLAddr: net.HardwareAddr{2, 0, 0, 0, 0, 5}}
+	if err := c.NeighAdd(bg, n); err != nil {
+		t.Fatal(err)
+	}
+	if w := show("10.0.0.5"); str(w, "lladdr") != "02:00:00:00:00:05" || !slices.Equal(strs(w, "state"), []string{"PERMANENT"}) {
+		t.Errorf("ip shows %v", w)
+	}
+	if err := c.NeighAdd(bg, n); err == nil {
+		t.Error("adding the same neighbour twice succeeded")
+	}
+	n.LLAddr, n.State = net.HardwareAddr{2, 0, 0, 0, 0, 6}, NeighReachable
+	if err := c.NeighReplace(bg, n); err != nil {
+		t.Fatal(err)
+	}
+	if w := show("10.0.0.5"); str(w, "lladdr") != "02:00:00:00:00:06" || !slices.Equal(strs(w, "state"), []string{"REACHABLE"}) {
+		t.Errorf("after replace ip shows %v", w)
+	}
+	n6 := &Neigh{Dst: netip.MustParseAddr("2001:db8::9"), LinkIndex: va, LLAddr: net.HardwareAddr{2, 0, 0, 0, 0, 9}, State: NeighStale, Flags: NeighRouter}
+	if err := c.NeighAdd(bg, n6); err != nil {
+		t.Fatal(err)
+	}
+	if w := show("2001:db8::9"); w == nil || !slices.Equal(strs(w, "state"), []string{"STALE"}) {
+		t.Errorf("ip shows %v", w)
+	} else if _, ok := w["router"]; !ok {
+		t.Errorf("ip shows no router flag: %v", w)
+	}
+	for _, x := range []*Neigh{n, n6} {
+		if err := c.NeighDel(bg, x); err != nil {
+			t.Fatal(err)
+		}
+		if w := show(x.Dst.String()); w != nil {
+			t.Errorf("%v survived NeighDel: %v", x.Dst, w)
+		}
+	}
+	if err := c.NeighAdd(bg, &Neigh{LinkIndex: va}); err == nil {
+		t.Error("a neighbour without a destination was accepted")
+	}
+}

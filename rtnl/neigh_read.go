@@ -1,0 +1,54 @@
+package rtnl
+
+import (
+	"context"
+	"encoding/binary"
+	"iter"
+
+	"github.com/nlengine/nlengine/nlmsg"
+)
+
+// NeighFilter selects neighbours for Neighs and NeighList. Zero fields
+// select everything (every state, NOARP entries included, unlike ip's
+// default). The kernel applies Family always and LinkIndex when the Conn
+// has strict checking on (NDA_IFINDEX); State only in user space (the
+// kernel has no state filter). Every condition is also checked in user
+// space, so the result is the same either way.
+type NeighFilter struct {
+	Family    Family     // FamilyIPv4, FamilyIPv6, FamilyBridge, or FamilyUnspec for all
+	LinkIndex int        // only the entries of this link
+	State     NeighState // only entries in one of these states (a set of bits)
+}
+
+func (f *NeighFilter) match(n *Neigh) bool {
+	return (f.Family == FamilyUnspec || n.Family == f.Family) &&
+		(f.LinkIndex == 0 || n.LinkIndex == f.LinkIndex) &&
+		(f.State == 0 || n.State&f.State != 0)
+}
+
+// dumpRequest is the RTM_GETNEIGH dump request: an ndmsg with the family
+// and, when strict, NDA_IFINDEX.
+func (f *NeighFilter) dumpRequest(strict bool) []byte {
+	b := nlmsg.NdMsg{Family: uint8(f.Family)}.AppendTo(nil)
+	if strict && f.LinkIndex != 0 {
+		b = append(b, 8, 0, byte(nlmsg.NDAIfIndex), 0, 0, 0, 0, 0)
+		binary.NativeEndian.PutUint32(b[len(b)-4:], uint32(f.LinkIndex))
+	}
+	return b
+}
+
+// Neighs yields the neighbours f selects, decoded in place into one Neigh
+// that is reused: it is valid only until the next step of the loop (copy
+// it, or use NeighList). A kernel error or a malformed message is yielded
+// last with a nil Neigh. Breaking out early is safe. Decoding allocates
+// nothing. Safe for concurrent use.
+func (c *Conn) Neighs(ctx context.Context, f NeighFilter) iter.Seq2[*Neigh, error] {
+	return dumpInto(ctx, c, nlmsg.RTMGetNeigh, f.dumpRequest(c.strict), nlmsg.RTMNewNeigh, new(Neigh), (*Neigh).Decode, f.match)
+}
+
+// NeighList returns the neighbours f selects as owned values (one
+// allocation per entry, plus the slice). On an error it returns the
+// entries read so far with it. Safe for concurrent use.
+func (c *Conn) NeighList(ctx context.Context, f NeighFilter) ([]Neigh, error) {
+	return listOf(c.Neighs(ctx, f), (*Neigh).Clone)
+}

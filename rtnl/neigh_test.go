@@ -1,0 +1,90 @@
+package rtnl
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/nlengine/nlengine/nlmsg"
+)
+
+func TestNeighDecodeOfKernelMessages(t *testing.T) {
+	var n Neigh
+	seen := map[string]NeighState{}
+	for _, p := range seeds(t, "FuzzNeighDecode") {
+		if err := n.Decode(p); err != nil {
+			t.Fatalf("a kernel message does not decode: %v", err)
+		}
+		seen[n.Dst.String()] = n.State
+		if n.Dst.String() == "2001:db8::2" && (n.Flags&NeighRouter == 0 || n.LLAddr.String() != "02:00:00:00:00:04") {
+			t.Errorf("2001:db8::2: %+v", n)
+		}
+	}
+	for dst, st := range map[string]NeighState{"10.0.0.2": NeighPermanent, "10.0.0.3": NeighReachable, "2001:db8::2": NeighStale, "10.0.0.4": NeighNoARP} {
+		if seen[dst] != st {
+			t.Errorf("%s: state %v, want %v", dst, seen[dst], st)
+		}
+	}
+}
+
+func TestNeighDecodeDoesNotAllocate(t *testing.T) {
+	if skipAllocs {
+		t.Skip("allocation counts are not meaningful under -race")
+	}
+	ps := seeds(t, "FuzzNeighDecode")
+	var n Neigh
+	if a := testing.AllocsPerRun(100, func() {
+		for _, p := range ps {
+			if err := n.Decode(p); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}); a != 0 {
+		t.Fatalf("decoding %d neighbours allocates %.1f times", len(ps), a)
+	}
+}
+
+func TestNeighDecodeNamesTheMalformedAttribute(t *testing.T) {
+	v4 := nlmsg.NdMsg{Family: uint8(FamilyIPv4), Index: 2, State: nlmsg.NUDReachable}
+	for _, c := range []struct {
+		name    string
+		payload []byte
+		attr    string
+		off     int
+	}{
+		{"short header", make([]byte, 11), "ndmsg", 0},
+		{"IPv4 dst of 16 bytes", craft(v4, func(b *nlmsg.Builder) { b.Attr(nlmsg.NDADst, make([]byte, 16)) }), "NDA_DST", 12},
+		{"IPv6 dst of 4 bytes", craft(nlmsg.NdMsg{Family: uint8(FamilyIPv6)}, func(b *nlmsg.Builder) { b.Attr(nlmsg.NDADst, make([]byte, 4)) }), "NDA_DST", 12},
+		{"probes of 1 byte", craft(v4, func(b *nlmsg.Builder) { b.Uint8(nlmsg.NDAProbes, 1) }), "NDA_PROBES", 12},
+		{"vlan of 4 bytes", craft(v4, func(b *nlmsg.Builder) { b.Uint32(nlmsg.NDAVLAN, 1) }), "NDA_VLAN", 12},
+		{"attribute of length 2", append(craft(v4, nil), 2, 0, 1, 0), "NDA attributes", 12},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var n Neigh
+			wantAttrError(t, n.Decode(c.payload), "neighbour", c.attr, c.off)
+		})
+	}
+}
+
+func TestNeighDecodeOfTruncatedMessagesFailsCleanly(t *testing.T) {
+	var n Neigh
+	for _, p := range seeds(t, "FuzzNeighDecode") {
+		for i := range len(p) {
+			checkDecodeErr(t, p[:i], n.Decode(p[:i]))
+		}
+	}
+}
+
+func TestNeighEnumNames(t *testing.T) {
+	for s, want := range map[NeighState][]string{
+		NeighReachable: {"REACHABLE"}, NeighPermanent: {"PERMANENT"}, NeighNoARP: {"NOARP"}, NeighNone: {"NONE"},
+		NeighStale | NeighDelay: {"STALE", "DELAY"}, NeighIncomplete | NeighProbe | NeighFailed: {"INCOMPLETE", "PROBE", "FAILED"},
+		0x100: {"0x100"},
+	} {
+		if !slices.Equal(s.Names(), want) {
+			t.Errorf("NeighState(%#x) = %v, want %v", uint16(s), s.Names(), want)
+		}
+	}
+	if got := (NeighRouter | NeighProxy | NeighExtLearned).String(); got != "proxy extern_learn router" {
+		t.Errorf("flags: %q", got)
+	}
+}
