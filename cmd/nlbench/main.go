@@ -40,10 +40,13 @@
 // the parallel one; -cpuprofile and -memprofile profile the workloads.
 //
 // Output: a table on stdout, or -json, or -benchfmt (Go benchmark lines for
-// benchstat: an op is one message). A live status line goes to stderr when
-// it is a terminal. Exit status: 0 when every run passed, 1 when a run
-// failed or a check did not hold, 2 for bad flags, 3 when no namespace could
-// be made (the message says why and how to fix it), 130 when interrupted.
+// benchstat: an op is one message). Progress goes to stderr: a live status
+// line when it is a terminal, otherwise a plain line per step (the fill,
+// each run with its verdict); -quiet turns it off. Exit status: 0 when
+// every run passed, 1 when a run failed or a check did not hold, 2 for bad
+// flags, 3 when no namespace could be made (the message says why and how to
+// fix it) or the -netns one cannot be opened or entered, 130 when
+// interrupted.
 package main
 
 import (
@@ -57,6 +60,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -85,6 +89,11 @@ type config struct {
 	allowWrites bool
 	json        bool
 	benchfmt    bool
+	quiet       bool
+	// The event storm's listener: rcvbufChoice is -listener-rcvbuf as
+	// given ("engine", "system" or bytes); rcvbuf the bytes when a number.
+	rcvbufChoice string
+	rcvbuf       int
 	cpuprofile  string
 	memprofile  string
 }
@@ -128,6 +137,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&cfg.benchfmt, "benchfmt", false, "print the results as Go benchmark lines for benchstat")
 	fs.StringVar(&cfg.cpuprofile, "cpuprofile", "", "write a CPU profile of the workloads to `file`")
 	fs.StringVar(&cfg.memprofile, "memprofile", "", "write a heap profile to `file` at the end")
+	fs.BoolVar(&cfg.quiet, "quiet", false, "print no progress on stderr (only errors)")
+	fs.StringVar(&cfg.rcvbufChoice, "listener-rcvbuf", "engine", "event-storm listener's receive buffer: `engine` (the engine's default for a Conn that joins groups), system (the system's default for any socket, net.core.rmem_default, as listeners had before the engine sized them), or a size in bytes (suffix K or M) passed to engine.WithReceiveBuffer")
 	usage := func() {
 		var sb strings.Builder
 		sb.WriteString(usageText)
@@ -138,7 +149,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		fs.SetOutput(&sb)
 		fs.PrintDefaults()
 		fs.SetOutput(io.Discard)
-		sb.WriteString("\nExit status: 0 all runs passed, 1 a run failed, 2 bad flags, 3 no namespace could be made.\n")
+		sb.WriteString("\nExit status: 0 all runs passed, 1 a run failed or a check did not hold, 2 bad flags, 3 no namespace could be made or the -netns one cannot be used.\n")
 		io.WriteString(stderr, sb.String())
 	}
 	fs.Usage = func() {} // a bad flag gets one line from run, not the whole usage
@@ -153,6 +164,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if err := parseRcvbuf(cfg); err != nil {
+		return nil, err
+	}
 
 	switch {
 	case cfg.duration <= 0:
@@ -261,17 +275,18 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	prog := newProgress(stderr, stderrFD())
+	prog := newProgress(stderr, stderrFD(), cfg.quiet)
 	defer prog.close()
 
 	var tgt *target
 	if cfg.netns != "" {
 		if tgt, err = openExisting(ctx, cfg.netns); err != nil {
-			return fail(exitFailed, "%v", err)
+			return fail(exitNoNamespace, "%v", err)
 		}
 	} else {
 		tgt = &target{nsfd: nsfd, how: how}
 		spec := fillSpec{vethPairs: cfg.vethPairs, addrsPerLink: cfg.addrs, routes: cfg.routes}
+		prog.step("filling the sandbox (%s): %d veth pairs, %d addresses, %d routes", how, spec.vethPairs, 2*spec.vethPairs*spec.addrsPerLink, spec.routes)
 		if err := fillSandbox(ctx, tgt, spec, func(s string) { prog.status("nlbench: filling the sandbox: " + s) }); err != nil {
 			tgt.close()
 			if ctx.Err() != nil {
@@ -280,6 +295,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 			return fail(exitFailed, "filling the sandbox: %v", err)
 		}
 		prog.clear()
+		prog.step("sandbox filled in %s: %d links, %d IPv4 addresses, %d IPv4 routes", fmtDur(float64(tgt.fillTime)), len(tgt.ifindexes), tgt.wantAddrs, tgt.wantRoutes)
 	}
 	defer tgt.close()
 
@@ -301,6 +317,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		}
 	}
 	total := len(cfg.workloads) * cfg.count
+	prog.step("running %s × %s of %s: %s", plural(len(cfg.workloads), "workload"), plural(cfg.count, "run"), cfg.duration, strings.Join(names, ", "))
 	k := 0
 	for _, w := range cfg.workloads {
 		for i := 1; i <= cfg.count && ctx.Err() == nil; i++ {
@@ -379,10 +396,43 @@ func runOne(ctx context.Context, e *env, w workload, run, k, total int, prog *pr
 	if err != nil {
 		r.Error = strings.ReplaceAll(err.Error(), "\n", " ")
 		if r.Check == "ok" {
-			r.Check = "not checked"
+			r.Check, r.Checked = "not checked", ""
 		}
 	}
+	prog.step("[%d/%d] %s: %s msgs in %s, %s msgs/s; %s", k, total, w.name, fmtCount(float64(r.Messages)),
+		fmtDur(float64(r.DurationNS)), fmtCount(r.MsgsPerSec), r.verdict())
 	return r
+}
+
+// plural returns "1 run", "2 runs".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
+}
+
+// parseRcvbuf reads -listener-rcvbuf: engine, system, or bytes with an
+// optional K or M (times 1024 or 1024²).
+func parseRcvbuf(cfg *config) error {
+	v := cfg.rcvbufChoice
+	switch v {
+	case "engine", "system":
+		return nil
+	}
+	mult := 1
+	switch {
+	case strings.HasSuffix(v, "K"):
+		v, mult = strings.TrimSuffix(v, "K"), 1<<10
+	case strings.HasSuffix(v, "M"):
+		v, mult = strings.TrimSuffix(v, "M"), 1<<20
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > (1<<30)/mult {
+		return fmt.Errorf("-listener-rcvbuf %q: want engine, system, or a size in bytes from 1 to 1G (such as 212992, 208K or 8M)", cfg.rcvbufChoice)
+	}
+	cfg.rcvbuf = n * mult
+	return nil
 }
 
 func writeHeapProfile(path string) error {
