@@ -94,8 +94,8 @@ type config struct {
 	// given ("engine", "system" or bytes); rcvbuf the bytes when a number.
 	rcvbufChoice string
 	rcvbuf       int
-	cpuprofile  string
-	memprofile  string
+	cpuprofile   string
+	memprofile   string
 }
 
 // Flag limits: the address plans in sandbox.go and workloads.go hold this much.

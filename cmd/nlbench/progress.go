@@ -18,12 +18,12 @@ type progress struct {
 	w     io.Writer
 	on    bool // the live line
 	lines bool // plain lines
-	mu   sync.Mutex
-	line func() string // the status to show; nil shows nothing
-	last int           // width of the line on screen, to clear it
-	stop chan struct{}
-	done chan struct{}
-	once sync.Once
+	mu    sync.Mutex
+	line  func() string // the status to show; nil shows nothing
+	last  int           // width of the line on screen, to clear it
+	stop  chan struct{}
+	done  chan struct{}
+	once  sync.Once
 }
 
 // newProgress starts the live line on w if fd (w's descriptor) is a
