@@ -472,6 +472,8 @@ func TestBinaryBadFlags(t *testing.T) {
 		{"-listener-rcvbuf", "big"},
 		{"-listener-rcvbuf", "0"},
 		{"-listener-rcvbuf", "2G"},
+		{"-listener-rcvbuf", "system", "-workloads", "noop"},
+		{"-netns", "/proc/self/ns/net", "-listener-rcvbuf", "system"}, // the storm writes: not without -allow-writes
 		{"-netns", "/proc/self/ns/net", "-routes", "10"},
 		{"-netns", "/proc/self/ns/net", "-workloads", "route-batch"},
 		{"stray-argument"},

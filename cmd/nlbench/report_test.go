@@ -80,3 +80,14 @@ func TestParseRcvbuf(t *testing.T) {
 		}
 	}
 }
+
+func TestCount(t *testing.T) {
+	for _, tc := range []struct {
+		n          int
+		noun, want string
+	}{{1, "route", "1 route"}, {0, "link", "0 links"}, {65, "IPv4 address", "65 IPv4 addresses"}, {5, "run", "5 runs"}} {
+		if got := count(tc.n, tc.noun); got != tc.want {
+			t.Errorf("count(%d, %q) = %q, want %q", tc.n, tc.noun, got, tc.want)
+		}
+	}
+}

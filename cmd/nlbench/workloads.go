@@ -36,11 +36,11 @@ type workload struct {
 // suite is every workload, in the order the default run uses.
 var suite = []workload{
 	{name: "route-dump", desc: "dump all IPv4 routes (RTM_GETROUTE, NLM_F_DUMP)", latency: "dump",
-		run: dumpRun(nlmsg.RTMGetRoute, ipv4RouteDumpReq, isRoute, "routes", func(t *target) int { return t.wantRoutes })},
+		run: dumpRun(nlmsg.RTMGetRoute, ipv4RouteDumpReq, isRoute, "route", func(t *target) int { return t.wantRoutes })},
 	{name: "link-dump", desc: "dump all links (RTM_GETLINK, NLM_F_DUMP)", latency: "dump",
-		run: dumpRun(nlmsg.RTMGetLink, func() []byte { return nlmsg.IfInfoMsg{}.AppendTo(nil) }, isLink, "links", func(t *target) int { return t.wantLinks })},
+		run: dumpRun(nlmsg.RTMGetLink, func() []byte { return nlmsg.IfInfoMsg{}.AppendTo(nil) }, isLink, "link", func(t *target) int { return t.wantLinks })},
 	{name: "addr-dump", desc: "dump all IPv4 addresses (RTM_GETADDR, NLM_F_DUMP)", latency: "dump",
-		run: dumpRun(nlmsg.RTMGetAddr, ipv4AddrDumpReq, isIPv4Addr, "IPv4 addresses", func(t *target) int { return t.wantAddrs })},
+		run: dumpRun(nlmsg.RTMGetAddr, ipv4AddrDumpReq, isIPv4Addr, "IPv4 address", func(t *target) int { return t.wantAddrs })},
 	{name: "getlink", desc: "RTM_GETLINK of one link, request/response, 1 goroutine", latency: "request",
 		run: getlinkRun(false)},
 	{name: "getlink-parallel", desc: "RTM_GETLINK of one link, request/response, -concurrency goroutines on one Conn", latency: "request",
@@ -63,7 +63,7 @@ func findWorkload(name string) (workload, bool) {
 }
 
 // dumpRun measures repeated dumps of one kind: one operation is a whole
-// dump, its messages are the objects counted by match (what they are: noun).
+// dump, its messages are the objects counted by match (one is a noun).
 // In the sandbox every dump must return exactly what the sandbox was filled
 // with; elsewhere there is nothing to compare with.
 func dumpRun(typ nlmsg.Type, req func() []byte, match func(nlmsg.View) bool, noun string, want func(*target) int) func(context.Context, *env, *meter, *result) error {
@@ -106,11 +106,11 @@ func dumpRun(typ nlmsg.Type, req func() []byte, match func(nlmsg.View) bool, nou
 		r.Interrupted = intr
 		w := want(e.tgt)
 		if w < 0 {
-			per := strconv.Itoa(items.Min)
+			per := count(items.Min, noun)
 			if items.Max != items.Min {
-				per = fmt.Sprintf("%d..%d", items.Min, items.Max)
+				per = fmt.Sprintf("%d..%s", items.Min, count(items.Max, noun))
 			}
-			r.pass(fmt.Sprintf("not compared (not nlbench's namespace): %s %s per dump", per, noun))
+			r.pass(fmt.Sprintf("not compared (not nlbench's namespace): %s per dump", per))
 			return nil
 		}
 		r.Expected = ptr(int64(w))
@@ -118,9 +118,9 @@ func dumpRun(typ nlmsg.Type, req func() []byte, match func(nlmsg.View) bool, nou
 		case intr > 0:
 			r.fail(fmt.Sprintf("%d of %d dumps interrupted (NLM_F_DUMP_INTR) in nlbench's own sandbox", intr, dumps))
 		case items.Min != w || items.Max != w:
-			r.fail(fmt.Sprintf("dumps returned %d..%d %s, the sandbox holds %d", items.Min, items.Max, noun, w))
+			r.fail(fmt.Sprintf("dumps returned %d..%s, the sandbox holds %d", items.Min, count(items.Max, noun), w))
 		default:
-			r.pass(fmt.Sprintf("all %d dumps returned the sandbox's %d %s", dumps, w, noun))
+			r.pass(fmt.Sprintf("all %d dumps returned the sandbox's %s", dumps, count(w, noun)))
 		}
 		return nil
 	}
@@ -147,6 +147,17 @@ func dumpOnce(ctx context.Context, c *engine.Conn, typ nlmsg.Type, payload []byt
 		}
 	}
 	return n, false, nil
+}
+
+// count returns "1 route", "2 routes", "2 IPv4 addresses".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	if strings.HasSuffix(noun, "s") {
+		return strconv.Itoa(n) + " " + noun + "es"
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }
 
 // getlinkRun measures RTM_GETLINK request/response round trips, cycling
