@@ -254,12 +254,16 @@ var sandboxArgs = []string{
 func checkSandboxRun(t *testing.T, o outcome, wantHow string) {
 	t.Helper()
 	skipOrFailNoNamespace(t, o)
-	if o.code != 0 {
+	if o.code != 0 && o.code != exitFailed {
 		t.Fatalf("exit %d, stderr: %s\nstdout:\n%s", o.code, o.stderr, o.stdout)
 	}
 	rep := parseReport(t, o)
-	if !rep.OK || rep.Version != 1 {
-		t.Errorf("ok=%v version=%d, want true 1", rep.OK, rep.Version)
+	// The one failure allowed: an event storm that lost events and said so
+	// (see reportedStormLoss); it must then fail the run.
+	failed := slices.DeleteFunc(slices.Clone(rep.Results), func(r jsonResult) bool { return r.Check == "ok" && r.Error == "" })
+	lossAllowed := len(failed) == 1 && reportedStormLoss(failed[0])
+	if (o.code == 0) != rep.OK || (o.code != 0 && !lossAllowed) || rep.Version != 1 {
+		t.Fatalf("exit %d, ok=%v, version %d; want exit 0, ok, version 1; stderr: %s\nstdout:\n%s", o.code, rep.OK, rep.Version, o.stderr, o.stdout)
 	}
 	tg := rep.Target
 	if !tg.Sandbox || tg.How != wantHow {
@@ -307,7 +311,11 @@ func checkResult(t *testing.T, rep *jsonReport, r jsonResult) {
 	tg := rep.Target
 	errorf := func(format string, a ...any) { t.Errorf(r.Workload+": "+format, a...) }
 	if r.Check != "ok" || r.Error != "" || r.Checked == "" {
-		errorf("check %q checked %q error %q, want ok and what held", r.Check, r.Checked, r.Error)
+		if reportedStormLoss(r) {
+			t.Logf("%s: %s; listener buffer %d bytes, forced %v", r.Workload, r.Check, r.Events.ReceiveBuffer, r.Events.Forced)
+		} else {
+			errorf("check %q checked %q error %q, want ok and what held", r.Check, r.Checked, r.Error)
+		}
 	}
 	if r.Ops <= 0 || r.Messages <= 0 || r.DurationNS <= 0 || r.MsgsPerSec <= 0 || r.NSPerMsg <= 0 {
 		errorf("ops %d msgs %d duration %d msgs/s %v ns/msg %v: want all positive", r.Ops, r.Messages, r.DurationNS, r.MsgsPerSec, r.NSPerMsg)
@@ -393,6 +401,19 @@ func checkResult(t *testing.T, rep *jsonReport, r jsonResult) {
 	default:
 		errorf("unknown workload")
 	}
+}
+
+// reportedStormLoss reports whether r is an event storm that lost events,
+// with the kernel's ENOBUFS or the Conn's queue drops to explain them, and
+// whose verdict says how many of how many. The engine's default buffer
+// holds a storm while the listener keeps reading, but on a loaded machine
+// (the tests run nlbench twice at once, under -race in CI) a starved
+// listener may still fall behind, and unprivileged the buffer is capped at
+// net.core.rmem_max; what these tests check then is that nlbench tells.
+func reportedStormLoss(r jsonResult) bool {
+	ev := r.Events
+	return r.Workload == "event-storm" && r.Error == "" && ev != nil && ev.Lost > 0 && ev.ENOBUFS != nil &&
+		(*ev.ENOBUFS > 0 || ev.QueueDrops > 0) && strings.HasPrefix(r.Check, fmt.Sprintf("lost %d of %d (", ev.Lost, ev.Expected))
 }
 
 // ordered reports whether p50 <= p99 <= p99.9 <= max, over the percentiles given.
@@ -615,17 +636,24 @@ func TestBinaryExistingNamespace(t *testing.T) {
 	// With -allow-writes the write workloads run there too.
 	args = []string{"-json", "-duration", "150ms", "-netns", path, "-allow-writes", "-batch", "100", "-workloads", "route-batch,event-storm"}
 	o = runBinary(t, nil, extra, args...)
-	if o.code != 0 {
+	if o.code != 0 && o.code != exitFailed {
 		t.Fatalf("nlbench %q: exit %d, stderr %s", args, o.code, o.stderr)
 	}
 	rep = parseReport(t, o)
 	if len(rep.Results) != 2 {
 		t.Fatalf("%d results, want 2", len(rep.Results))
 	}
+	lost := false
 	for _, r := range rep.Results {
-		if r.Check != "ok" || r.Error != "" || r.Messages <= 0 {
+		if reportedStormLoss(r) {
+			lost = true
+			t.Logf("%s: %s", r.Workload, r.Check)
+		} else if r.Check != "ok" || r.Error != "" || r.Messages <= 0 {
 			t.Errorf("%s: check %q error %q messages %d", r.Workload, r.Check, r.Error, r.Messages)
 		}
+	}
+	if (o.code == exitFailed) != lost || rep.OK == lost {
+		t.Errorf("exit %d, ok %v, a storm lost events: %v; want exit 1 and not ok exactly when it did", o.code, rep.OK, lost)
 	}
 }
 
@@ -719,14 +747,13 @@ func checkProgressLines(t *testing.T, stderr string, wants ...string) {
 // The event storm's verdict follows what it counted: every event received
 // passes, a loss fails the run (exit 1) and says how many of how many were
 // lost and what reported it. At the system's default buffer the listener
-// has exactly what any socket starts with; at 4 KiB a burst of 200 events
-// overflows it.
+// has exactly what any socket starts with; at 4 KiB most storms lose some.
 func TestBinaryEventStormVerdict(t *testing.T) {
 	t.Parallel()
 	for _, choice := range []string{"system", "4K"} {
 		t.Run(choice, func(t *testing.T) {
 			args := []string{"-json", "-quiet", "-duration", "200ms", "-routes", "0", "-links", "0", "-addrs", "0",
-				"-batch", "200", "-workloads", "event-storm", "-listener-rcvbuf", choice}
+				"-batch", "1000", "-workloads", "event-storm", "-listener-rcvbuf", choice}
 			o := runBinary(t, nil, nil, args...)
 			skipOrFailNoNamespace(t, o)
 			rep := parseReport(t, o)
@@ -750,8 +777,10 @@ func TestBinaryEventStormVerdict(t *testing.T) {
 					}
 				}
 			case "4K":
-				if ev.ReceiveBuffer > 8<<10 || ev.Lost == 0 {
-					t.Errorf("at -listener-rcvbuf 4K: buffer %d bytes, %d of %d events lost; want at most 8 KiB and a loss", ev.ReceiveBuffer, ev.Lost, ev.Expected)
+				// Whether it loses depends on how the listener is scheduled
+				// (most runs here lose some); the verdict must match either way.
+				if !ev.Forced || ev.ReceiveBuffer != 8<<10 {
+					t.Errorf("at -listener-rcvbuf 4K: buffer %d bytes (forced %v), want 8 KiB (twice what was asked)", ev.ReceiveBuffer, ev.Forced)
 				}
 			}
 			if ev.Lost == 0 {

@@ -50,6 +50,25 @@ func TestLossTextSaysWhatWasLostAndWhy(t *testing.T) {
 	}
 }
 
+func TestStormPassesOnlyWhenNothingIsLost(t *testing.T) {
+	for _, tc := range []struct {
+		ev      events
+		ok      bool
+		verdict string
+	}{
+		{events{Expected: 20000, Received: 20000}, true, "all 20000 events received"},
+		{events{Expected: 20000, Received: 18503, Lost: 1497, ENOBUFS: 2}, false, "FAILED: lost 1497 of 20000 (ENOBUFS ×2)"},
+		{events{Expected: 20000, Received: 19999, Lost: 1}, false, "FAILED: lost 1 of 20000 (unexplained: no ENOBUFS or queue overrun reported)"},
+		{events{Expected: 10, Received: 12, Lost: -2}, false, "FAILED: received 12 events, only 10 changes were made"},
+	} {
+		var r result
+		judgeStorm(&r, &tc.ev)
+		if r.ok() != tc.ok || r.verdict() != tc.verdict {
+			t.Errorf("%+v: ok %v verdict %q, want %v %q", tc.ev, r.ok(), r.verdict(), tc.ok, tc.verdict)
+		}
+	}
+}
+
 func TestVerdict(t *testing.T) {
 	var r result
 	r.pass("all 10 NOOPs acked")

@@ -481,14 +481,22 @@ func eventStormRun(ctx context.Context, e *env, m *meter, r *result) error {
 		return fmt.Errorf("listener: %w", lerr)
 	case nerr != nil:
 		return fmt.Errorf("draining the listener: %w", nerr)
+	}
+	judgeStorm(r, &ev)
+	return nil
+}
+
+// judgeStorm records the storm's verdict in r: it passes only when the
+// listener received every event the writer caused.
+func judgeStorm(r *result, ev *events) {
+	switch {
 	case ev.Received > ev.Expected:
 		r.fail(fmt.Sprintf("received %d events, only %d changes were made", ev.Received, ev.Expected))
 	case ev.Lost > 0:
-		r.fail(lossText(&ev))
+		r.fail(lossText(ev))
 	default:
 		r.pass(fmt.Sprintf("all %d events received", ev.Expected))
 	}
-	return nil
 }
 
 // lossText says how many events a storm lost and what reported the loss:
