@@ -10,7 +10,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// toolFlow is one line of conntrack -L -o extended,id, as key/value fields.
+// toolFlow is one line of conntrack -L -o extended,id (and labels), as
+// key/value fields.
 type toolFlow struct {
 	l3, l4     string
 	l4num      int
@@ -38,9 +39,14 @@ func parseExtended(t *testing.T, out []byte) map[string]*toolFlow {
 		tf.l4num, _ = strconv.Atoi(w[3])
 		tf.timeout, _ = strconv.Atoi(w[4])
 		rest := w[5:]
-		// -o id appends the entry id last, after keys that tuples reuse.
-		if k, v, _ := strings.Cut(rest[len(rest)-1], "="); k == "id" {
-			tf.kv["id"], rest = v, rest[:len(rest)-1]
+		// -o id and -o labels append the entry id and then the label
+		// names last, after keys that tuples reuse ("id").
+		for len(rest) > 0 {
+			k, v, _ := strings.Cut(rest[len(rest)-1], "=")
+			if k != "id" && k != "labels" {
+				break
+			}
+			tf.kv[k], rest = v, rest[:len(rest)-1]
 		}
 		if !strings.Contains(rest[0], "=") {
 			tf.state, rest = rest[0], rest[1:]

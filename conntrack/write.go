@@ -156,7 +156,9 @@ func (c *Conn) CreateFlows(ctx context.Context, flows []Flow) (outcomes []error,
 
 // Update changes the entry with f's original tuple (and f.Zone): the parts
 // named by fields among FieldTimeout, FieldStatus, FieldMark, FieldLabels
-// and FieldTCP. A missing entry fails with an error that errors.Is
+// and FieldTCP. FieldLabels replaces all 128 label bits with f.Labels (a
+// zero Labels clears them; kept only where a ruleset uses ct labels, as for
+// Create). A missing entry fails with an error that errors.Is
 // unix.ENOENT. Safe for concurrent use.
 func (c *Conn) Update(ctx context.Context, f *Flow, fields Fields) error {
 	if err := checkTuple(f); err != nil {

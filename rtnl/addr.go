@@ -1,6 +1,7 @@
 package rtnl
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"net/netip"
@@ -178,11 +179,11 @@ func (a *Addr) Decode(payload []byte) error {
 	return nil
 }
 
-// owned returns a deep copy of a.
-func (a *Addr) owned() Addr {
+// Clone returns a deep copy of a that shares nothing with the message it
+// was decoded from: a value to keep after the next step of an iterator.
+// It allocates one buffer for the copied bytes.
+func (a *Addr) Clone() Addr {
 	o := *a
-	if a.Attrs != nil {
-		o.Attrs = append([]byte(nil), a.Attrs...)
-	}
+	o.Attrs = bytes.Clone(a.Attrs)
 	return o
 }

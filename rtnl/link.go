@@ -1,6 +1,7 @@
 package rtnl
 
 import (
+	"bytes"
 	"net"
 
 	"github.com/nlengine/nlengine/nlmsg"
@@ -170,20 +171,25 @@ func (l *Link) decodeLinkInfo(info nlmsg.Attr, base int) error {
 	return nil
 }
 
-// owned returns a deep copy of l that points into one new buffer.
-func (l *Link) owned() Link {
+// Clone returns a deep copy of l that shares nothing with the message it
+// was decoded from: a value to keep after the next step of an iterator.
+// It allocates one buffer for the copied bytes.
+func (l *Link) Clone() Link {
 	o := *l
-	if l.Attrs == nil {
-		return o
-	}
-	buf := make([]byte, len(l.Attrs))
-	copy(buf, l.Attrs)
-	o.Attrs = buf
-	if l.hwAt >= 0 {
-		o.HardwareAddr = net.HardwareAddr(buf[l.hwAt : int(l.hwAt)+len(l.HardwareAddr) : int(l.hwAt)+len(l.HardwareAddr)])
-	}
-	if l.brdAt >= 0 {
-		o.Broadcast = net.HardwareAddr(buf[l.brdAt : int(l.brdAt)+len(l.Broadcast) : int(l.brdAt)+len(l.Broadcast)])
-	}
+	o.Attrs = bytes.Clone(l.Attrs)
+	o.HardwareAddr = rebase(l.HardwareAddr, l.Attrs, o.Attrs, int(l.hwAt))
+	o.Broadcast = rebase(l.Broadcast, l.Attrs, o.Attrs, int(l.brdAt))
 	return o
+}
+
+// rebase returns the copy of b: the same bytes at offset at of dst when b
+// lies there in src (as Decode left it), else a copy of its own.
+func rebase(b, src, dst []byte, at int) []byte {
+	if len(b) == 0 {
+		return bytes.Clone(b)
+	}
+	if at >= 0 && at+len(b) <= len(src) && &src[at] == &b[0] {
+		return dst[at : at+len(b) : at+len(b)]
+	}
+	return bytes.Clone(b)
 }

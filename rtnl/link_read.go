@@ -52,7 +52,7 @@ func (c *Conn) Links(ctx context.Context, f LinkFilter) iter.Seq2[*Link, error] 
 // message's attributes: one allocation per link, plus the slice). On an
 // error it returns the links read so far with it. Safe for concurrent use.
 func (c *Conn) LinkList(ctx context.Context, f LinkFilter) ([]Link, error) {
-	return listOf(c.Links(ctx, f), (*Link).owned)
+	return listOf(c.Links(ctx, f), (*Link).Clone)
 }
 
 // LinkByName returns the link called name (or with that alternative name),
@@ -79,7 +79,7 @@ func (c *Conn) getLink(ctx context.Context, req []byte) (Link, error) {
 		if err := l.Decode(v.Payload()); err != nil {
 			return err
 		}
-		out = l.owned()
+		out = l.Clone()
 		return nil
 	})
 	return out, err

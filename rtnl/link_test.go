@@ -2,6 +2,8 @@ package rtnl
 
 import (
 	"errors"
+	"fmt"
+	"net"
 	"testing"
 
 	"github.com/nlengine/nlengine/nlmsg"
@@ -184,6 +186,42 @@ func TestLinkEnumNames(t *testing.T) {
 	for m, want := range map[MACVLANMode]string{MACVLANPrivate: "private", MACVLANVEPA: "vepa", MACVLANBridge: "bridge", MACVLANPassthru: "passthru", MACVLANSource: "source", 3: "3"} {
 		if m.String() != want {
 			t.Errorf("MACVLANMode(%d) = %q, want %q", m, m, want)
+		}
+	}
+}
+
+func TestCloneSharesNothingWithTheMessage(t *testing.T) {
+	for _, p := range seeds(t, "FuzzLinkDecode") {
+		var l Link
+		if err := l.Decode(p); err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprintf("%v %v %x", l.HardwareAddr, l.Broadcast, l.Attrs)
+		o := l.Clone()
+		clear(p) // the message's buffer is reused
+		if got := fmt.Sprintf("%v %v %x", o.HardwareAddr, o.Broadcast, o.Attrs); got != want {
+			t.Fatalf("the clone changed with the message: %s, want %s", got, want)
+		}
+	}
+	// A Link built by hand (for LinkAdd) clones too.
+	hw := net.HardwareAddr{2, 0, 0, 0, 0, 1}
+	l := Link{Name: "x", HardwareAddr: hw}
+	o := l.Clone()
+	hw[5] = 9
+	if o.HardwareAddr.String() != "02:00:00:00:00:01" {
+		t.Fatalf("the clone of a hand-made link shares its address: %v", o.HardwareAddr)
+	}
+	var n Neigh
+	ps := seeds(t, "FuzzNeighDecode")
+	for _, p := range ps {
+		if err := n.Decode(p); err != nil {
+			t.Fatal(err)
+		}
+		want := n.LLAddr.String()
+		o := n.Clone()
+		clear(p)
+		if o.LLAddr.String() != want {
+			t.Fatalf("the neighbour's clone changed with the message: %v, want %s", o.LLAddr, want)
 		}
 	}
 }

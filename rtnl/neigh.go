@@ -1,6 +1,7 @@
 package rtnl
 
 import (
+	"bytes"
 	"net"
 	"net/netip"
 	"strconv"
@@ -177,17 +178,12 @@ func (n *Neigh) Decode(payload []byte) error {
 	return nil
 }
 
-// owned returns a deep copy of n pointing into one new buffer.
-func (n *Neigh) owned() Neigh {
+// Clone returns a deep copy of n that shares nothing with the message it
+// was decoded from: a value to keep after the next step of an iterator.
+// It allocates one buffer for the copied bytes.
+func (n *Neigh) Clone() Neigh {
 	o := *n
-	if n.Attrs == nil {
-		return o
-	}
-	buf := append([]byte(nil), n.Attrs...)
-	o.Attrs = buf
-	if n.llAt >= 0 {
-		end := int(n.llAt) + len(n.LLAddr)
-		o.LLAddr = net.HardwareAddr(buf[n.llAt:end:end])
-	}
+	o.Attrs = bytes.Clone(n.Attrs)
+	o.LLAddr = rebase(n.LLAddr, n.Attrs, o.Attrs, int(n.llAt))
 	return o
 }

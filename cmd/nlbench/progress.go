@@ -10,25 +10,34 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// progress keeps one live status line on stderr while nlbench works, when
-// stderr is a terminal; otherwise it is silent. Safe for concurrent use.
+// progress tells the user on stderr what nlbench is doing: on a terminal
+// with one live status line, rewritten in place; otherwise (a pipe, a file,
+// CI) with a plain line at each step, so that a log shows how far a run got.
+// -quiet turns both off. Safe for concurrent use.
 type progress struct {
-	w    io.Writer
-	on   bool
-	mu   sync.Mutex
-	line func() string // the status to show; nil shows nothing
-	last int           // width of the line on screen, to clear it
-	stop chan struct{}
-	done chan struct{}
-	once sync.Once
+	w     io.Writer
+	on    bool // the live line
+	lines bool // plain lines
+	mu    sync.Mutex
+	line  func() string // the status to show; nil shows nothing
+	last  int           // width of the line on screen, to clear it
+	stop  chan struct{}
+	done  chan struct{}
+	once  sync.Once
 }
 
-// newProgress starts the live line on w if fd (w's descriptor) is a terminal.
-func newProgress(w io.Writer, fd int) *progress {
-	p := &progress{w: w, on: isTerminal(fd)}
-	if !p.on {
+// newProgress starts the live line on w if fd (w's descriptor) is a
+// terminal, and plain lines otherwise; when quiet it shows nothing.
+func newProgress(w io.Writer, fd int, quiet bool) *progress {
+	p := &progress{w: w}
+	switch {
+	case quiet:
+		return p
+	case !isTerminal(fd):
+		p.lines = true
 		return p
 	}
+	p.on = true
 	p.stop, p.done = make(chan struct{}), make(chan struct{})
 	go p.loop()
 	return p
@@ -76,6 +85,17 @@ func (p *progress) set(f func() string) {
 	if f != nil {
 		p.draw(f())
 	}
+	p.mu.Unlock()
+}
+
+// step reports a finished step (or the start of a long one) as a plain
+// line, when stderr is not a terminal; the live line shows it otherwise.
+func (p *progress) step(format string, a ...any) {
+	if !p.lines {
+		return
+	}
+	p.mu.Lock()
+	fmt.Fprintf(p.w, "nlbench: "+format+"\n", a...)
 	p.mu.Unlock()
 }
 

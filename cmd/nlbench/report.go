@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -38,18 +39,44 @@ type result struct {
 	Replies     int64      `json:"replies,omitempty"`
 	Events      *events    `json:"events,omitempty"`
 
-	Check string `json:"check"`           // "ok", or what is wrong
-	Error string `json:"error,omitempty"` // why the run stopped, if it failed
+	Check   string `json:"check"`             // "ok", or what is wrong
+	Checked string `json:"checked,omitempty"` // what held, when Check is "ok"
+	Error   string `json:"error,omitempty"`   // why the run stopped, if it failed
 }
 
-// latency summarises a run's histogram, in nanoseconds.
+// latency summarises a run's histogram, in nanoseconds. A percentile is
+// given only when the sample supports it (see minSamplesP99): from 40
+// samples a "p99.9" would only be the maximum under another name.
 type latency struct {
 	Samples uint64  `json:"samples"`
 	Mean    float64 `json:"mean"`
 	P50     uint64  `json:"p50"`
-	P99     uint64  `json:"p99"`
-	P999    uint64  `json:"p999"`
+	P99     *uint64 `json:"p99,omitempty"`
+	P999    *uint64 `json:"p999,omitempty"`
 	Max     uint64  `json:"max"`
+}
+
+// The fewest samples a percentile is printed from: for the 99th, 100, so
+// that at least one sample lies above it; for the 99.9th, 1000.
+const (
+	minSamplesP99  = 100
+	minSamplesP999 = 1000
+)
+
+// summarize returns h's latency summary, nil when h is empty.
+func summarize(h *histogram) *latency {
+	n := h.count()
+	if n == 0 {
+		return nil
+	}
+	l := &latency{Samples: n, Mean: h.mean(), P50: h.quantile(0.5), Max: h.quantile(1)}
+	if n >= minSamplesP99 {
+		l.P99 = ptr(h.quantile(0.99))
+	}
+	if n >= minSamplesP999 {
+		l.P999 = ptr(h.quantile(0.999))
+	}
+	return l
 }
 
 // itemRange is the smallest and largest number of objects one dump returned.
@@ -67,6 +94,10 @@ func (r *itemRange) add(n int) {
 
 // events is the event storm's account. Expected = Received + Lost.
 type events struct {
+	ReceiveBuffer int    `json:"receive_buffer"`        // the listener socket's SO_RCVBUF, in bytes, as the kernel reports it
+	Forced        bool   `json:"receive_buffer_forced"` // set with SO_RCVBUFFORCE (else capped at net.core.rmem_max, or never set)
+	BufferChoice  string `json:"receive_buffer_choice"` // -listener-rcvbuf: "engine", "system" or the bytes asked for
+
 	Expected    int64 `json:"expected"`     // changes the writer made (each sends one event)
 	Received    int64 `json:"received"`     // events the listener got
 	Lost        int64 `json:"lost"`         // expected - received
@@ -82,7 +113,31 @@ func (r *result) fail(why string) {
 	}
 }
 
+// pass records what a passed check verified, for the report's check
+// column; a failure recorded before or after wins.
+func (r *result) pass(what string) {
+	if r.Check == "" {
+		r.Check = "ok"
+	}
+	r.Checked = what
+}
+
 func (r *result) ok() bool { return r.Error == "" && r.Check == "ok" }
+
+// verdict says in a few words what the run's check found: what held
+// ("all 40000 events received"), or "FAILED: " and what did not, or the
+// error that stopped the run.
+func (r *result) verdict() string {
+	switch {
+	case r.Error != "":
+		return "error: " + r.Error
+	case r.Check != "ok":
+		return "FAILED: " + r.Check
+	case r.Checked != "":
+		return r.Checked
+	}
+	return "ok"
+}
 
 // finish fills the generic figures from the meter.
 func (r *result) finish(m *meter, latencyOf string) {
@@ -101,9 +156,8 @@ func (r *result) finish(m *meter, latencyOf string) {
 		r.AllocsPerMsg = float64(m.after.allocs-m.before.allocs) / n
 		r.BytesPerMsg = float64(m.after.bytes-m.before.bytes) / n
 	}
-	if h := &m.hist; latencyOf != "" && h.count() > 0 {
-		r.LatencyOf = latencyOf
-		r.Latency = &latency{Samples: h.count(), Mean: h.mean(), P50: h.quantile(0.5), P99: h.quantile(0.99), P999: h.quantile(0.999), Max: h.quantile(1)}
+	if l := summarize(&m.hist); latencyOf != "" && l != nil {
+		r.LatencyOf, r.Latency = latencyOf, l
 	}
 	if r.Check == "" {
 		r.Check = "ok"
@@ -183,7 +237,9 @@ func writeTable(w io.Writer, rep *report) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "workload\tmsgs\tmsgs/s\tns/msg\tlatency of\tp50\tp99\tp99.9\tallocs/msg\tB/msg\tuser\tsys\tcheck\t")
+	// The check column is last and left as it is, so a long verdict does
+	// not push the figures apart.
+	fmt.Fprintln(tw, "workload\tmsgs\tmsgs/s\tns/msg\tlatency of\tp50\tp99\tp99.9\tallocs/msg\tB/msg\tuser\tsys\t  check")
 	for _, r := range rep.Results {
 		name := r.Workload
 		if r.Concurrency > 0 {
@@ -194,17 +250,23 @@ func writeTable(w io.Writer, rep *report) error {
 		}
 		of, p50, p99, p999 := "-", "-", "-", "-"
 		if l := r.Latency; l != nil {
-			of = r.LatencyOf
+			of = fmt.Sprintf("%s %ss", fmtCount(float64(l.Samples)), r.LatencyOf)
 			if r.LatencyOf == "batch" {
-				of = fmt.Sprintf("batch of %d", r.Batch)
+				of = fmt.Sprintf("%s batches of %d", fmtCount(float64(l.Samples)), r.Batch)
 			}
-			p50, p99, p999 = fmtDur(float64(l.P50)), fmtDur(float64(l.P99)), fmtDur(float64(l.P999))
+			p50 = fmtDur(float64(l.P50))
+			if l.P99 != nil {
+				p99 = fmtDur(float64(*l.P99))
+			}
+			if l.P999 != nil {
+				p999 = fmtDur(float64(*l.P999))
+			}
 		}
-		check := r.Check
+		check := r.verdict()
 		if r.Error != "" {
-			check = "error"
+			check = "error (below)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%s\t%.4f\t%.2f\t%s\t%s\t%s\t\n",
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%s\t%.4f\t%.2f\t%s\t%s\t  %s\n",
 			name, fmtCount(float64(r.Messages)), fmtCount(r.MsgsPerSec), r.NSPerMsg, of, p50, p99, p999,
 			r.AllocsPerMsg, r.BytesPerMsg, fmtDur(float64(r.UserCPUNS)), fmtDur(float64(r.SysCPUNS)), check)
 	}
@@ -212,10 +274,17 @@ func writeTable(w io.Writer, rep *report) error {
 		return err
 	}
 	var notes strings.Builder
+	if slices.ContainsFunc(rep.Results, func(r *result) bool { return r.Latency != nil && r.Latency.P999 == nil }) {
+		fmt.Fprintf(&notes, "p99 is given from %d samples, p99.9 from %d; \"-\" where a run took fewer.\n", minSamplesP99, minSamplesP999)
+	}
 	for _, r := range rep.Results {
 		if e := r.Events; e != nil {
-			fmt.Fprintf(&notes, "%s (run %d): the writer made %d changes, the listener received %d events, lost %d; ENOBUFS %d, Conn queue drops %d\n",
-				r.Workload, r.Run, e.Expected, e.Received, e.Lost, e.ENOBUFS, e.QueueDrops)
+			forced := "capped at net.core.rmem_max"
+			if e.Forced {
+				forced = "SO_RCVBUFFORCE"
+			}
+			fmt.Fprintf(&notes, "%s (run %d): listener receive buffer %d bytes (-listener-rcvbuf %s, %s); the writer made %d changes, the listener received %d events, lost %d; ENOBUFS %d, Conn queue drops %d\n",
+				r.Workload, r.Run, e.ReceiveBuffer, e.BufferChoice, forced, e.Expected, e.Received, e.Lost, e.ENOBUFS, e.QueueDrops)
 		}
 	}
 	for _, r := range rep.Results {
@@ -260,7 +329,13 @@ func writeBenchfmt(w io.Writer, rep *report) error {
 			name, r.Messages, r.NSPerMsg, r.MsgsPerSec, r.AllocsPerMsg, r.BytesPerMsg,
 			float64(r.UserCPUNS+r.SysCPUNS)/float64(r.Messages))
 		if l := r.Latency; l != nil {
-			fmt.Fprintf(&sb, "\t%d p50-ns\t%d p99-ns\t%d p999-ns", l.P50, l.P99, l.P999)
+			fmt.Fprintf(&sb, "\t%d p50-ns", l.P50)
+			if l.P99 != nil {
+				fmt.Fprintf(&sb, "\t%d p99-ns", *l.P99)
+			}
+			if l.P999 != nil {
+				fmt.Fprintf(&sb, "\t%d p999-ns", *l.P999)
+			}
 		}
 		if e := r.Events; e != nil {
 			fmt.Fprintf(&sb, "\t%d events-lost\t%d enobufs", e.Lost, e.ENOBUFS)

@@ -52,11 +52,16 @@ func (t *target) connect(ctx context.Context, opts ...engine.Option) (*engine.Co
 }
 
 // openExisting prepares the -netns target: it checks that a Conn can be
-// opened there and lists its links. Nothing is changed in it.
+// opened there and lists its links. Nothing is changed in it. Its errors
+// say what is wrong with the path and what a valid one looks like.
 func openExisting(ctx context.Context, path string) (*target, error) {
+	const valid = "give a network namespace: a file under /run/netns (ip netns add NAME), /proc/PID/ns/net, or an fd as /proc/self/fd/N"
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.ENOENT) {
+		return nil, fmt.Errorf("-netns %s: no such file; %s", path, valid)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("-netns %s: %w", path, err)
+		return nil, fmt.Errorf("-netns %s: cannot open it: %w; %s", path, err, valid)
 	}
 	t := &target{nsfd: fd, how: "-netns", path: path, wantLinks: -1, wantAddrs: -1, wantRoutes: -1}
 	c, err := t.connect(ctx)
@@ -66,7 +71,7 @@ func openExisting(ctx context.Context, path string) (*target, error) {
 			return nil, fmt.Errorf("-netns %s: %w (entering another user's namespace needs CAP_SYS_ADMIN over it)", path, err)
 		}
 		if errors.Is(err, unix.EINVAL) {
-			return nil, fmt.Errorf("-netns %s: %w (not a network namespace?)", path, err)
+			return nil, fmt.Errorf("-netns %s: not a network namespace (%w); %s", path, err, valid)
 		}
 		return nil, fmt.Errorf("-netns %s: %w", path, err)
 	}

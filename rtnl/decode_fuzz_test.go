@@ -62,7 +62,7 @@ func FuzzLinkDecode(f *testing.F) {
 		err := l.Decode(payload)
 		checkDecodeErr(t, payload, err)
 		if err == nil {
-			o := l.owned()
+			o := l.Clone()
 			if o.Name != l.Name || o.HardwareAddr.String() != l.HardwareAddr.String() || o.Broadcast.String() != l.Broadcast.String() || string(o.Attrs) != string(l.Attrs) {
 				t.Fatalf("the owned copy differs: %+v vs %+v", o, l)
 			}
@@ -93,7 +93,7 @@ func FuzzNeighDecode(f *testing.F) {
 		err := n.Decode(payload)
 		checkDecodeErr(t, payload, err)
 		if err == nil {
-			o := n.owned()
+			o := n.Clone()
 			if o.LLAddr.String() != n.LLAddr.String() || o.Dst != n.Dst {
 				t.Fatalf("the owned copy differs: %+v vs %+v", o, n)
 			}
