@@ -138,7 +138,7 @@ func ExampleConn_LinkAdd_veth() {
 
 // The neighbours (ARP and NDP entries) of one link, as ip neigh show dev
 // eth0.
-func ExampleConn_NeighList() {
+func ExampleConn_Neighs() {
 	ctx := context.Background()
 	c, err := rtnl.Dial(ctx)
 	if err != nil {
@@ -149,11 +149,10 @@ func ExampleConn_NeighList() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	neighs, err := c.NeighList(ctx, rtnl.NeighFilter{LinkIndex: link.Index})
-	if err != nil {
-		log.Fatal(err)
-	}
-	for _, n := range neighs {
+	for n, err := range c.Neighs(ctx, rtnl.NeighFilter{LinkIndex: link.Index}) {
+		if err != nil {
+			log.Fatal(err)
+		}
 		fmt.Println(n.Dst, n.LLAddr, n.State)
 	}
 }

@@ -291,17 +291,16 @@ func TestIntegrationExampleNeighListShowsTheLinksNeighbours(t *testing.T) {
 	c := dialIn(t, ns)
 	ctx := context.Background()
 
-	// ExampleConn_NeighList
+	// ExampleConn_Neighs
 	link, err := c.LinkByName(ctx, "eth0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	neighs, err := c.NeighList(ctx, NeighFilter{LinkIndex: link.Index})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var got []string
-	for _, n := range neighs {
+	for n, err := range c.Neighs(ctx, NeighFilter{LinkIndex: link.Index}) {
+		if err != nil {
+			t.Fatal(err)
+		}
 		got = append(got, fmt.Sprintln(n.Dst, n.LLAddr, n.State))
 	}
 
