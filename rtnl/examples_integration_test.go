@@ -73,6 +73,52 @@ func TestIntegrationExampleRoutesListsWhatIPShows(t *testing.T) {
 	}
 }
 
+// The route example of the README, run in a namespace with default routes
+// and a route of table 1000: it prints them as the README says.
+func TestIntegrationReadmeRouteExamplePrintsDefaultRoutesAndBigTables(t *testing.T) {
+	ns := netnstest.New(t)
+	ns.AddVeth(t, "eth0", "eth1")
+	for _, c := range []string{
+		"link set eth0 up", "link set eth1 up",
+		"addr add 10.0.0.1/24 dev eth0", "-6 addr add fd00::1/64 dev eth0 nodad",
+		"route add default via 10.0.0.254",
+		"-6 route add default via fd00::fe",
+		"route add 192.168.1.0/24 via 10.0.0.2 table 1000 proto bird metric 10",
+		"route add 10.6.0.0/16 nexthop via 10.0.0.2 weight 3 nexthop via 10.0.0.3 weight 1",
+	} {
+		ipRun(t, ns, strings.Fields(c)...)
+	}
+	c := dialIn(t, ns)
+	ctx := context.Background()
+
+	var out strings.Builder
+	for r, err := range c.Routes(ctx, RouteFilter{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&out, "%v %v", r.Type, r.Dst)
+		if r.Gateway.IsValid() {
+			fmt.Fprintf(&out, " via %v", r.Gateway)
+		}
+		for _, nh := range r.Multipath {
+			fmt.Fprintf(&out, " nexthop via %v dev %d weight %d", nh.Gateway, nh.OIF, nh.Weight)
+		}
+		fmt.Fprintf(&out, " dev %d table %v proto %v metric %d\n", r.OIF, r.Table, r.Protocol, r.Priority)
+	}
+
+	eth0 := ns.LinkIndex(t, "eth0")
+	for _, line := range []string{
+		fmt.Sprintf("unicast 0.0.0.0/0 via 10.0.0.254 dev %d table main proto boot metric 0", eth0),
+		fmt.Sprintf("unicast ::/0 via fd00::fe dev %d table main proto boot metric 1024", eth0),
+		fmt.Sprintf("unicast 192.168.1.0/24 via 10.0.0.2 dev %d table 1000 proto bird metric 10", eth0),
+		fmt.Sprintf("unicast 10.6.0.0/16 nexthop via 10.0.0.2 dev %d weight 3 nexthop via 10.0.0.3 dev %d weight 1 dev 0 table main proto boot metric 0", eth0, eth0),
+	} {
+		if !strings.Contains(out.String(), line+"\n") {
+			t.Errorf("no line %q in the output:\n%s", line, out.String())
+		}
+	}
+}
+
 func TestIntegrationExampleLinkListShowsEachLinkWithItsAddresses(t *testing.T) {
 	ns := netnstest.New(t)
 	ns.AddVeth(t, "eth0", "eth1")
