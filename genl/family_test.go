@@ -144,33 +144,6 @@ func TestDecodeFamilyDoesNotAllocate(t *testing.T) {
 	}
 }
 
-func TestInternIsBounded(t *testing.T) {
-	// Fill a table of its own, so the names other tests interned stay.
-	interned.mu.Lock()
-	saved := interned.m
-	interned.m = nil
-	interned.mu.Unlock()
-	t.Cleanup(func() {
-		interned.mu.Lock()
-		interned.m = saved
-		interned.mu.Unlock()
-	})
-	a := Intern([]byte("bounded-test-name"))
-	b := Intern([]byte("bounded-test-name"))
-	if a != b || a != "bounded-test-name" {
-		t.Fatalf("Intern gave %q, %q", a, b)
-	}
-	for i := range 2 * maxInterned {
-		Intern([]byte{'x', byte(i), byte(i >> 8)})
-	}
-	interned.mu.Lock()
-	n := len(interned.m)
-	interned.mu.Unlock()
-	if n > maxInterned {
-		t.Fatalf("%d interned names, bound %d", n, maxInterned)
-	}
-}
-
 func TestGenlWordsFollowGenlPunctuation(t *testing.T) {
 	for f, want := range map[OpFlags]string{
 		OpFlags(nlmsg.GenlCmdCapDo | nlmsg.GenlCmdCapDump | nlmsg.GenlCmdCapHasPol): "can doit; can dumpit; has policy",

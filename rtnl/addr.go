@@ -137,7 +137,7 @@ func (a *Addr) Decode(payload []byte) error {
 				err = errBadAddrLen
 			}
 		case nlmsg.IFALabel:
-			a.Label = names.intern(at.StringBytes())
+			a.Label = names.String(at.StringBytes())
 		case nlmsg.IFAFlags:
 			var v uint32
 			v, err = at.Uint32()

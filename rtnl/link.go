@@ -78,7 +78,7 @@ func (l *Link) Decode(payload []byte) error {
 		var name string
 		switch a.Type() {
 		case nlmsg.IFLAIfName:
-			l.Name = names.intern(a.StringBytes())
+			l.Name = names.String(a.StringBytes())
 		case nlmsg.IFLAMTU:
 			l.MTU, err = a.Uint32()
 			name = "IFLA_MTU"
@@ -116,7 +116,7 @@ func (l *Link) Decode(payload []byte) error {
 			l.ParentIndex = int(v)
 			name = "IFLA_LINK"
 		case nlmsg.IFLAIfAlias:
-			l.Alias = names.intern(a.StringBytes())
+			l.Alias = names.String(a.StringBytes())
 		case nlmsg.IFLALinkNetNSID:
 			l.NetNSID, err = a.Int32()
 			name = "IFLA_LINK_NETNSID"
@@ -146,9 +146,9 @@ func (l *Link) decodeLinkInfo(info nlmsg.Attr, base int) error {
 		a := s.Attr()
 		switch a.Type() {
 		case nlmsg.IFLAInfoKind:
-			l.Kind = names.intern(a.StringBytes())
+			l.Kind = names.String(a.StringBytes())
 		case nlmsg.IFLAInfoSlaveKind:
-			l.PortKind = names.intern(a.StringBytes())
+			l.PortKind = names.String(a.StringBytes())
 		case nlmsg.IFLAInfoData:
 			data, hasData = a, true
 		}

@@ -74,7 +74,7 @@ func (m *Metrics) decode(b []byte) error {
 	for s.Next() {
 		a := s.Attr()
 		if a.Type() == nlmsg.RTAXCCAlgo {
-			m.Congestion = names.intern(a.StringBytes())
+			m.Congestion = names.String(a.StringBytes())
 			continue
 		}
 		if p := m.field(a.Type()); p != nil {

@@ -138,9 +138,9 @@ func (u *Rule) Decode(payload []byte) error {
 			v, err = a.Uint32()
 			u.Table = Table(v)
 		case nlmsg.FRAIIFName:
-			u.IIFName = names.intern(a.StringBytes())
+			u.IIFName = names.String(a.StringBytes())
 		case nlmsg.FRAOIFName:
-			u.OIFName = names.intern(a.StringBytes())
+			u.OIFName = names.String(a.StringBytes())
 		case nlmsg.FRAFwMark:
 			u.Mark, err = a.Uint32()
 		case nlmsg.FRAFwMask:
