@@ -1,0 +1,194 @@
+package bench
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+
+	ns "github.com/nlengine/nlengine/internal/netnstest"
+)
+
+// The vishvananda twins of the everyday programs run for real, so that the
+// line counts compare complete programs: the same code inside a private
+// namespace (NS.Do puts the calling thread there, where vishvananda's
+// package-level functions open their sockets), checked against ip -j.
+
+func ipJSONIn(t *testing.T, n *ns.NS, args ...string) []map[string]any {
+	t.Helper()
+	out := n.Run(t, "ip", append([]string{"-j"}, args...)...)
+	var v []map[string]any
+	if err := json.Unmarshal(out, &v); err != nil {
+		t.Fatalf("ip -j %v: %v: %s", args, err, out)
+	}
+	return v
+}
+
+func ipIn(t *testing.T, n *ns.NS, cmds ...string) {
+	t.Helper()
+	for _, c := range cmds {
+		n.Run(t, "ip", strings.Fields(c)...)
+	}
+}
+
+func TestIntegrationVishvanandaRoutesTwinListsWhatIPShows(t *testing.T) {
+	n := ns.New(t)
+	n.AddVeth(t, "eth0", "eth1")
+	ipIn(t, n, "link set eth0 up", "link set eth1 up", "addr add 10.0.0.1/24 dev eth0",
+		"-6 addr add fd00::1/64 dev eth0 nodad", "route add default via 10.0.0.254",
+		"-6 route add default via fd00::fe", "route add 192.168.1.0/24 via 10.0.0.2 table 1000 proto bird metric 10")
+	var out strings.Builder
+	err := n.Do(func() error {
+		routes, err := netlink.RouteListFiltered(netlink.FAMILY_ALL, &netlink.Route{Table: unix.RT_TABLE_UNSPEC}, netlink.RT_FILTER_TABLE)
+		if err != nil {
+			return err
+		}
+		for _, r := range routes {
+			fmt.Fprintln(&out, r.Table, r.Type, r.Dst, r.Gw, r.LinkIndex, r.Protocol, r.Priority)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := len(ipJSONIn(t, n, "-4", "route", "show", "table", "all")) + len(ipJSONIn(t, n, "-6", "route", "show", "table", "all"))
+	if got := strings.Count(out.String(), "\n"); got != want {
+		t.Errorf("%d routes, ip route show table all (-4 and -6): %d\n%s", got, want, out.String())
+	}
+	eth0 := n.LinkIndex(t, "eth0")
+	for _, line := range []string{
+		fmt.Sprintf("254 1 0.0.0.0/0 10.0.0.254 %d boot 0", eth0),
+		fmt.Sprintf("254 1 ::/0 fd00::fe %d boot 1024", eth0),
+		fmt.Sprintf("1000 1 192.168.1.0/24 10.0.0.2 %d bird 10", eth0),
+	} {
+		if !strings.Contains(out.String(), line+"\n") {
+			t.Errorf("no line %q in the output:\n%s", line, out.String())
+		}
+	}
+}
+
+func TestIntegrationVishvanandaApplyRoutesTwinReportsEachFailureByIndex(t *testing.T) {
+	n := ns.New(t)
+	n.AddVeth(t, "eth0", "eth1")
+	ipIn(t, n, "link set eth0 up", "route add 10.0.0.0/24 dev eth0 table 100", "route add 10.0.7.0/24 dev eth0 table 100")
+	var failed []int
+	err := n.Do(func() error {
+		link, err := netlink.LinkByName("eth0")
+		if err != nil {
+			return err
+		}
+		for i := range 2000 {
+			dst := &net.IPNet{IP: net.IPv4(10, byte(i>>8), byte(i), 0), Mask: net.CIDRMask(24, 32)}
+			if err := netlink.RouteAdd(&netlink.Route{Dst: dst, LinkIndex: link.Attrs().Index, Table: 100}); err != nil {
+				if !errors.Is(err, unix.EEXIST) {
+					return fmt.Errorf("route %d (%v): %w", i, dst, err)
+				}
+				failed = append(failed, i)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(failed, []int{0, 7}) {
+		t.Errorf("failed routes %v, want [0 7]", failed)
+	}
+	if got := len(ipJSONIn(t, n, "route", "show", "table", "100")); got != 2000 {
+		t.Errorf("ip route show table 100: %d routes, want 2000", got)
+	}
+}
+
+func TestIntegrationVishvanandaVethTwinShowsInBothNamespaces(t *testing.T) {
+	hostNS, ctrNS := ns.New(t), ns.New(t)
+	err := hostNS.Do(func() error {
+		ctr := netns.NsHandle(ctrNS.FD()) // netns.GetFromName("ctr") in the example
+		veth := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: "veth0"}, PeerName: "eth0", PeerNamespace: netlink.NsFd(ctr)}
+		if err := netlink.LinkAdd(veth); err != nil {
+			return err
+		}
+		addr, _ := netlink.ParseAddr("10.0.0.1/24")
+		if err := netlink.AddrAdd(veth, addr); err != nil {
+			return err
+		}
+		if err := netlink.LinkSetUp(veth); err != nil {
+			return err
+		}
+		h, err := netlink.NewHandleAt(ctr)
+		if err != nil {
+			return err
+		}
+		defer h.Close()
+		eth0, err := h.LinkByName("eth0")
+		if err != nil {
+			return err
+		}
+		addr, _ = netlink.ParseAddr("10.0.0.2/24")
+		if err := h.AddrAdd(eth0, addr); err != nil {
+			return err
+		}
+		if err := h.LinkSetUp(eth0); err != nil {
+			return err
+		}
+		gw := net.ParseIP("10.0.0.1")
+		if err := h.RouteAdd(&netlink.Route{Gw: gw, LinkIndex: eth0.Attrs().Index}); err != nil {
+			return err
+		}
+		_, dst, _ := net.ParseCIDR("192.168.0.0/16")
+		multipath := &netlink.Route{Dst: dst, MultiPath: []*netlink.NexthopInfo{
+			{Gw: gw, LinkIndex: eth0.Attrs().Index, Hops: 0},
+			{Gw: net.ParseIP("10.0.0.3"), LinkIndex: eth0.Attrs().Index, Hops: 1},
+		}}
+		return h.RouteAdd(multipath)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for _, side := range []struct {
+		n          *ns.NS
+		name, addr string
+	}{{hostNS, "veth0", "10.0.0.1/24"}, {ctrNS, "eth0", "10.0.0.2/24"}} {
+		l := ipJSONIn(t, side.n, "addr", "show", "dev", side.name)
+		if len(l) != 1 {
+			t.Fatalf("ip addr show dev %s: %v", side.name, l)
+		}
+		flags, _ := json.Marshal(l[0]["flags"])
+		if !strings.Contains(string(flags), `"UP"`) {
+			t.Errorf("%s: flags %s, want UP", side.name, flags)
+		}
+		var addrs []string
+		for _, ai := range l[0]["addr_info"].([]any) {
+			a := ai.(map[string]any)
+			if a["family"] == "inet" {
+				addrs = append(addrs, fmt.Sprintf("%v/%v", a["local"], a["prefixlen"]))
+			}
+		}
+		if !slices.Equal(addrs, []string{side.addr}) {
+			t.Errorf("%s: IPv4 addresses %v, want [%s]", side.name, addrs, side.addr)
+		}
+	}
+	def := ipJSONIn(t, ctrNS, "route", "show", "default")
+	if len(def) != 1 || def[0]["gateway"] != "10.0.0.1" || def[0]["dev"] != "eth0" {
+		t.Errorf("ip route show default: %v, want via 10.0.0.1 dev eth0", def)
+	}
+	mp := ipJSONIn(t, ctrNS, "route", "show", "192.168.0.0/16")
+	if len(mp) != 1 {
+		t.Fatalf("ip route show 192.168.0.0/16: %v", mp)
+	}
+	var hops []string
+	for _, h := range mp[0]["nexthops"].([]any) {
+		m := h.(map[string]any)
+		hops = append(hops, fmt.Sprintf("%v dev %v weight %v", m["gateway"], m["dev"], m["weight"]))
+	}
+	if want := []string{"10.0.0.1 dev eth0 weight 1", "10.0.0.3 dev eth0 weight 2"}; !slices.Equal(hops, want) {
+		t.Errorf("multipath next hops %v, want %v", hops, want)
+	}
+}
