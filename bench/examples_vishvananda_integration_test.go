@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
@@ -190,5 +191,158 @@ func TestIntegrationVishvanandaVethTwinShowsInBothNamespaces(t *testing.T) {
 	}
 	if want := []string{"10.0.0.1 dev eth0 weight 1", "10.0.0.3 dev eth0 weight 2"}; !slices.Equal(hops, want) {
 		t.Errorf("multipath next hops %v, want %v", hops, want)
+	}
+}
+
+func TestIntegrationVishvanandaLinkListTwinShowsEachLinkWithItsAddresses(t *testing.T) {
+	n := ns.New(t)
+	n.AddVeth(t, "eth0", "eth1")
+	ipIn(t, n, "link set eth0 up", "addr add 10.0.0.1/24 dev eth0", "addr add 10.0.1.1/24 dev eth0 label eth0:1",
+		"-6 addr add fd00::1/64 dev eth0 nodad", "addr add 10.1.0.1/30 dev eth1")
+	got := map[string][]string{}
+	err := n.Do(func() error {
+		links, err := netlink.LinkList()
+		if err != nil {
+			return err
+		}
+		for _, l := range links {
+			a := l.Attrs()
+			_ = fmt.Sprintln(a.Index, a.Name, l.Type(), a.OperState, a.MTU, a.HardwareAddr)
+			addrs, err := netlink.AddrList(l, netlink.FAMILY_ALL)
+			if err != nil {
+				return err
+			}
+			got[a.Name] = []string{}
+			for _, addr := range addrs {
+				got[a.Name] = append(got[a.Name], addr.IPNet.String())
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{}
+	for _, l := range ipJSONIn(t, n, "addr", "show") {
+		name := l["ifname"].(string)
+		want[name] = []string{}
+		for _, ai := range l["addr_info"].([]any) {
+			a := ai.(map[string]any)
+			want[name] = append(want[name], fmt.Sprintf("%v/%v", a["local"], a["prefixlen"]))
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d links, ip addr shows %d", len(got), len(want))
+	}
+	for name, w := range want {
+		g := got[name]
+		slices.Sort(g)
+		slices.Sort(w)
+		if !slices.Equal(g, w) {
+			t.Errorf("%s: addresses %v, ip addr show: %v", name, g, w)
+		}
+	}
+}
+
+func TestIntegrationVishvanandaNeighListTwinShowsTheLinksNeighbours(t *testing.T) {
+	n := ns.New(t)
+	n.AddVeth(t, "eth0", "eth1")
+	ipIn(t, n, "link set eth0 up", "link set eth1 up", "addr add 10.0.0.1/24 dev eth0", "addr add 10.0.1.1/24 dev eth1",
+		"neigh add 10.0.0.9 lladdr 02:00:00:00:00:09 dev eth0 nud permanent",
+		"neigh add 10.0.0.8 lladdr 02:00:00:00:00:08 dev eth0 nud reachable",
+		"neigh add fd00::9 lladdr 02:00:00:00:00:19 dev eth0 nud permanent",
+		"neigh add 10.0.1.9 lladdr 02:00:00:00:00:29 dev eth1 nud permanent")
+	var got []string
+	err := n.Do(func() error {
+		link, err := netlink.LinkByName("eth0")
+		if err != nil {
+			return err
+		}
+		neighs, err := netlink.NeighList(link.Attrs().Index, netlink.FAMILY_ALL)
+		if err != nil {
+			return err
+		}
+		for _, n := range neighs {
+			got = append(got, fmt.Sprintln(n.IP, n.HardwareAddr))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, m := range ipJSONIn(t, n, "neigh", "show", "dev", "eth0", "nud", "all") {
+		lladdr, _ := m["lladdr"].(string)
+		want = append(want, fmt.Sprintln(m["dst"], lladdr))
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) || len(got) < 3 {
+		t.Errorf("neighbours of eth0:\n%v\nip neigh show dev eth0 nud all:\n%v", got, want)
+	}
+}
+
+func TestIntegrationVishvanandaEventsTwinSeesWhatIPChanges(t *testing.T) {
+	n := ns.New(t)
+	done := make(chan struct{})
+	defer close(done)
+	links := make(chan netlink.LinkUpdate)
+	addrs := make(chan netlink.AddrUpdate)
+	routes := make(chan netlink.RouteUpdate)
+	neighs := make(chan netlink.NeighUpdate)
+	err := n.Do(func() error { // the subscriptions' sockets open in the namespace
+		if err := netlink.LinkSubscribe(links, done); err != nil {
+			return err
+		}
+		if err := netlink.AddrSubscribe(addrs, done); err != nil {
+			return err
+		}
+		if err := netlink.RouteSubscribe(routes, done); err != nil {
+			return err
+		}
+		return netlink.NeighSubscribe(neighs, done)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string, 1024)
+	go func() {
+		for {
+			select {
+			case u := <-links:
+				lines <- fmt.Sprintln("link", u.Header.Type == unix.RTM_DELLINK, u.Attrs().Name)
+			case u := <-addrs:
+				lines <- fmt.Sprintln("addr", !u.NewAddr, u.LinkAddress.String())
+			case u := <-routes:
+				lines <- fmt.Sprintln("route", u.Type == unix.RTM_DELROUTE, u.Table, u.Dst, u.Gw)
+			case u := <-neighs:
+				lines <- fmt.Sprintln("neigh", u.Type == unix.RTM_DELNEIGH, u.IP, u.HardwareAddr)
+			case <-done:
+				return
+			}
+		}
+	}()
+
+	n.AddVeth(t, "eth0", "eth1")
+	ipIn(t, n, "link set eth0 up", "addr add 10.0.0.1/24 dev eth0",
+		"route add 192.168.0.0/16 via 10.0.0.2 table 1000",
+		"neigh add 10.0.0.9 lladdr 02:00:00:00:00:09 dev eth0 nud permanent",
+		"route del 192.168.0.0/16 table 1000", "link del eth0")
+	want := []string{
+		"link false eth0", "addr false 10.0.0.1/24", "route false 1000 192.168.0.0/16 10.0.0.2",
+		"neigh false 10.0.0.9 02:00:00:00:00:09", "route true 1000 192.168.0.0/16 10.0.0.2", "link true eth0",
+	}
+	timeout := time.After(10 * time.Second)
+	var seen []string
+	for _, w := range want {
+		for found := false; !found; {
+			select {
+			case l := <-lines:
+				seen = append(seen, l)
+				found = l == w+"\n"
+			case <-timeout:
+				t.Fatalf("no %q in time; seen:\n%s", w, strings.Join(seen, ""))
+			}
+		}
 	}
 }
