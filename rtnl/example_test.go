@@ -14,14 +14,8 @@ import (
 // Every route of every table, IPv4 and IPv6, as ip route show table all
 // lists them: default routes print 0.0.0.0/0 and ::/0, a route of table
 // 1000 prints 1000.
-func ExampleConn_Routes() {
-	ctx := context.Background()
-	c, err := rtnl.Dial(ctx)
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer c.Close()
-	for r, err := range c.Routes(ctx, rtnl.RouteFilter{}) {
+func ExampleRoutes() {
+	for r, err := range rtnl.Routes(context.Background(), rtnl.RouteFilter{}) {
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -30,20 +24,15 @@ func ExampleConn_Routes() {
 }
 
 // Every link with its addresses, as ip addr shows them.
-func ExampleConn_LinkList() {
+func ExampleLinkList() {
 	ctx := context.Background()
-	c, err := rtnl.Dial(ctx)
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer c.Close()
-	links, err := c.LinkList(ctx, rtnl.LinkFilter{})
+	links, err := rtnl.LinkList(ctx, rtnl.LinkFilter{})
 	if err != nil {
 		log.Fatal(err)
 	}
 	for _, l := range links {
 		fmt.Println(l.Index, l.Name, l.Kind, l.OperState, l.MTU, l.HardwareAddr)
-		for a, err := range c.Addrs(ctx, rtnl.AddrFilter{LinkIndex: l.Index}) {
+		for a, err := range rtnl.Addrs(ctx, rtnl.AddrFilter{LinkIndex: l.Index}) {
 			if err != nil {
 				log.Fatal(err)
 			}
@@ -53,14 +42,9 @@ func ExampleConn_LinkList() {
 }
 
 // 50 000 routes in one batch; each failure is reported by its index.
-func ExampleConn_ApplyRoutes() {
+func ExampleApplyRoutes() {
 	ctx := context.Background()
-	c, err := rtnl.Dial(ctx)
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer c.Close()
-	link, err := c.LinkByName(ctx, "eth0")
+	link, err := rtnl.LinkByName(ctx, "eth0")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -69,7 +53,7 @@ func ExampleConn_ApplyRoutes() {
 		dst := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(i >> 8), byte(i), 0}), 24)
 		changes[i] = rtnl.RouteChange{Op: rtnl.ChangeAdd, Route: rtnl.Route{Dst: dst, OIF: link.Index, Table: 100}}
 	}
-	if err := c.ApplyRoutes(ctx, changes); err != nil {
+	if err := rtnl.ApplyRoutes(ctx, changes); err != nil {
 		fmt.Println(err) // how many failed, and the first
 	}
 	for i, ch := range changes {
@@ -82,30 +66,25 @@ func ExampleConn_ApplyRoutes() {
 // A CNI-style veth pair: veth0 here, eth0 in the namespace ctr, each with
 // an address and up; in ctr a default route through veth0's address and a
 // multipath route over two gateways.
-func ExampleConn_LinkAdd_veth() {
+func ExampleLinkAdd_veth() {
 	ctx := context.Background()
 	ctr, err := os.Open("/run/netns/ctr")
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer ctr.Close()
-	c, err := rtnl.Dial(ctx)
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer c.Close()
 	veth := &rtnl.Link{Name: "veth0", Kind: rtnl.KindVeth, Veth: rtnl.VethInfo{PeerName: "eth0", PeerNetNSFD: int(ctr.Fd())}}
-	if err := c.LinkAdd(ctx, veth); err != nil {
+	if err := rtnl.LinkAdd(ctx, veth); err != nil {
 		log.Fatal(err)
 	}
-	host, err := c.LinkByName(ctx, "veth0")
+	host, err := rtnl.LinkByName(ctx, "veth0")
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := c.AddrAdd(ctx, &rtnl.Addr{LinkIndex: host.Index, Prefix: netip.MustParsePrefix("10.0.0.1/24")}); err != nil {
+	if err := rtnl.AddrAdd(ctx, &rtnl.Addr{LinkIndex: host.Index, Prefix: netip.MustParsePrefix("10.0.0.1/24")}); err != nil {
 		log.Fatal(err)
 	}
-	if err := c.LinkSetUp(ctx, host.Index); err != nil {
+	if err := rtnl.LinkSetUp(ctx, host.Index); err != nil {
 		log.Fatal(err)
 	}
 	cc, err := rtnl.Dial(ctx, engine.WithNetNSFD(int(ctr.Fd())))
@@ -138,18 +117,13 @@ func ExampleConn_LinkAdd_veth() {
 
 // The neighbours (ARP and NDP entries) of one link, as ip neigh show dev
 // eth0.
-func ExampleConn_Neighs() {
+func ExampleNeighs() {
 	ctx := context.Background()
-	c, err := rtnl.Dial(ctx)
+	link, err := rtnl.LinkByName(ctx, "eth0")
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer c.Close()
-	link, err := c.LinkByName(ctx, "eth0")
-	if err != nil {
-		log.Fatal(err)
-	}
-	for n, err := range c.Neighs(ctx, rtnl.NeighFilter{LinkIndex: link.Index}) {
+	for n, err := range rtnl.Neighs(ctx, rtnl.NeighFilter{LinkIndex: link.Index}) {
 		if err != nil {
 			log.Fatal(err)
 		}

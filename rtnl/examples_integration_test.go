@@ -39,7 +39,9 @@ func TestIntegrationExampleRoutesListsWhatIPShows(t *testing.T) {
 	c := dialIn(t, ns)
 	ctx := context.Background()
 
-	// ExampleConn_Routes
+	// ExampleRoutes, on a Conn dialed into the namespace (the package-level
+	// functions are the methods on a Conn of their own, dialed in the
+	// caller's namespace: see convenience_integration_test.go)
 	var out strings.Builder
 	n4, n6 := 0, 0
 	for r, err := range c.Routes(ctx, RouteFilter{}) {
@@ -132,7 +134,7 @@ func TestIntegrationExampleLinkListShowsEachLinkWithItsAddresses(t *testing.T) {
 	c := dialIn(t, ns)
 	ctx := context.Background()
 
-	// ExampleConn_LinkList, with each link's addresses gathered instead of
+	// ExampleLinkList, with each link's addresses gathered instead of
 	// printed.
 	got := map[string][]string{}
 	links, err := c.LinkList(ctx, LinkFilter{})
@@ -188,7 +190,7 @@ func TestIntegrationExampleApplyRoutesReportsEachFailureByIndex(t *testing.T) {
 	c := dialIn(t, ns)
 	ctx := context.Background()
 
-	// ExampleConn_ApplyRoutes with 2 000 routes (two of them exist).
+	// ExampleApplyRoutes with 2 000 routes (two of them exist).
 	link, err := c.LinkByName(ctx, "eth0")
 	if err != nil {
 		t.Fatal(err)
@@ -225,7 +227,7 @@ func TestIntegrationExampleVethSetupShowsInBothNamespaces(t *testing.T) {
 	hostNS, ctrNS := netnstest.New(t), netnstest.New(t)
 	ctx := context.Background()
 
-	// ExampleConn_LinkAdd_veth, with "here" a namespace of its own and the
+	// ExampleLinkAdd_veth, with "here" a namespace of its own and the
 	// namespace's file descriptor for /run/netns/ctr.
 	ctr := ctrNS.FD()
 	c := dialIn(t, hostNS)
@@ -337,7 +339,7 @@ func TestIntegrationExampleNeighListShowsTheLinksNeighbours(t *testing.T) {
 	c := dialIn(t, ns)
 	ctx := context.Background()
 
-	// ExampleConn_Neighs
+	// ExampleNeighs
 	link, err := c.LinkByName(ctx, "eth0")
 	if err != nil {
 		t.Fatal(err)
