@@ -138,6 +138,7 @@ type ssLine struct {
 	localInode     uint32 // unix: the inode column after the local name
 	peerInode      uint32 // unix: the peer's inode
 	fields         map[string]string
+	tokens         []string // everything after the address columns
 	detail         []string // tokens of the continuation line (-i, -m)
 	v6only, hasV6o bool
 }
@@ -186,6 +187,7 @@ func runSS(t testing.TB, ns *netnstest.NS, args ...string) []ssLine {
 			l.local, l.peer = rest[0], rest[1]
 			rest = rest[2:]
 		}
+		l.tokens = rest
 		for _, tok := range rest {
 			if k, v, ok := strings.Cut(tok, ":"); ok {
 				l.fields[k] = v

@@ -1,6 +1,7 @@
 package sockdiag
 
 import (
+	"bytes"
 	"context"
 	"iter"
 
@@ -37,8 +38,8 @@ type UnixSocket struct {
 	RQueue uint32 // UNIX_DIAG_RQLEN: bytes queued (listener: connections waiting in accept)
 	WQueue uint32 // UNIX_DIAG_RQLEN: bytes sent not yet read (listener: its backlog)
 	VFS    VFS    // UNIX_DIAG_VFS: the inode of the bound path in the file system
-	// Pending lists the inodes of the connections waiting in a listener's
-	// accept queue (UNIX_DIAG_ICONS). In DumpUnix it is reused from one
+	// Pending lists, for a listener, the inodes of the client sockets
+	// whose connections wait in its accept queue (UNIX_DIAG_ICONS). In DumpUnix it is reused from one
 	// socket to the next; ListUnix gives each socket its own.
 	Pending   []uint32
 	SkMemInfo SkMemInfo // UNIX_DIAG_MEMINFO
@@ -60,8 +61,8 @@ type VFS struct {
 func (s *UnixSocket) Has(typ uint16) bool { return typ < 32 && s.has&(1<<typ) != 0 }
 
 // PathBytes returns the bound name as the kernel holds it, without
-// allocating: a file system path, an abstract name starting with a NUL
-// byte, or nothing for an unbound socket. It points into s.
+// allocating: a file system path (without a terminating NUL), an abstract
+// name starting with a NUL byte, or nothing for an unbound socket. It points into s.
 func (s *UnixSocket) PathBytes() []byte { return s.name[:s.nameLen] }
 
 // Path returns the bound name as `ss -x` prints it: an abstract name with
@@ -100,6 +101,13 @@ func (s *UnixSocket) Decode(payload []byte) error {
 		case nlmsg.UnixDiagName:
 			if len(d) > unixPathMax {
 				return sizeErr("UNIX_DIAG_NAME", len(d), -unixPathMax)
+			}
+			if len(d) > 0 && d[0] != 0 {
+				// A path: the kernel counts its terminating NUL, if
+				// the binder passed one.
+				if i := bytes.IndexByte(d, 0); i >= 0 {
+					d = d[:i]
+				}
 			}
 			s.nameLen = uint8(copy(s.name[:], d))
 		case nlmsg.UnixDiagVFS:
