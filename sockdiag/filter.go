@@ -275,10 +275,8 @@ func (f Filter) write(b *strings.Builder) {
 		switch {
 		case !f.prefix.IsValid():
 			b.WriteString("*")
-		case f.prefix.Addr().Is4():
-			b.WriteString(f.prefix.String())
 		default:
-			b.WriteString("[" + f.prefix.Addr().String() + "]/" + strconv.Itoa(f.prefix.Bits()))
+			b.WriteString(f.prefix.String())
 		}
 	case opDev:
 		b.WriteString("dev = " + strconv.FormatUint(uint64(f.dev), 10))
