@@ -3,6 +3,8 @@ package sockdiag
 import (
 	"context"
 	"iter"
+	"slices"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -129,16 +131,39 @@ func DumpInet(ctx context.Context, c *engine.Conn, req InetRequest) iter.Seq2[*I
 
 // ListInet is DumpInet collected into an owned slice (appended to dst,
 // which may be nil). On an error it returns the sockets decoded so far and
-// the error.
+// the error. The sockets are gathered in pooled blocks and copied once
+// into a slice of the final size, so a dump of n sockets allocates about
+// n InetSockets, not the several times that growing a slice costs.
 func ListInet(ctx context.Context, c *engine.Conn, req InetRequest, dst []InetSocket) ([]InetSocket, error) {
-	for s, err := range DumpInet(ctx, c, req) {
-		if err != nil {
-			return dst, err
+	var blocks []*inetBlock
+	n := 0
+	var err error
+	for s, e := range DumpInet(ctx, c, req) {
+		if e != nil {
+			err = e
+			break
 		}
-		dst = append(dst, *s)
+		if n%inetBlockLen == 0 {
+			blocks = append(blocks, inetBlocks.Get().(*inetBlock))
+		}
+		blocks[n/inetBlockLen][n%inetBlockLen] = *s
+		n++
 	}
-	return dst, nil
+	dst = slices.Grow(dst, n)
+	for i, b := range blocks {
+		dst = append(dst, b[:min(inetBlockLen, n-i*inetBlockLen)]...)
+		clear(b[:]) // drop the netip zones and names it holds before pooling
+		inetBlocks.Put(b)
+	}
+	return dst, err
 }
+
+// inetBlockLen InetSockets make one pooled block of ListInet.
+const inetBlockLen = 512
+
+type inetBlock [inetBlockLen]InetSocket
+
+var inetBlocks = sync.Pool{New: func() any { return new(inetBlock) }}
 
 // Destroy asks the kernel to close the socket s names (SOCK_DESTROY): its
 // family, protocol, addresses, ports, interface and cookie, as a dump
