@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/binary"
 	"net/netip"
-	"syscall"
 	"runtime"
+	"syscall"
 	"testing"
 	"unsafe"
 

@@ -24,7 +24,7 @@ import (
 
 const (
 	helperEnv   = "SOCKDIAG_SOCKET_HELPER" // "index,pairs"
-	helperPairs = 9000                    // 18 001 descriptors per helper
+	helperPairs = 9000                     // 18 001 descriptors per helper
 )
 
 func init() {
