@@ -28,6 +28,13 @@
 // as bytes (UnixSocket.PathBytes; Path allocates). ListInet and ListUnix
 // collect owned copies.
 //
+// # Concurrency
+//
+// The functions are safe for concurrent use, on one Conn or several (the
+// engine runs a Conn's dumps one after the other). A decoded value is not:
+// DumpInet and DumpUnix hand each caller its own, and Decode must not run
+// on one value from two goroutines.
+//
 // # Filters
 //
 // A Filter (ports, address prefixes, interface; And, Or, Not) is compiled
