@@ -65,3 +65,31 @@ func TestIntegrationDestroy(t *testing.T) {
 		t.Errorf("second destroy: %v, want the engine's ENOENT", err)
 	}
 }
+
+// TestIntegrationDestroyUDP aborts a bound UDP socket: its owner's next
+// receive fails with ECONNABORTED; the socket stays bound (and listed)
+// until its owner closes it.
+func TestIntegrationDestroyUDP(t *testing.T) {
+	ns := netnstest.New(t)
+	var fd int
+	openIn(t, ns, func(o opener) error {
+		var err error
+		fd, err = o.bound(unix.SOCK_DGRAM, netip.AddrPortFrom(lo6, 5353))
+		return err
+	})
+	c := dial(t, ns)
+	req := sockdiag.InetRequest{Family: unix.AF_INET6, Protocol: unix.IPPROTO_UDP}
+	socks, err := sockdiag.ListInet(testCtx(t), c, req, nil)
+	if err != nil || len(socks) != 1 {
+		t.Fatalf("UDP sockets: %v, %v", socks, err)
+	}
+	if err := sockdiag.Destroy(testCtx(t), c, &socks[0]); err != nil {
+		t.Fatalf("destroy: %v", err)
+	}
+	if _, _, err := unix.Recvfrom(fd, make([]byte, 8), unix.MSG_DONTWAIT); !errors.Is(err, unix.ECONNABORTED) {
+		t.Errorf("owner reads %v, want ECONNABORTED", err)
+	}
+	if after, err := sockdiag.ListInet(testCtx(t), c, req, nil); err != nil || len(after) != 1 || after[0].Inode != socks[0].Inode {
+		t.Errorf("after destroy: %v, %v", after, err)
+	}
+}

@@ -168,7 +168,9 @@ var inetBlocks = sync.Pool{New: func() any { return new(inetBlock) }}
 // Destroy asks the kernel to close the socket s names (SOCK_DESTROY): its
 // family, protocol, addresses, ports, interface and cookie, as a dump
 // decoded them. The kernel aborts a TCP socket with ECONNABORTED for its
-// owner (a reset to the peer when connected). It needs CAP_NET_ADMIN in
+// owner (a reset to the peer when connected) and removes it; a UDP socket's
+// owner gets ECONNABORTED too, but a bound UDP socket stays bound until
+// its owner closes it. It needs CAP_NET_ADMIN in
 // the namespace's user namespace (EPERM otherwise); the kernel answers
 // EOPNOTSUPP for protocols it cannot destroy and ENOENT when no socket with
 // that identity and cookie exists (any more).
