@@ -99,59 +99,62 @@ var littleEndian = !bigEndian
 // on one Conn concurrently (the engine runs them one after the other).
 func DumpInet(ctx context.Context, c *engine.Conn, req InetRequest) iter.Seq2[*InetSocket, error] {
 	return func(yield func(*InetSocket, error) bool) {
-		if err := checkConn("dump inet", c); err != nil {
-			yield(nil, err)
-			return
-		}
-		payload, err := req.appendTo(make([]byte, 0, 128), "dump inet")
+		s := new(InetSocket)
+		err := dumpInet(ctx, c, &req, func() *InetSocket { return s }, func(s *InetSocket) bool { return yield(s, nil) })
 		if err != nil {
 			yield(nil, err)
-			return
-		}
-		proto := req.protocol()
-		s := new(InetSocket)
-		for v, err := range c.Dump(ctx, nlmsg.SockDiagByFamily, payload, 0) {
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			if v.Type() != nlmsg.SockDiagByFamily {
-				continue
-			}
-			if err := s.Decode(v.Payload(), proto); err != nil {
-				yield(nil, err)
-				return
-			}
-			if !yield(s, nil) {
-				return
-			}
 		}
 	}
 }
 
+// dumpInet runs the dump, decoding each socket into the value slot returns
+// and passing it to fn until fn returns false. It returns the first error.
+func dumpInet(ctx context.Context, c *engine.Conn, req *InetRequest, slot func() *InetSocket, fn func(*InetSocket) bool) error {
+	if err := checkConn("dump inet", c); err != nil {
+		return err
+	}
+	payload, err := req.appendTo(make([]byte, 0, 128), "dump inet")
+	if err != nil {
+		return err
+	}
+	proto := req.protocol()
+	for v, err := range c.Dump(ctx, nlmsg.SockDiagByFamily, payload, 0) {
+		if err != nil {
+			return err
+		}
+		if v.Type() != nlmsg.SockDiagByFamily {
+			continue
+		}
+		s := slot()
+		if err := s.Decode(v.Payload(), proto); err != nil {
+			return err
+		}
+		if !fn(s) {
+			return nil
+		}
+	}
+	return nil
+}
+
 // ListInet is DumpInet collected into an owned slice (appended to dst,
 // which may be nil). On an error it returns the sockets decoded so far and
-// the error. The sockets are gathered in pooled blocks and copied once
-// into a slice of the final size, so a dump of n sockets allocates about
-// n InetSockets, not the several times that growing a slice costs.
+// the error. The sockets are decoded straight into pooled blocks and
+// copied once into a slice of the final size, so a dump of n sockets
+// allocates about n InetSockets, not the several times that growing a
+// slice costs.
 func ListInet(ctx context.Context, c *engine.Conn, req InetRequest, dst []InetSocket) ([]InetSocket, error) {
 	var blocks []*inetBlock
 	n := 0
-	var err error
-	for s, e := range DumpInet(ctx, c, req) {
-		if e != nil {
-			err = e
-			break
-		}
-		if n%inetBlockLen == 0 {
+	slot := func() *InetSocket {
+		if n%inetBlockLen == 0 && n/inetBlockLen == len(blocks) {
 			blocks = append(blocks, inetBlocks.Get().(*inetBlock))
 		}
-		blocks[n/inetBlockLen][n%inetBlockLen] = *s
-		n++
+		return &blocks[n/inetBlockLen][n%inetBlockLen]
 	}
+	err := dumpInet(ctx, c, &req, slot, func(*InetSocket) bool { n++; return true })
 	dst = slices.Grow(dst, n)
 	for i, b := range blocks {
-		dst = append(dst, b[:min(inetBlockLen, n-i*inetBlockLen)]...)
+		dst = append(dst, b[:max(0, min(inetBlockLen, n-i*inetBlockLen))]...)
 		clear(b[:]) // drop the netip zones and names it holds before pooling
 		inetBlocks.Put(b)
 	}
