@@ -3,6 +3,7 @@ package sockdiag
 import (
 	"encoding/binary"
 	"net/netip"
+	"strconv"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -153,7 +154,7 @@ func (s *InetSocket) Decode(payload []byte, protocol uint8) error {
 			if len(name) > maxCongName {
 				return sizeErr("INET_DIAG_CONG", len(name), -maxCongName)
 			}
-			s.Congestion = intern(name)
+			s.Congestion = congestionNames.String(name)
 		case nlmsg.InetDiagTOS, nlmsg.InetDiagTClass, nlmsg.InetDiagShutdown, nlmsg.InetDiagSkV6Only, nlmsg.InetDiagProtocol:
 			if len(d) < 1 {
 				return sizeErr(inetAttrName(t), len(d), 1)
@@ -239,5 +240,5 @@ func familyName(f uint8) string {
 	case unix.AF_UNIX:
 		return "AF_UNIX"
 	}
-	return "AF(" + itoa(int(f)) + ")"
+	return "AF(" + strconv.Itoa(int(f)) + ")"
 }
