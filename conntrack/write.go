@@ -2,6 +2,7 @@ package conntrack
 
 import (
 	"context"
+	"errors"
 
 	"github.com/nlengine/nlengine/engine"
 	"github.com/nlengine/nlengine/nlmsg"
@@ -264,7 +265,7 @@ func (a *opArena) run(ctx context.Context, c *engine.Conn) error {
 		off += l
 	}
 	err := c.Batch(ctx, a.ops)
-	if _, ok := err.(*engine.BatchError); ok {
+	if be := (*engine.BatchError)(nil); errors.As(err, &be) {
 		err = nil
 	}
 	return err

@@ -1,0 +1,83 @@
+package sockdiag
+
+import (
+	"errors"
+	"strconv"
+
+	"github.com/nlengine/nlengine/engine"
+	"github.com/nlengine/nlengine/nlmsg"
+)
+
+// ErrWrongFamily is returned (wrapped in a *FamilyError) by every call of
+// this package given an engine.Conn that is not a NETLINK_SOCK_DIAG
+// connection; nothing is sent on it.
+var ErrWrongFamily = errors.New("sockdiag: connection is not NETLINK_SOCK_DIAG")
+
+// FamilyError reports a Conn of the wrong netlink family, or a request for
+// an address family or protocol this package does not ask the kernel about.
+// It wraps ErrWrongFamily or ErrBadRequest.
+type FamilyError struct {
+	Op  string // the call refused: "dump inet", "dump unix", "destroy", ...
+	Got int    // the netlink family of the Conn, or the request's family
+	Err error  // ErrWrongFamily or ErrBadRequest
+}
+
+// Error says what was refused and why.
+func (e *FamilyError) Error() string {
+	return "sockdiag: " + e.Op + ": " + e.Err.Error() + " (got " + strconv.Itoa(e.Got) + ")"
+}
+
+// Unwrap returns ErrWrongFamily or ErrBadRequest.
+func (e *FamilyError) Unwrap() error { return e.Err }
+
+// ErrBadRequest is wrapped by a *FamilyError for a request this package
+// cannot send: an address family other than AF_INET/AF_INET6 for an inet
+// dump, or a filter whose program does not fit in an attribute.
+var ErrBadRequest = errors.New("sockdiag: invalid request")
+
+// checkConn refuses a Conn of another netlink family before anything is sent.
+func checkConn(op string, c *engine.Conn) error {
+	if c == nil || c.Family() != nlmsg.FamilySockDiag {
+		got := -1
+		if c != nil {
+			got = int(c.Family())
+		}
+		return &FamilyError{Op: op, Got: got, Err: ErrWrongFamily}
+	}
+	return nil
+}
+
+// DecodeError is the one error this package returns for a reply it cannot
+// decode: a header cut short or an attribute of the wrong size. It names
+// the attribute (or header) and the lengths seen; the message is skipped,
+// never half decoded. Errors of the engine (an *engine.OpError) and of
+// nlmsg's scanners are passed through unchanged.
+type DecodeError struct {
+	Attr string // "inet_diag_msg", "INET_DIAG_INFO", "UNIX_DIAG_RQLEN", ...
+	Len  int    // bytes present
+	Want int    // bytes needed (the minimum, for variable-sized ones)
+	Err  error  // the nlmsg error underneath, if any
+}
+
+// Error names the attribute and the sizes.
+func (e *DecodeError) Error() string {
+	s := "sockdiag: malformed " + e.Attr + ": " + strconv.Itoa(e.Len) + " bytes, want "
+	if e.Want >= 0 {
+		s += strconv.Itoa(e.Want)
+	} else {
+		s += "at most " + strconv.Itoa(-e.Want)
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap returns the nlmsg error underneath, if any.
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// sizeErr reports an attribute of n bytes where want are needed (a negative
+// want means at most -want).
+func sizeErr(attr string, n, want int) error {
+	return &DecodeError{Attr: attr, Len: n, Want: want}
+}

@@ -1,0 +1,216 @@
+package sockdiag
+
+import (
+	"bytes"
+	"context"
+	"iter"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nlengine/nlengine/engine"
+	"github.com/nlengine/nlengine/nlmsg"
+)
+
+// UnixRequest says which unix sockets to dump and what to show of them.
+type UnixRequest struct {
+	States States // zero means AllStates
+	// Show is the set of nlmsg.UDiagShow* bits; zero means name, VFS,
+	// peer, pending connections, queue lengths and uid (not memory).
+	Show uint32
+}
+
+// DefaultUnixShow is what a UnixRequest with Show zero asks for.
+const DefaultUnixShow = nlmsg.UDiagShowName | nlmsg.UDiagShowVFS | nlmsg.UDiagShowPeer |
+	nlmsg.UDiagShowIcons | nlmsg.UDiagShowRQLen | nlmsg.UDiagShowUID
+
+// unixPathMax is UNIX_PATH_MAX, sun_path's size.
+const unixPathMax = 108
+
+// UnixSocket is one AF_UNIX socket of a dump: struct unix_diag_msg and the
+// attributes asked for. Pending is the one field that refers to memory the
+// iterator reuses; everything else is held in the value.
+type UnixSocket struct {
+	Type   SockType
+	State  State // StateListen, StateEstablished, or StateClose (unconnected)
+	Inode  uint32
+	Cookie uint64
+	Peer   uint32 // UNIX_DIAG_PEER: the peer's inode, 0 when not connected
+	RQueue uint32 // UNIX_DIAG_RQLEN: bytes queued (listener: connections waiting in accept)
+	WQueue uint32 // UNIX_DIAG_RQLEN: bytes sent not yet read (listener: its backlog)
+	VFS    VFS    // UNIX_DIAG_VFS: the inode of the bound path in the file system
+	// Pending lists, for a listener, the inodes of the client sockets
+	// whose connections wait in its accept queue (UNIX_DIAG_ICONS). In DumpUnix it is reused from one
+	// socket to the next; ListUnix gives each socket its own.
+	Pending   []uint32
+	SkMemInfo SkMemInfo // UNIX_DIAG_MEMINFO
+	Shutdown  uint8     // UNIX_DIAG_SHUTDOWN
+	UID       uint32    // UNIX_DIAG_UID
+
+	name    [unixPathMax]byte
+	nameLen uint8
+	has     uint32
+}
+
+// VFS is struct unix_diag_vfs.
+type VFS struct {
+	Inode uint32 // udiag_vfs_ino
+	Dev   uint32 // udiag_vfs_dev: the device, in the kernel's internal encoding (major<<20 | minor)
+}
+
+// Has reports whether the reply carried the UNIX_DIAG_* attribute typ.
+func (s *UnixSocket) Has(typ uint16) bool { return typ < 32 && s.has&(1<<typ) != 0 }
+
+// PathBytes returns the bound name as the kernel holds it, without
+// allocating: a file system path (without a terminating NUL), an abstract
+// name starting with a NUL byte, or nothing for an unbound socket. It points into s.
+func (s *UnixSocket) PathBytes() []byte { return s.name[:s.nameLen] }
+
+// Path returns the bound name as `ss -x` prints it: an abstract name with
+// '@' for its leading NUL, "" for an unbound socket. It allocates.
+func (s *UnixSocket) Path() string {
+	p := s.PathBytes()
+	if len(p) > 0 && p[0] == 0 {
+		return "@" + string(p[1:])
+	}
+	return string(p)
+}
+
+// Decode fills s from the payload of one SOCK_DIAG_BY_FAMILY reply for a
+// unix socket, overwriting every field; Pending keeps its capacity. Decode
+// keeps no reference to payload and allocates only to grow Pending, and
+// for an error, a *DecodeError naming the header or attribute at fault.
+func (s *UnixSocket) Decode(payload []byte) error {
+	h, attrs, err := nlmsg.DecodeUnixDiagMsg(payload)
+	if err != nil {
+		return &DecodeError{Attr: "unix_diag_msg", Len: len(payload), Want: nlmsg.UnixDiagMsgLen, Err: err}
+	}
+	if h.Family != unix.AF_UNIX {
+		return &DecodeError{Attr: "unix_diag_msg family " + familyName(h.Family), Len: len(payload), Want: nlmsg.UnixDiagMsgLen}
+	}
+	pending := s.Pending[:0]
+	*s = UnixSocket{
+		Type: SockType(h.Type), State: State(h.State), Inode: h.Inode,
+		Cookie: uint64(h.Cookie[0]) | uint64(h.Cookie[1])<<32,
+	}
+	as := nlmsg.NewAttrScanner(attrs)
+	for as.Next() {
+		a := as.Attr()
+		d := a.Data()
+		t := a.Type()
+		switch t {
+		case nlmsg.UnixDiagName:
+			if len(d) > unixPathMax {
+				return sizeErr("UNIX_DIAG_NAME", len(d), -unixPathMax)
+			}
+			if len(d) > 0 && d[0] != 0 {
+				// A path: the kernel counts its terminating NUL, if
+				// the binder passed one.
+				if i := bytes.IndexByte(d, 0); i >= 0 {
+					d = d[:i]
+				}
+			}
+			s.nameLen = uint8(copy(s.name[:], d))
+		case nlmsg.UnixDiagVFS:
+			if len(d) != nlmsg.UnixDiagVFSLen {
+				return sizeErr("UNIX_DIAG_VFS", len(d), nlmsg.UnixDiagVFSLen)
+			}
+			s.VFS = VFS{Inode: u32(d, 0), Dev: u32(d, 4)}
+		case nlmsg.UnixDiagPeer:
+			if len(d) != 4 {
+				return sizeErr("UNIX_DIAG_PEER", len(d), 4)
+			}
+			s.Peer = u32(d, 0)
+		case nlmsg.UnixDiagIcons:
+			if len(d)%4 != 0 {
+				return sizeErr("UNIX_DIAG_ICONS", len(d), len(d)&^3)
+			}
+			for off := 0; off < len(d); off += 4 {
+				pending = append(pending, u32(d, off))
+			}
+		case nlmsg.UnixDiagRQLen:
+			if len(d) != nlmsg.UnixDiagRQLenLen {
+				return sizeErr("UNIX_DIAG_RQLEN", len(d), nlmsg.UnixDiagRQLenLen)
+			}
+			s.RQueue, s.WQueue = u32(d, 0), u32(d, 4)
+		case nlmsg.UnixDiagMemInfo:
+			if err := s.SkMemInfo.decode("UNIX_DIAG_MEMINFO", d); err != nil {
+				return err
+			}
+		case nlmsg.UnixDiagShutdown:
+			if len(d) < 1 {
+				return sizeErr("UNIX_DIAG_SHUTDOWN", len(d), 1)
+			}
+			s.Shutdown = d[0]
+		case nlmsg.UnixDiagUID:
+			if len(d) != 4 {
+				return sizeErr("UNIX_DIAG_UID", len(d), 4)
+			}
+			s.UID = u32(d, 0)
+		default:
+			continue
+		}
+		s.has |= 1 << t
+	}
+	s.Pending = pending
+	if err := as.Err(); err != nil {
+		return &DecodeError{Attr: "unix_diag attributes", Len: len(attrs), Want: 4, Err: err}
+	}
+	return nil
+}
+
+// DumpUnix dumps the unix sockets req selects and yields each decoded in
+// place into one *UnixSocket that the iterator owns and reuses, valid until
+// the next step. Errors are yielded last with a nil socket, as DumpInet
+// does. DumpUnix does not allocate per socket once Pending has grown to
+// the longest accept queue seen.
+func DumpUnix(ctx context.Context, c *engine.Conn, req UnixRequest) iter.Seq2[*UnixSocket, error] {
+	return func(yield func(*UnixSocket, error) bool) {
+		if err := checkConn("dump unix", c); err != nil {
+			yield(nil, err)
+			return
+		}
+		h := nlmsg.UnixDiagReq{Family: unix.AF_UNIX, States: uint32(req.States), Show: req.Show,
+			Cookie: [2]uint32{nlmsg.InetDiagNoCookie, nlmsg.InetDiagNoCookie}}
+		if h.States == 0 {
+			h.States = uint32(AllStates)
+		}
+		if h.Show == 0 {
+			h.Show = DefaultUnixShow
+		}
+		s := new(UnixSocket)
+		for v, err := range c.Dump(ctx, nlmsg.SockDiagByFamily, h.AppendTo(make([]byte, 0, nlmsg.UnixDiagReqLen)), 0) {
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			if v.Type() != nlmsg.SockDiagByFamily {
+				continue
+			}
+			if err := s.Decode(v.Payload()); err != nil {
+				yield(nil, err)
+				return
+			}
+			if !yield(s, nil) {
+				return
+			}
+		}
+	}
+}
+
+// ListUnix is DumpUnix collected into an owned slice (appended to dst):
+// each socket has its own Pending. On an error it returns the sockets
+// decoded so far and the error.
+func ListUnix(ctx context.Context, c *engine.Conn, req UnixRequest, dst []UnixSocket) ([]UnixSocket, error) {
+	for s, err := range DumpUnix(ctx, c, req) {
+		if err != nil {
+			return dst, err
+		}
+		v := *s
+		v.Pending = nil
+		if len(s.Pending) > 0 {
+			v.Pending = append([]uint32(nil), s.Pending...)
+		}
+		dst = append(dst, v)
+	}
+	return dst, nil
+}
