@@ -150,7 +150,7 @@ func (c *Conn) Snapshot(ctx context.Context, o SnapshotOptions) (*Snapshot, erro
 	workers := min(snapshotWorkers(), len(todo))
 	if workers <= 1 {
 		for _, k := range todo {
-			if errs[k] = c.snapshotDump(ctx, s, k); errs[k] != nil && !errors.Is(errs[k], engine.ErrDumpInterrupted) {
+			if errs[k] = c.snapshotDump(ctx, s, k, false); errs[k] != nil && !errors.Is(errs[k], engine.ErrDumpInterrupted) {
 				break
 			}
 		}
@@ -168,7 +168,7 @@ func (c *Conn) Snapshot(ctx context.Context, o SnapshotOptions) (*Snapshot, erro
 					if dctx.Err() != nil {
 						return
 					}
-					errs[k] = c.snapshotDump(dctx, s, k)
+					errs[k] = c.snapshotDump(dctx, s, k, k == todo[0])
 					if errs[k] != nil && !errors.Is(errs[k], engine.ErrDumpInterrupted) {
 						cancel()
 					}
@@ -214,66 +214,49 @@ func (s *Snapshot) finish(ctx context.Context, errs []error) (*Snapshot, error) 
 	return s, errors.Join(intr...)
 }
 
-// snapshotDump runs dump k into s.
-func (c *Conn) snapshotDump(ctx context.Context, s *Snapshot, k int) error {
+// snapshotDump runs dump k into s; pipelined, it decodes on a goroutine
+// of its own.
+func (c *Conn) snapshotDump(ctx context.Context, s *Snapshot, k int, pipelined bool) error {
 	m := &s.mem[k]
 	m.reset()
 	switch SnapshotKind(1 << k) {
 	case SnapshotRoutes4:
-		return c.snapshotRoutes(ctx, &s.Routes, m, FamilyIPv4)
+		f := RouteFilter{Family: FamilyIPv4}
+		return dumpOwned(ctx, c, nlmsg.RTMGetRoute, f.request(nil, c.strict), nlmsg.RTMNewRoute, &s.Routes, m, (*Route).Decode, f.Match, pipelined)
 	case SnapshotRoutes6:
-		return c.snapshotRoutes(ctx, &s.routes6, m, FamilyIPv6)
+		f := RouteFilter{Family: FamilyIPv6}
+		return dumpOwned(ctx, c, nlmsg.RTMGetRoute, f.request(nil, c.strict), nlmsg.RTMNewRoute, &s.routes6, m, (*Route).Decode, f.Match, pipelined)
 	case SnapshotNeighs:
 		var f NeighFilter
-		return dumpOwned(ctx, c, nlmsg.RTMGetNeigh, f.dumpRequest(c.strict), nlmsg.RTMNewNeigh, &s.Neighs, (*Neigh).Decode, f.match, func(n *Neigh) {
-			attrs := n.Attrs
-			n.Attrs = m.copy(attrs)
-			n.LLAddr = rebase(n.LLAddr, attrs, n.Attrs, int(n.llAt))
-		})
+		return dumpOwned(ctx, c, nlmsg.RTMGetNeigh, f.dumpRequest(c.strict), nlmsg.RTMNewNeigh, &s.Neighs, m, (*Neigh).Decode, f.match, pipelined)
 	case SnapshotAddrs:
 		var f AddrFilter
-		return dumpOwned(ctx, c, nlmsg.RTMGetAddr, f.dumpRequest(c.strict), nlmsg.RTMNewAddr, &s.Addrs, (*Addr).Decode, f.match, func(a *Addr) {
-			a.Attrs = m.copy(a.Attrs)
-		})
+		return dumpOwned(ctx, c, nlmsg.RTMGetAddr, f.dumpRequest(c.strict), nlmsg.RTMNewAddr, &s.Addrs, m, (*Addr).Decode, f.match, pipelined)
 	case SnapshotLinks:
 		var f LinkFilter
-		return dumpOwned(ctx, c, nlmsg.RTMGetLink, f.dumpRequest(c.strict), nlmsg.RTMNewLink, &s.Links, (*Link).Decode, f.match, func(l *Link) {
-			attrs := l.Attrs
-			l.Attrs = m.copy(attrs)
-			l.HardwareAddr = rebase(l.HardwareAddr, attrs, l.Attrs, int(l.hwAt))
-			l.Broadcast = rebase(l.Broadcast, attrs, l.Attrs, int(l.brdAt))
-		})
+		return dumpOwned(ctx, c, nlmsg.RTMGetLink, f.dumpRequest(c.strict), nlmsg.RTMNewLink, &s.Links, m, (*Link).Decode, f.match, pipelined)
 	default: // SnapshotRules
 		var f RuleFilter
 		req := nlmsg.FibRuleHdr{}.AppendTo(make([]byte, 0, nlmsg.FibRuleHdrLen))
-		return dumpOwned(ctx, c, nlmsg.RTMGetRule, req, nlmsg.RTMNewRule, &s.Rules, (*Rule).Decode, f.Match, func(u *Rule) {
-			u.Attrs = m.copy(u.Attrs)
-		})
+		return dumpOwned(ctx, c, nlmsg.RTMGetRule, req, nlmsg.RTMNewRule, &s.Rules, m, (*Rule).Decode, f.Match, pipelined)
 	}
 }
 
-// snapshotRoutes dumps the routes of one family (the cached ones left out,
-// as RouteList does) into *out.
-func (c *Conn) snapshotRoutes(ctx context.Context, out *[]Route, m *arena, fam Family) error {
-	f := RouteFilter{Family: fam}
-	var reqBuf [nlmsg.RtMsgLen]byte
-	return dumpOwned(ctx, c, nlmsg.RTMGetRoute, f.request(reqBuf[:0], c.strict), nlmsg.RTMNewRoute, out, (*Route).Decode, f.Match, func(r *Route) {
-		r.Attrs = m.copy(r.Attrs)
-		r.Encap = m.copy(r.Encap)
-		for i := range r.Multipath {
-			r.Multipath[i].Attrs = m.copy(r.Multipath[i].Attrs)
-		}
-	})
-}
-
-// dumpOwned runs a dump and decodes each message of type want straight
-// into the next slot of *out (growing it by doubling when full), keeping
-// it when keep accepts it, then own makes the slot's bytes owned. A slot
-// is decoded into as it was left by an earlier Snapshot, so the capacity
-// of its slices (a Route's Multipath) is reused.
-func dumpOwned[T any](ctx context.Context, c *Conn, typ nlmsg.Type, req []byte, want nlmsg.Type, out *[]T, decode func(*T, []byte) error, keep func(*T) bool, own func(*T)) error {
-	s := *out
-	defer func() { *out = s }()
+// dumpOwned runs a dump, copies the payload of each message of type want
+// into m, and decodes the copy into the next slot of *out (growing it by
+// doubling when full), which keeps it when keep accepts it. Decoding the
+// copy makes the value owned as it is: what it points to (Attrs and the
+// slices into them) is in m. A slot is decoded into as an earlier Snapshot
+// left it, so the capacity of its own slices (a Route's Multipath) serves
+// again. Pipelined, the decoding runs on a goroutine of its own, on
+// batches of copies, while this one reads the next messages (and the
+// kernel builds them): see decodePipelined.
+func dumpOwned[T any](ctx context.Context, c *Conn, typ nlmsg.Type, req []byte, want nlmsg.Type, out *[]T, m *arena, decode func(*T, []byte) error, keep func(*T) bool, pipelined bool) error {
+	d := slotDecoder[T]{out: *out, m: m, decode: decode, keep: keep}
+	defer func() { *out = d.out }()
+	if pipelined {
+		return d.pipelined(ctx, c, typ, req, want)
+	}
 	for v, err := range c.ec.Dump(ctx, typ, req, 0) {
 		if err != nil {
 			return err
@@ -281,19 +264,42 @@ func dumpOwned[T any](ctx context.Context, c *Conn, typ nlmsg.Type, req []byte, 
 		if v.Type() != want {
 			continue
 		}
-		if len(s) == cap(s) {
-			s = growSlots(s)
-		}
-		slot := &s[:len(s)+1][len(s)]
-		if err := decode(slot, v.Payload()); err != nil {
+		p := m.copy(v.Payload())
+		if err := d.add(p); err != nil {
 			return err
 		}
-		if !keep(slot) {
-			continue
-		}
-		own(slot)
-		s = s[:len(s)+1]
 	}
+	return nil
+}
+
+// slotDecoder decodes owned payloads into the slots of out.
+type slotDecoder[T any] struct {
+	out    []T
+	m      *arena
+	decode func(*T, []byte) error
+	keep   func(*T) bool
+	// keepRejected leaves the bytes of a message keep refuses in the
+	// arena (when another goroutine is copying into it).
+	keepRejected bool
+}
+
+// add decodes p into the next slot and keeps it, or gives p's bytes back
+// to the arena when keep refuses it.
+func (d *slotDecoder[T]) add(p []byte) error {
+	if len(d.out) == cap(d.out) {
+		d.out = growSlots(d.out)
+	}
+	slot := &d.out[:len(d.out)+1][len(d.out)]
+	if err := d.decode(slot, p); err != nil {
+		return err
+	}
+	if !d.keep(slot) {
+		if !d.keepRejected {
+			d.m.unput(p)
+		}
+		return nil
+	}
+	d.out = d.out[:len(d.out)+1]
 	return nil
 }
 

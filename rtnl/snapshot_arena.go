@@ -54,3 +54,14 @@ func (a *arena) copy(b []byte) []byte {
 	a.cur = len(a.chunks) - 1
 	return c[:len(b):len(b)]
 }
+
+// unput gives back the bytes of p, the last copy made, for the next one.
+func (a *arena) unput(p []byte) {
+	if a.cur >= len(a.chunks) || len(p) == 0 {
+		return
+	}
+	c := a.chunks[a.cur]
+	if n := len(c) - len(p); n >= 0 && &c[n] == &p[0] {
+		a.chunks[a.cur] = c[:n]
+	}
+}
