@@ -111,9 +111,11 @@ var snapshotWorkers = func() int { return min(runtime.GOMAXPROCS(0), 2) }
 // dumps run at once on goroutines of their own, the longest first, and the
 // engine gives each one a socket of its own (see engine.WithDumpSockets),
 // so the kernel builds them in parallel; with GOMAXPROCS 1 they run one
-// after the other. Each message is decoded into its place in the
-// Snapshot's slices and its bytes copied into the Snapshot's memory, which
-// o.Reuse recycles.
+// after the other. Each message is copied into the Snapshot's memory and
+// decoded there, into its place in the Snapshot's slices; the longest dump
+// is decoded on a goroutine of its own while its messages arrive. o.Reuse
+// recycles the slices and the memory: a Snapshot reused for a namespace
+// of the same size allocates a few dozen times, not once per object.
 //
 // The first error of a dump cancels the others and is returned as a
 // *SnapshotError naming the dump, with a nil Snapshot; when ctx ends

@@ -3,6 +3,7 @@ package rtnl
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"reflect"
 	"runtime"
 	"testing"
@@ -304,4 +305,64 @@ func TestIntegrationSnapshotAllocs(t *testing.T) {
 		t.Errorf("a reused Snapshot of %d values allocates %.0f times, want at most 100", n, allocs)
 	}
 	t.Logf("%d values, %.0f allocations", n, allocs)
+}
+
+// TestIntegrationSnapshotInterrupted changes addresses while snapshots
+// run, until the kernel marks an address dump interrupted
+// (NLM_F_DUMP_INTR): that Snapshot is returned whole, with an error that
+// errors.Is engine.ErrDumpInterrupted and names the address dump.
+func TestIntegrationSnapshotInterrupted(t *testing.T) {
+	ns := netnstest.New(t)
+	ipRun(t, ns, "link", "add", "va", "type", "veth", "peer", "name", "vb")
+	index := ns.LinkIndex(t, "va")
+	c := dialIn(t, ns)
+	ops := make([]engine.Op, 1500)
+	for i := range ops {
+		p := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)}), 32)
+		ops[i] = engine.Op{Type: nlmsg.RTMNewAddr, Flags: nlmsg.Create | nlmsg.Excl, Payload: addrPayload(index, p)}
+	}
+	if err := c.Engine().Batch(bg, ops); err != nil {
+		t.Fatal(err)
+	}
+	other := dialIn(t, ns)
+	stop := make(chan struct{})
+	churned := make(chan struct{})
+	go func() {
+		defer close(churned)
+		p := netip.MustParsePrefix("10.2.0.1/32")
+		add := []engine.Op{{Type: nlmsg.RTMNewAddr, Flags: nlmsg.Create | nlmsg.Excl, Payload: addrPayload(index, p)}}
+		del := []engine.Op{{Type: nlmsg.RTMDelAddr, Payload: addrPayload(index, p)}}
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			other.Engine().Batch(bg, add)
+			other.Engine().Batch(bg, del)
+		}
+	}()
+	defer func() { close(stop); <-churned }()
+	for range 200 {
+		s, err := c.Snapshot(bg, SnapshotOptions{Kinds: SnapshotAddrs | SnapshotLinks})
+		if err == nil {
+			continue
+		}
+		var se *SnapshotError
+		if !errors.Is(err, engine.ErrDumpInterrupted) || !errors.As(err, &se) || se.Kind != SnapshotAddrs {
+			t.Fatalf("Snapshot: %v, want an interrupted address dump", err)
+		}
+		if s == nil || len(s.Addrs) < 1500 || len(s.Links) < 3 {
+			t.Fatalf("interrupted Snapshot %p: want it whole", s)
+		}
+		return
+	}
+	t.Fatal("no address dump was interrupted in 200 snapshots")
+}
+
+// addrPayload is the RTM_NEWADDR or RTM_DELADDR payload of p on link index.
+func addrPayload(index int, p netip.Prefix) []byte {
+	b := nlmsg.IfAddrMsg{Family: uint8(FamilyIPv4), PrefixLen: uint8(p.Bits()), Index: uint32(index)}.AppendTo(nil)
+	b = appendAddrAttr(b, nlmsg.IFALocal, p.Addr())
+	return appendAddrAttr(b, nlmsg.IFAAddress, p.Addr())
 }
