@@ -179,9 +179,9 @@ func newSnapFloorSocket(b *testing.B, ns *netnstest.NS) *snapFloor {
 	f.reqs = [numKinds]snapReq{
 		{nlmsg.RTMGetRoute, r4.request(nil, true)},
 		{nlmsg.RTMGetRoute, r6.request(nil, true)},
+		{nlmsg.RTMGetLink, lf.dumpRequest(true)},
 		{nlmsg.RTMGetNeigh, nlmsg.NdMsg{}.AppendTo(nil)},
 		{nlmsg.RTMGetAddr, nlmsg.IfAddrMsg{}.AppendTo(nil)},
-		{nlmsg.RTMGetLink, lf.dumpRequest(true)},
 		{nlmsg.RTMGetRule, nlmsg.FibRuleHdr{}.AppendTo(nil)},
 	}
 	return f
