@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -143,6 +144,14 @@ type txDgram struct {
 	bcount       int
 }
 
+// requests is how many netlink requests d carries.
+func (d txDgram) requests() int {
+	if d.batch != nil {
+		return d.bcount
+	}
+	return d.count
+}
+
 // Connect opens a netlink socket of the given family (the API's
 // connect(family)). Close it when done (defer c.Close() is the API's
 // `async with`). The context bounds only the setup.
@@ -159,14 +168,17 @@ func connect(ctx context.Context, family nlmsg.Family, o options) (*Conn, error)
 		return nil, err
 	}
 	if err := checkDumpSockets(o.dumpSockets); err != nil {
-		return nil, &OpError{Op: "connect", Err: err, Offset: -1, MissType: -1}
+		return nil, setupErr(family, err)
 	}
-	if o.bufSize < MinBufferSize {
-		return nil, &OpError{Op: "connect", Err: fmt.Errorf("receive buffer size %d is below the minimum of %d bytes", o.bufSize, MinBufferSize), Offset: -1, MissType: -1}
+	if o.bufSize < MinReadBufferSize {
+		return nil, setupErr(family, fmt.Errorf("read buffer size %d is below the minimum of %d bytes", o.bufSize, MinReadBufferSize))
+	}
+	if o.netnsPath != "" && o.netnsFD >= 0 {
+		return nil, setupErr(family, ErrNetNSConflict)
 	}
 	fd, port, err := openSocket(int(family), &o)
 	if err != nil {
-		return nil, &OpError{Op: "connect", Err: err, Offset: -1, MissType: -1}
+		return nil, setupErr(family, err)
 	}
 	c := &Conn{
 		family:  family,
@@ -189,7 +201,7 @@ func connect(ctx context.Context, family nlmsg.Family, o options) (*Conn, error)
 		if c.nsfd >= 0 {
 			unix.Close(c.nsfd)
 		}
-		return nil, &OpError{Op: "connect", Err: err, Offset: -1, MissType: -1}
+		return nil, setupErr(family, err)
 	}
 	rcv, _ := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF)
 	snd, _ := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF)
@@ -240,11 +252,11 @@ func (c *Conn) AddMembership(g uint32) error {
 		c.fdMu.RLock()
 		defer c.fdMu.RUnlock()
 		if c.fdsClosed {
-			return opErr("add membership", 0, 0, net.ErrClosed)
+			return c.opErr("add membership", 0, 0, net.ErrClosed)
 		}
 		forced, err := setBuf(c.fd, unix.SO_RCVBUFFORCE, unix.SO_RCVBUF, ListenerReceiveBuffer)
 		if err != nil {
-			return opErr("add membership", 0, 0, err)
+			return c.opErr("add membership", 0, 0, err) // setBuf names its syscall
 		}
 		c.rcvbufForced.Store(forced)
 	}
@@ -274,10 +286,10 @@ func (c *Conn) sockopt(op string, opt, v int) error {
 	c.fdMu.RLock()
 	defer c.fdMu.RUnlock()
 	if c.fdsClosed {
-		return opErr(op, 0, 0, net.ErrClosed)
+		return c.opErr(op, 0, 0, net.ErrClosed)
 	}
 	if err := unix.SetsockoptInt(c.fd, unix.SOL_NETLINK, opt, v); err != nil {
-		return opErr(op, 0, 0, err)
+		return c.opErr(op, 0, 0, os.NewSyscallError("setsockopt", err))
 	}
 	return nil
 }
@@ -298,7 +310,7 @@ func (c *Conn) wake() {
 // goroutine is left behind. Closing twice returns an error.
 func (c *Conn) Close() error {
 	if !c.closed.CompareAndSwap(false, true) {
-		return opErr("close", 0, 0, net.ErrClosed)
+		return c.opErr("close", 0, 0, net.ErrClosed)
 	}
 	close(c.closing)
 	c.wake()
@@ -306,7 +318,6 @@ func (c *Conn) Close() error {
 	// NB: the token is given back at the end: a driver that takes it later
 	// sees closed and leaves (driveFor); a late submitter reaps (submit).
 	c.drive <- struct{}{}
-	cerr := opErr("request", 0, 0, net.ErrClosed)
 	c.drained = c.subq.Drain(c.drained[:0])
 	all := append(c.drained, c.sendQ...)
 	all = append(all, c.dumpQ...)
@@ -315,7 +326,7 @@ func (c *Conn) Close() error {
 	}
 	all = append(all, c.batches...)
 	for _, p := range all {
-		c.finishClosed(p, cerr)
+		c.finishClosed(p, c.opErr(p.op, p.typ, p.seq, net.ErrClosed))
 	}
 	clear(c.table)
 	c.sendQ, c.dumpQ, c.batches, c.dumpActive = nil, nil, nil, nil
@@ -344,12 +355,12 @@ func (c *Conn) Close() error {
 	c.fdMu.Unlock()
 	<-c.drive
 	if err != nil {
-		return opErr("close", 0, 0, err)
+		return c.opErr("close", 0, 0, os.NewSyscallError("close", err))
 	}
 	return nil
 }
 
-func (c *Conn) closedErr(op string) error { return opErr(op, 0, 0, net.ErrClosed) }
+func (c *Conn) closedErr(op string) error { return c.opErr(op, 0, 0, net.ErrClosed) }
 
 // getBuf takes a receive buffer of the Conn's current size from the shared
 // pool. It is the caller's until putBuf.
@@ -640,6 +651,23 @@ func (c *Conn) allocRange(n int) uint32 {
 	}
 }
 
+// batchOpErr is the *OpError of op i of batch b failing with cause.
+func (c *Conn) batchOpErr(b *pending, i int, cause error) *OpError {
+	seq := b.seq
+	if seq != 0 { // 0: the batch was never given its sequence numbers
+		seq += uint32(i)
+	}
+	e := c.opErr("batch", c.batchType(b, i), seq, cause)
+	e.Index = i
+	return e
+}
+
+// batchType reads op i's message type back from b's encoded requests.
+func (c *Conn) batchType(b *pending, i int) nlmsg.Type {
+	h, _ := nlmsg.DecodeHeader(b.tx.Bytes()[b.offs[i]:])
+	return h.Type
+}
+
 func (c *Conn) batchFor(seq uint32) *pending {
 	for _, b := range c.batches {
 		if seq-b.seq < uint32(len(b.offs)) {
@@ -809,8 +837,10 @@ func (c *Conn) sendTx() {
 	for sent < len(c.txMsgs) {
 		var n int
 		var err error
+		call := "sendmmsg"
 		if len(c.txMsgs)-sent == 1 {
 			// One datagram: sendmsg is cheaper than sendmmsg's bookkeeping.
+			call = "sendmsg"
 			n, err = sendmsg(c.fd, &c.txMsgs[sent].Hdr)
 		} else {
 			n, err = sendmmsg(c.fd, c.txMsgs[sent:])
@@ -820,22 +850,19 @@ func (c *Conn) sendTx() {
 			continue
 		}
 		if err != nil {
-			c.failDgram(c.txParts[sent], err)
+			// NB: wrapped, so that the caller can tell the socket refusing
+			// the datagram from the kernel answering it with an errno.
+			c.failDgram(c.txParts[sent], os.NewSyscallError(call, err))
 			sent++
 			continue
 		}
 		c.stats.datagramsSent.Add(uint64(n))
+		for _, d := range c.txParts[sent : sent+n] {
+			c.stats.requestsSent.Add(uint64(d.requests()))
+		}
 		sent += n
 	}
-	for i := range c.txParts {
-		d := &c.txParts[i]
-		if d.batch != nil {
-			c.stats.requestsSent.Add(uint64(d.bcount))
-		} else {
-			c.stats.requestsSent.Add(uint64(d.count))
-		}
-		*d = txDgram{}
-	}
+	clear(c.txParts)
 	clear(c.txSent)
 	clear(c.txIov)
 }
@@ -844,14 +871,14 @@ func (c *Conn) failDgram(d txDgram, err error) {
 	if d.batch != nil {
 		b := d.batch
 		for i := d.bfirst; i < d.bfirst+d.bcount; i++ {
-			if c.batchResult(b, i, opErr("batch", 0, b.seq+uint32(i), err)) {
+			if c.batchResult(b, i, c.batchOpErr(b, i, err)) {
 				break
 			}
 		}
 		return
 	}
 	for _, p := range c.txSent[d.first : d.first+d.count] {
-		c.finish(p, opErr(p.op, p.typ, p.seq, err))
+		c.finish(p, c.opErr(p.op, p.typ, p.seq, err))
 	}
 }
 
@@ -1043,8 +1070,13 @@ func (c *Conn) receive() int {
 	default:
 		// An unexpected socket error: report it to notification readers and
 		// fail what is in flight, rather than spin.
+		call := "recvmmsg"
+		if vlen == 1 {
+			call = "recvmsg"
+		}
+		err = os.NewSyscallError(call, err)
 		c.failInflight(err)
-		c.nq.report(opErr("receive", 0, 0, err))
+		c.nq.report(c.opErr("receive", 0, 0, err))
 		return 1
 	}
 	c.stats.datagramsReceived.Add(uint64(n))
@@ -1166,9 +1198,11 @@ func (c *Conn) dispatchEach(data []byte) {
 			body, perr := nlmsg.ParseError(v)
 			switch {
 			case perr != nil:
-				err = opErr("batch", v.Type(), seq, perr)
+				err = c.batchOpErr(b, i, perr)
 			case body.Errno != 0:
-				err = kernelErr("batch", body.Request.Type, seq, body.Errno, &body.Ext)
+				e := c.kernelErr("batch", c.batchType(b, i), seq, body.Errno, &body.Ext)
+				e.Index = i
+				err = e
 			}
 			c.batchResult(b, i, err)
 			continue
@@ -1210,11 +1244,11 @@ func (c *Conn) truncated(b []byte, realLen int, group bool) {
 	}
 	h, ok := nlmsg.DecodeHeader(b)
 	if group || !ok || h.Seq == 0 {
-		c.nq.report(opErr("receive", h.Type, h.Seq, ErrTruncated))
+		c.nq.report(c.opErr("receive", h.Type, h.Seq, ErrDatagramTruncated))
 		return
 	}
 	if p := c.table[h.Seq]; p != nil {
-		err := opErr(p.op, p.typ, p.seq, ErrTruncated)
+		err := c.opErr(p.op, p.typ, p.seq, ErrDatagramTruncated)
 		if !p.dump {
 			c.finish(p, err)
 			return
@@ -1229,7 +1263,7 @@ func (c *Conn) truncated(b []byte, realLen int, group bool) {
 		return
 	}
 	if b := c.batchFor(h.Seq); b != nil {
-		c.batchResult(b, int(h.Seq-b.seq), opErr("batch", h.Type, h.Seq, ErrTruncated))
+		c.batchResult(b, int(h.Seq-b.seq), c.batchOpErr(b, int(h.Seq-b.seq), ErrDatagramTruncated))
 	}
 }
 
@@ -1258,20 +1292,22 @@ func (c *Conn) socketDrained() bool {
 	c.congested = false
 	// Every request that is not a dump was sent before the overrun was
 	// seen, and what the kernel kept of its answer has now been read.
-	c.failInflight(unix.ENOBUFS)
-	c.nq.report(opErr("receive", 0, 0, unix.ENOBUFS))
+	// NB: the receive call's errno, not an NLMSG_ERROR: wrapped as such.
+	lost := os.NewSyscallError("recvmsg", unix.ENOBUFS)
+	c.failInflight(lost)
+	c.nq.report(c.opErr("receive", 0, 0, lost))
 	return true
 }
 
 func (c *Conn) failInflight(cause error) {
 	for _, p := range c.table {
 		if !p.dump {
-			c.finish(p, opErr(p.op, p.typ, p.seq, cause))
+			c.finish(p, c.opErr(p.op, p.typ, p.seq, cause))
 		}
 	}
 	for _, b := range append([]*pending(nil), c.batches...) {
 		for i, sent := 0, b.sent; i < sent; i++ {
-			if c.batchResult(b, i, opErr("batch", 0, b.seq+uint32(i), cause)) {
+			if c.batchResult(b, i, c.batchOpErr(b, i, cause)) {
 				break // b is its owner's now
 			}
 		}

@@ -495,8 +495,8 @@ func TestIntegrationCloseWakesEveryWaiter(t *testing.T) {
 // would be opened there, not in the host's.)
 func TestIntegrationConnectRefusesTinyBufferSize(t *testing.T) {
 	ns := netnstest.New(t)
-	for _, size := range []int{-1, 0, 100, MinBufferSize - 1} {
-		c, err := Connect(context.Background(), nlmsg.FamilyRoute, WithNetNSFD(ns.FD()), WithBufferSize(size))
+	for _, size := range []int{-1, 0, 100, MinReadBufferSize - 1} {
+		c, err := Connect(context.Background(), nlmsg.FamilyRoute, WithNetNSFD(ns.FD()), WithReadBufferSize(size))
 		var oe *OpError
 		if err == nil || !errors.As(err, &oe) || oe.Op != "connect" {
 			if c != nil {

@@ -53,7 +53,7 @@ func (q *notifyQueue) push(c *Conn, data []byte) bool {
 		return true
 	}
 	if q.bytes+len(data) > q.limit {
-		q.markLocked(opErr("receive", 0, 0, ErrOverrun))
+		q.markLocked(c.opErr("receive", 0, 0, ErrOverrun))
 		q.mu.Unlock()
 		q.wake()
 		return false
@@ -151,7 +151,7 @@ func (c *Conn) nextNotification(ctx context.Context) (nlmsg.View, error) {
 				v, err := nlmsg.ViewOf(b.b[b.off:b.n])
 				if err != nil { // cannot happen: push only queues checked data
 					b.off = b.n
-					return nlmsg.View{}, opErr("receive", 0, 0, err)
+					return nlmsg.View{}, c.opErr("receive", 0, 0, err)
 				}
 				b.off += nlmsg.Align(v.Len())
 				return v, nil

@@ -3,9 +3,8 @@ package engine
 import (
 	"context"
 	"errors"
-	"fmt"
 	"iter"
-	"strconv"
+	"net"
 	"sync"
 
 	"github.com/nlengine/nlengine/nlmsg"
@@ -69,7 +68,7 @@ func (c *Conn) consume(ctx context.Context, p *pending, keep *[]*rxBuf, fn func(
 				case kerr != nil:
 					return kerr
 				case intr:
-					return opErr(op, typ, seq, ErrDumpInterrupted)
+					return c.opErr(op, typ, seq, ErrDumpInterrupted)
 				}
 				return nil
 			}
@@ -89,9 +88,9 @@ func (c *Conn) consume(ctx context.Context, p *pending, keep *[]*rxBuf, fn func(
 			case nlmsg.Error:
 				body, err := nlmsg.ParseError(v)
 				if err != nil {
-					kerr = opErr(p.op, p.typ, p.seq, err)
+					kerr = c.opErr(p.op, p.typ, p.seq, err)
 				} else if body.Errno != 0 {
-					kerr = kernelErr(p.op, p.typ, p.seq, body.Errno, &body.Ext)
+					kerr = c.kernelErr(p.op, p.typ, p.seq, body.Errno, &body.Ext)
 				}
 			case nlmsg.Done:
 				if !p.dump {
@@ -99,9 +98,9 @@ func (c *Conn) consume(ctx context.Context, p *pending, keep *[]*rxBuf, fn func(
 				}
 				body, err := nlmsg.ParseDone(v)
 				if err != nil {
-					kerr = opErr(p.op, p.typ, p.seq, err)
+					kerr = c.opErr(p.op, p.typ, p.seq, err)
 				} else if body.Errno != 0 {
-					kerr = kernelErr(p.op, p.typ, p.seq, body.Errno, &body.Ext)
+					kerr = c.kernelErr(p.op, p.typ, p.seq, body.Errno, &body.Ext)
 				}
 			case nlmsg.Noop:
 			default:
@@ -111,7 +110,7 @@ func (c *Conn) consume(ctx context.Context, p *pending, keep *[]*rxBuf, fn func(
 			}
 		}
 		if err := s.Err(); err != nil && kerr == nil {
-			kerr = opErr(p.op, p.typ, p.seq, err)
+			kerr = c.opErr(p.op, p.typ, p.seq, err)
 		}
 		if keep != nil {
 			*keep = append(*keep, buf)
@@ -250,28 +249,13 @@ func (c *Conn) Noop(ctx context.Context) error {
 }
 
 // Op is one request of a Batch. Err receives its outcome: nil when the kernel
-// acknowledged it, an *OpError otherwise.
+// acknowledged it, an *OpError (naming the op's Index) otherwise.
 type Op struct {
 	Type    nlmsg.Type
 	Flags   nlmsg.Flags // NLM_F_REQUEST and NLM_F_ACK are added
 	Payload []byte
 	Err     error
 }
-
-// BatchError is returned by Batch when some requests failed.
-type BatchError struct {
-	Failed int   // how many requests failed
-	First  error // the first failure, in request order
-}
-
-// Error says how many requests failed and quotes the first failure.
-func (e *BatchError) Error() string {
-	return "nlengine: batch: " + strconv.Itoa(e.Failed) + " requests failed, first: " + e.First.Error()
-}
-
-// Unwrap returns the first failure, so errors.Is(err, unix.EEXIST) asks
-// about it.
-func (e *BatchError) Unwrap() error { return e.First }
 
 // ErrDumpInBatch is the cause of the error Batch returns, before sending
 // anything, for an op that asks for a dump: a dump's answer ends with
@@ -297,7 +281,8 @@ func (c *Conn) refuseDumps(ops []Op) error {
 		if !isDumpRequest(c.family, op.Type, op.Flags) {
 			continue
 		}
-		err := opErr("batch", op.Type, 0, fmt.Errorf("op %d: %w", i, ErrDumpInBatch))
+		err := c.opErr("batch", op.Type, 0, ErrDumpInBatch)
+		err.Index = i
 		for j := range ops {
 			ops[j].Err = err
 		}
@@ -310,11 +295,17 @@ func (c *Conn) refuseDumps(ops []Op) error {
 // waits for every acknowledgement. The requests are encoded into one pooled
 // buffer, sent back to back in as few sendmmsg calls as the socket buffers
 // allow, and matched to their acks by sequence number; replies other than
-// acks are ignored. Each op's Err is set; Batch returns a *BatchError when
-// any failed. An op that asks for a dump is refused before anything is
-// sent (ErrDumpInBatch). If ctx ends first, Batch returns ctx.Err() and ops whose
-// outcome is not known get ctx.Err() too: they may or may not have been
-// applied. Requests of a batch are applied in order.
+// acks are ignored. Requests of a batch are applied in order.
+//
+// Each op's Err is set: nil when the kernel acknowledged it, else an
+// *OpError whose Index is the op's position in ops and whose Type names it.
+// When any failed, Batch returns an *OpError (Op "batch") whose Err is a
+// *BatchError counting the failures and quoting the first; errors.Is(err,
+// unix.EEXIST) asks about that first failure. An op that asks for a dump is
+// refused before anything is sent: every op's Err and the result are then
+// one *OpError with that op's Index and the cause ErrDumpInBatch. If ctx
+// ends first, Batch returns ctx.Err() and ops whose outcome is not known get
+// ctx.Err() too: they may or may not have been applied.
 func (c *Conn) Batch(ctx context.Context, ops []Op) error {
 	if len(ops) == 0 {
 		return nil
@@ -377,22 +368,27 @@ func (c *Conn) Batch(ctx context.Context, ops []Op) error {
 	for i := range ops {
 		err := p.errs[i]
 		if err == nil && p.states[i] != msgDone {
-			err = p.err
-			if err == nil {
-				err = c.closedErr("batch")
+			// Not answered: the Conn closed, or the overrun's error.
+			cause := p.err
+			if oe, ok := cause.(*OpError); ok {
+				cause = oe.Err
 			}
+			if cause == nil {
+				cause = net.ErrClosed
+			}
+			err = c.batchOpErr(p, i, cause)
 		}
 		ops[i].Err = err
 		if err != nil {
 			if be == nil {
-				be = &BatchError{First: err}
+				be = &BatchError{First: err, Total: len(ops)}
 			}
 			be.Failed++
 		}
 	}
 	c.release(p)
 	if be != nil {
-		return be
+		return c.opErr("batch", 0, 0, be)
 	}
 	return nil
 }

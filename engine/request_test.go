@@ -142,10 +142,11 @@ func TestIntegrationRequestKernelErrorsAreErrnos(t *testing.T) {
 func TestIntegrationRequestExtendedAckCarriesMessageAndOffset(t *testing.T) {
 	ns := netnstest.New(t)
 	// An IFLA_IFNAME longer than IFNAMSIZ fails rtnetlink's attribute
-	// policy; the kernel names the attribute by its offset in the request:
-	// after the 16-byte nlmsghdr and the 16-byte ifinfomsg.
+	// policy; the kernel names the attribute by its offset in the request
+	// (after the 16-byte nlmsghdr and the 16-byte ifinfomsg), which the
+	// OpError counts from the payload the caller wrote: after the ifinfomsg.
 	tooLong := linkByNamePayload(strings.Repeat("n", 20))
-	const offset = nlmsg.HeaderLen + nlmsg.IfInfoMsgLen
+	const offset = nlmsg.IfInfoMsgLen // counted from the payload the caller wrote
 
 	c := connectIn(t, ns, nlmsg.FamilyRoute)
 	_, err := c.Request(testCtx(t), unix.RTM_GETLINK, tooLong, 0)
@@ -547,11 +548,11 @@ func TestIntegrationTruncatedReplyFailsThenRetrySucceeds(t *testing.T) {
 	ns := netnstest.New(t)
 	big := bigLink(t, ns, "nlt-big0", "nlt-big1")
 
-	c := connectIn(t, ns, nlmsg.FamilyRoute, WithBufferSize(4096))
+	c := connectIn(t, ns, nlmsg.FamilyRoute, WithReadBufferSize(4096))
 	ctx := testCtx(t)
 	_, err := c.Request(ctx, unix.RTM_GETLINK, ifinfoPayload(big), 0)
-	if !errors.Is(err, ErrTruncated) {
-		t.Fatalf("RTM_GETLINK of a link larger than the buffer: %v, want ErrTruncated", err)
+	if !errors.Is(err, ErrDatagramTruncated) {
+		t.Fatalf("RTM_GETLINK of a link larger than the buffer: %v, want ErrDatagramTruncated", err)
 	}
 	if s := c.Stats(); s.Truncated == 0 {
 		t.Fatalf("Stats().Truncated = 0 after a truncation: %+v", s)

@@ -515,8 +515,11 @@ func TestTrustMalformedInput(t *testing.T) {
 			dgrams: func(seq uint32) []craftedDgram {
 				return []craftedDgram{{data: craftLink(seq, 0, 7), truncLen: 100_000}}
 			},
-			wantErr: func(err error) bool { var oe *OpError; return errors.As(err, &oe) && errors.Is(err, ErrTruncated) },
-			want:    counts{truncated: 1},
+			wantErr: func(err error) bool {
+				var oe *OpError
+				return errors.As(err, &oe) && errors.Is(err, ErrDatagramTruncated)
+			},
+			want: counts{truncated: 1},
 		},
 	}
 
@@ -1019,7 +1022,7 @@ func TestCancelAfterSend(t *testing.T) {
 func TestCancelMidDump(t *testing.T) {
 	const routes = 5000
 	// Small buffers make the kernel cut the dump into many chunks.
-	c, _ := newTestConn(t, nlmsg.FamilyRoute, WithBufferSize(8192))
+	c, _ := newTestConn(t, nlmsg.FamilyRoute, WithReadBufferSize(8192))
 	addRoutes(t, c, routes)
 	for _, how := range []string{"cancel", "break"} {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -1640,7 +1643,7 @@ func TestIntrDumpAddresses(t *testing.T) {
 
 	// Small receive buffers make the kernel cut the dump into many chunks:
 	// each boundary is a chance for the change to land mid-dump.
-	c := connectIn(t, ns, nlmsg.FamilyRoute, WithBufferSize(4096))
+	c := connectIn(t, ns, nlmsg.FamilyRoute, WithReadBufferSize(4096))
 	ctx := context.Background()
 	req := ifaddrPayload(0, [4]byte{})[:8]
 	deadline := time.Now().Add(30 * time.Second)
