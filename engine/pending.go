@@ -90,3 +90,58 @@ func (p *pending) next() (buf *rxBuf, over bool, err error) {
 	}
 	return nil, p.final, p.err
 }
+
+// release returns an owner-consumed pending to the pool.
+func (c *Conn) release(p *pending) {
+	p.mu.Lock()
+	for i, b := range p.inbox {
+		c.putBuf(b)
+		p.inbox[i] = nil
+	}
+	p.inbox = p.inbox[:0]
+	p.mu.Unlock()
+	c.recycle(p)
+}
+
+// recycle clears p and puts it back in the pool. The caller owns p alone.
+func (c *Conn) recycle(p *pending) {
+	if p.batch {
+		// A batch's buffer is far above what bytebufferpool calibrates to
+		// keep: it would be dropped and regrown every time. It stays with
+		// the pooled pending instead.
+		p.tx.Reset()
+	} else {
+		p.tx.Release()
+	}
+	p.op, p.typ, p.flags, p.dump, p.seq = "", 0, 0, false, 0
+	p.batch, p.sent, p.done = false, 0, 0
+	p.offs, p.states = p.offs[:0], p.states[:0]
+	clear(p.errs)
+	p.errs = p.errs[:0]
+	p.final, p.err, p.abandoned = false, nil, false
+	select {
+	case <-p.signal:
+	default:
+	}
+	c.stats.livePendings.Add(-1)
+	pendingPool.Put(p)
+}
+
+// abandon is called by an owner that stops waiting before p is over (its
+// context ended, its consumer stopped, the Conn closed). From then on the
+// driver drops what arrives for p and frees it when the kernel is done.
+func (c *Conn) abandon(p *pending) {
+	p.mu.Lock()
+	for i, b := range p.inbox {
+		c.putBuf(b)
+		p.inbox[i] = nil
+	}
+	p.inbox = p.inbox[:0]
+	if p.final {
+		p.mu.Unlock()
+		c.recycle(p)
+		return
+	}
+	p.abandoned = true
+	p.mu.Unlock()
+}
