@@ -54,8 +54,7 @@ func (c *Conn) Close() error {
 	c.fdMu.Lock()
 	c.fdsClosed = true
 	err := unix.Close(c.fd)
-	unix.Close(c.epfd)
-	unix.Close(c.evfd)
+	c.poll.close()
 	c.fdMu.Unlock()
 	<-c.drive
 	if err != nil {

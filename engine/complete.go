@@ -41,8 +41,8 @@ func (c *Conn) finish(p *pending, err error) {
 // other.
 func (c *Conn) finishClosed(p *pending, err error) { c.settle(p, err, true) }
 
-// settle marks p final with err (an earlier error stays unless replace) and
-// wakes its owner, or frees p if the owner has left.
+// settle marks p final with err (an earlier error stays unless replace),
+// wakes its owner if it still waits, and lets go of the driver's reference.
 func (c *Conn) settle(p *pending, err error, replace bool) {
 	p.mu.Lock()
 	if replace || p.err == nil {
@@ -51,12 +51,11 @@ func (c *Conn) settle(p *pending, err error, replace bool) {
 	p.final = true
 	ab := p.abandoned
 	p.mu.Unlock()
-	if ab {
-		c.recycle(p)
-		return
+	if !ab {
+		c.completed++
+		p.wake()
 	}
-	c.completed++
-	p.wake()
+	c.unref(p)
 }
 
 func (c *Conn) promoteDump() {
@@ -69,7 +68,7 @@ func (c *Conn) promoteDump() {
 		ab := p.abandoned
 		p.mu.Unlock()
 		if ab {
-			c.recycle(p)
+			c.unref(p) // the driver's reference; the owner has let go
 			continue
 		}
 		c.dumpActive = p
@@ -80,8 +79,8 @@ func (c *Conn) promoteDump() {
 
 // batchResult records the outcome of message i of batch b.
 //
-// It reports whether that ended the batch: b then belongs to its owner (or
-// the pool) and the caller must not touch it again.
+// It reports whether that ended the batch: the driver has then let go of b
+// and the caller must not touch it again.
 func (c *Conn) batchResult(b *pending, i int, err error) (over bool) {
 	b.mu.Lock()
 	if b.states[i] != msgSent {
@@ -103,17 +102,10 @@ func (c *Conn) batchResult(b *pending, i int, err error) (over bool) {
 	if !over {
 		return false
 	}
-	for j, x := range c.batches {
-		if x == b {
-			c.batches = append(c.batches[:j], c.batches[j+1:]...)
-			c.batches = c.batches[:len(c.batches):len(c.batches)]
-			break
-		}
+	c.dropBatch(b)
+	if !ab {
+		b.wake()
 	}
-	if ab {
-		c.recycle(b)
-		return true
-	}
-	b.wake()
+	c.unref(b)
 	return true
 }

@@ -21,8 +21,6 @@ const (
 	maxSlots       = 64
 	maxIovPerDgram = 64
 
-	dumpChunksPerRead = 1
-
 	// The reply budget is counted in units of 1 KiB of receive buffer, for
 	// what the kernel queues before the driver reads it (measured on the
 	// default 208 KiB buffer: 256 acks fill it, ~800 bytes each; 67
@@ -43,8 +41,7 @@ const (
 type Conn struct {
 	family nlmsg.Family
 	fd     int
-	epfd   int
-	evfd   int
+	poll   poller
 	portID uint32
 	opts   options
 
@@ -88,9 +85,7 @@ type Conn struct {
 	retired     Stats // counters of the extra sockets already closed
 
 	// Everything below is owned by the driver.
-	table      map[uint32]*pending
-	batches    []*pending // batches with assigned sequence ranges
-	nextSeq    uint32
+	seqTable   // the sequence numbers in flight and their requests
 	dumpActive *pending
 	dumpQ      []*pending
 	sendQ      []*pending
@@ -113,11 +108,9 @@ type Conn struct {
 	rxIov  []unix.Iovec
 	rxAddr []unix.RawSockaddrNetlink
 	rxBufs []*rxBuf
-	events [4]unix.EpollEvent
 	// The context whose end wakes sleep, while registered (see sleep).
 	wakeDone <-chan struct{}
 	wakeStop func() bool
-	evbuf    [8]byte
 }
 
 // Connect opens a netlink socket of the given family (the API's
@@ -149,22 +142,21 @@ func connect(ctx context.Context, family nlmsg.Family, o options) (*Conn, error)
 		return nil, setupErr(family, err)
 	}
 	c := &Conn{
-		family:  family,
-		fd:      fd,
-		portID:  port,
-		opts:    o,
-		drive:   make(chan struct{}, 1),
-		closing: make(chan struct{}),
-		subq:    ring.New[*pending](submitQueueLen),
-		table:   make(map[uint32]*pending),
-		nextSeq: 1,
+		family:   family,
+		fd:       fd,
+		portID:   port,
+		opts:     o,
+		drive:    make(chan struct{}, 1),
+		closing:  make(chan struct{}),
+		subq:     ring.New[*pending](submitQueueLen),
+		seqTable: newSeqTable(),
 	}
 	c.wakeFn = c.wake
 	c.rcvbufForced.Store(o.rcvbufForced)
 	c.keepNamespace()
 	c.bufSize.Store(int64(o.bufSize))
 	c.nq.init(o.notifyLimit)
-	if err := c.setupPoll(); err != nil {
+	if err := c.poll.open(fd); err != nil {
 		unix.Close(fd)
 		if c.nsfd >= 0 {
 			unix.Close(c.nsfd)

@@ -407,7 +407,7 @@ func TestIntegrationCloseWakesEveryWaiter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	oldFDs := []int{c.fd, c.epfd, c.evfd}
+	oldFDs := c.testFDs()
 
 	// Eight goroutines keep requests of every kind in flight, and one waits
 	// for a notification that never comes; all must end with net.ErrClosed.

@@ -61,7 +61,7 @@ func (c *Conn) dispatch(i int) {
 		c.stats.droppedMalformed.Add(1)
 	}
 	p := c.table[seq]
-	terminal := sawErr || (p.dump && sawDone) || malformed
+	terminal := sawErr || (p.kind == kindDump && sawDone) || malformed
 	c.stats.messagesDelivered.Add(1)
 	p.mu.Lock()
 	if !p.abandoned {
@@ -92,7 +92,7 @@ func (c *Conn) dispatchEach(data []byte) {
 			continue
 		}
 		if p := c.table[seq]; p != nil {
-			terminal := v.Type() == nlmsg.Error || (p.dump && v.Type() == nlmsg.Done)
+			terminal := v.Type() == nlmsg.Error || (p.kind == kindDump && v.Type() == nlmsg.Done)
 			p.mu.Lock()
 			if !p.abandoned {
 				b := c.getBuf()
@@ -165,7 +165,7 @@ func (c *Conn) truncated(b []byte, realLen int, group bool) {
 	}
 	if p := c.table[h.Seq]; p != nil {
 		err := c.opErr(p.op, p.typ, p.seq, ErrDatagramTruncated)
-		if !p.dump {
+		if p.kind != kindDump {
 			c.finish(p, err)
 			return
 		}
@@ -217,7 +217,7 @@ func (c *Conn) socketDrained() bool {
 
 func (c *Conn) failInflight(cause error) {
 	for _, p := range c.table {
-		if !p.dump {
+		if p.kind != kindDump {
 			c.finish(p, c.opErr(p.op, p.typ, p.seq, cause))
 		}
 	}

@@ -4,24 +4,23 @@ import (
 	"context"
 	"errors"
 	"runtime"
-
-	"golang.org/x/sys/unix"
 )
 
 // wake interrupts a driver sleeping in epoll_wait.
 func (c *Conn) wake() {
 	c.fdMu.RLock()
 	if !c.fdsClosed {
-		unix.Write(c.evfd, eventfdOne[:])
+		c.poll.wake()
 	}
 	c.fdMu.RUnlock()
 }
 
-// submit queues p for the driver and wakes a sleeping driver. Every pending
-// taken from the pool is submitted once, so this is where it is counted as
-// live; recycle uncounts it.
+// submit queues p for the driver, which takes the second reference to it,
+// and wakes a sleeping driver. On error p was not queued and the owner
+// still holds the only reference.
 func (c *Conn) submit(ctx context.Context, p *pending) error {
-	c.stats.livePendings.Add(1)
+	// NB: before the push: the driver may finish p and unref it at once.
+	p.refs = 2
 	for !c.subq.Push(p) {
 		// The queue is full: take the driver role long enough to empty it.
 		select {
@@ -31,8 +30,10 @@ func (c *Conn) submit(ctx context.Context, p *pending) error {
 			}
 			<-c.drive
 		case <-ctx.Done():
+			p.refs = 1
 			return ctx.Err()
 		case <-c.closing:
+			p.refs = 1
 			return c.closedErr(p.op)
 		}
 	}
@@ -165,16 +166,8 @@ func (c *Conn) sleep(ctx context.Context) {
 		c.stopWake()
 		c.wakeDone, c.wakeStop = done, context.AfterFunc(ctx, c.wakeFn)
 	}
-	n, _ := unix.EpollWait(c.epfd, c.events[:], -1)
+	c.poll.wait()
 	c.sleeping.Store(false)
-	for _, ev := range c.events[:max(n, 0)] {
-		if ev.Fd == int32(c.evfd) {
-			// Reset the eventfd counter. Only when it was written: a read
-			// per wake-up would cost a syscall each time the socket wakes
-			// the driver.
-			_, _ = unix.Read(c.evfd, c.evbuf[:])
-		}
-	}
 }
 
 // stopWake ends the context registration sleep keeps. The caller holds the

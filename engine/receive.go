@@ -36,9 +36,11 @@ func (c *Conn) receive() int {
 	case c.dumpActive != nil:
 		// A dump's chunks are ~32 KiB each: reading many at once only
 		// pushes them out of the CPU cache before they are parsed.
+		// So: its next chunk, and a reply and an ack for each other
+		// request in flight.
 		// NB: at least 1: the dump may be active but not yet sent
 		// (inflight 0) when finish promoted it from the queue.
-		vlen = max(1, min(c.slots, dumpChunksPerRead+2*(c.inflight-1)))
+		vlen = max(1, min(c.slots, 1+2*(c.inflight-1)))
 	case c.inflight > 0 && !c.nqWaiting.Load():
 		// Ask for as many datagrams as the requests in flight should bring
 		// (see pending.expect): asking for more than are queued costs the

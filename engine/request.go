@@ -20,22 +20,23 @@ func (c *Conn) start(ctx context.Context, op string, typ nlmsg.Type, payload []b
 			return nil, err
 		}
 	}
-	p := getPending()
+	kind := kindSingle
+	if isDumpRequest(c.family, typ, flags) {
+		kind = kindDump
+	}
+	p := c.getPending(kind)
 	p.op, p.typ = op, typ
-	p.flags = flags | nlmsg.Request | nlmsg.Ack
-	// The kernel treats a request as a dump when both ROOT and MATCH are set.
-	p.dump = isDumpRequest(c.family, typ, flags)
 	p.expect = 2
 	if typ == nlmsg.Noop || (c.family == nlmsg.FamilyRoute && typ >= nlmsg.MinType && typ&3 != 2 && flags&nlmsg.Echo == 0) {
 		// NOOP, and rtnetlink's NEW, DEL and SET kinds (type&3 is not
 		// GET), are answered by the ack alone.
 		p.expect = 1
 	}
-	p.tx.Begin(typ, p.flags, 0)
+	p.tx.Begin(typ, flags|nlmsg.Request|nlmsg.Ack, 0)
 	p.tx.Append(payload)
 	p.tx.End()
 	if err := c.submit(ctx, p); err != nil {
-		c.recycle(p)
+		c.unref(p)
 		return nil, err
 	}
 	return p, nil
@@ -93,7 +94,7 @@ func (c *Conn) consume(ctx context.Context, p *pending, keep *[]*rxBuf, fn func(
 					kerr = c.kernelErr(p.op, p.typ, p.seq, body.Errno, &body.Ext)
 				}
 			case nlmsg.Done:
-				if !p.dump {
+				if p.kind != kindDump {
 					continue
 				}
 				body, err := nlmsg.ParseDone(v)
@@ -325,8 +326,8 @@ func (c *Conn) Batch(ctx context.Context, ops []Op) error {
 			return err
 		}
 	}
-	p := getPending()
-	p.op, p.batch = "batch", true
+	p := c.getPending(kindBatch)
+	p.op = "batch"
 	for _, op := range ops {
 		p.offs = append(p.offs, p.tx.Len())
 		p.tx.Begin(op.Type, op.Flags|nlmsg.Request|nlmsg.Ack, 0)
@@ -340,7 +341,7 @@ func (c *Conn) Batch(ctx context.Context, ops []Op) error {
 		p.errs = make([]error, len(ops))
 	}
 	if err := c.submit(ctx, p); err != nil {
-		c.recycle(p)
+		c.unref(p)
 		return err
 	}
 	for {

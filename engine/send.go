@@ -12,7 +12,7 @@ import (
 // chunks alone can fill the buffer that far, and others' replies need the
 // rest.
 func (c *Conn) costOf(p *pending) int {
-	if p.dump {
+	if p.kind == kindDump {
 		return c.budget/2 + unitsChunk
 	}
 	return unitsSingle
@@ -41,13 +41,13 @@ func (c *Conn) flush() {
 	for i, p := range c.drained {
 		c.drained[i] = nil
 		switch {
-		case p.batch:
+		case p.kind == kindBatch:
 			p.seq = c.allocRange(len(p.offs))
 			c.batches = append(c.batches, p)
-		case p.dump && (c.dumpActive != nil || len(c.dumpQ) > 0):
+		case p.kind == kindDump && (c.dumpActive != nil || len(c.dumpQ) > 0):
 			c.dumpQ = append(c.dumpQ, p)
 		default:
-			if p.dump {
+			if p.kind == kindDump {
 				c.dumpActive = p
 			}
 			c.sendQ = append(c.sendQ, p)
@@ -108,7 +108,7 @@ func (c *Conn) flush() {
 			// Its owner left and nothing of it is in flight any more.
 			c.batches = append(c.batches[:j], c.batches[j+1:]...)
 			j--
-			c.recycle(b)
+			c.unref(b) // the driver's reference
 			continue
 		}
 		for !abandoned && b.sent < len(b.offs) && c.units < c.budget {
@@ -147,7 +147,8 @@ func (c *Conn) flush() {
 	c.sendTx()
 }
 
-// droppedBeforeSend frees a pending whose owner left before it was sent.
+// droppedBeforeSend lets go of a pending whose owner left before it was
+// sent, and reports whether it did.
 func (c *Conn) droppedBeforeSend(p *pending) bool {
 	p.mu.Lock()
 	ab := p.abandoned
@@ -160,7 +161,7 @@ func (c *Conn) droppedBeforeSend(p *pending) bool {
 			c.dumpActive = nil
 			c.promoteDump()
 		}
-		c.recycle(p)
+		c.unref(p)
 	}
 	return ab
 }

@@ -106,10 +106,10 @@ func seqWhere(c *Conn, match func(p *pending) bool) uint32 {
 	return 0
 }
 
-func isGetLink(p *pending) bool { return p.typ == unix.RTM_GETLINK && !p.dump }
+func isGetLink(p *pending) bool { return p.typ == unix.RTM_GETLINK && p.kind != kindDump }
 func isNoop(p *pending) bool    { return p.typ == nlmsg.Noop }
 func isDumpOf(t nlmsg.Type) func(*pending) bool {
-	return func(p *pending) bool { return p.typ == t && p.dump }
+	return func(p *pending) bool { return p.typ == t && p.kind == kindDump }
 }
 
 // craftMsg encodes one message with a true nlmsg_len, padded to 4 bytes.
