@@ -113,9 +113,10 @@ type Conn struct {
 	wakeStop func() bool
 }
 
-// Connect opens a netlink socket of the given family (the API's
-// connect(family)). Close it when done (defer c.Close() is the API's
-// `async with`). The context bounds only the setup.
+// Connect opens, configures and binds a netlink socket of the given family
+// and returns the Conn that owns it; close it with Close when done (defer
+// c.Close()). The context bounds only the setup. Every failure is an
+// *OpError for "connect".
 func Connect(ctx context.Context, family nlmsg.Family, opts ...Option) (*Conn, error) {
 	o := defaultOptions()
 	for _, opt := range opts {
@@ -179,7 +180,7 @@ func (c *Conn) PortID() uint32 { return c.portID }
 // Family returns the netlink family the Conn speaks.
 func (c *Conn) Family() nlmsg.Family { return c.family }
 
-// AddMembership joins multicast group g (the API's add_membership). Groups
+// AddMembership joins multicast group g (NETLINK_ADD_MEMBERSHIP). Groups
 // above 32 work. Notifications arrive through Receive and Notifications.
 // The first join of a Conn opened without WithReceiveBuffer or WithGroups
 // also grows its receive buffer to ListenerReceiveBuffer (see

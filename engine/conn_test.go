@@ -198,14 +198,6 @@ func waitForGoroutines(tb testing.TB, limit int) {
 	}
 }
 
-// underDriver runs fn while holding c's driver token, so fn may read and
-// write the driver's state.
-func underDriver(c *Conn, fn func()) {
-	c.drive <- struct{}{}
-	defer func() { <-c.drive }()
-	fn()
-}
-
 func TestIntegrationConnectAssignsPortIDs(t *testing.T) {
 	c1, ns := newTestConn(t, nlmsg.FamilyRoute)
 	c2 := connectIn(t, ns, nlmsg.FamilyRoute)
@@ -254,7 +246,7 @@ func TestIntegrationConnectAppliesOptions(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := connectIn(t, ns, nlmsg.FamilyRoute, tt.opts...)
 			get := func(level, opt int) int {
-				v, err := unix.GetsockoptInt(c.fd, level, opt)
+				v, err := unix.GetsockoptInt(socketFD(c), level, opt)
 				if err != nil {
 					t.Fatalf("getsockopt(%d, %d): %v", level, opt, err)
 				}

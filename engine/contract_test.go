@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -167,7 +168,7 @@ func TestErrorContract(t *testing.T) {
 			}},
 		{name: "Receive kernel overrun", op: "receive", cause: unix.ENOBUFS, check: isSyscall("recvmsg"),
 			call: func(ctx context.Context, c *Conn) error {
-				underDriver(c, func() { c.overrun(); c.socketDrained() })
+				kernelOverrun(c)
 				_, err := c.Receive(ctx)
 				return err
 			}},
@@ -266,7 +267,7 @@ func TestCloseNamesEachWaitersOp(t *testing.T) {
 	go func() { _, err := c.Receive(ctx); rcv <- callResult{err: err} }()
 	waiters = append(waiters, named{"receive", rcv})
 	flushHeld(t, c, "the request, dump and batch to be sent", func() bool {
-		return len(c.table) == 2 && len(c.batches) == 1 && c.batches[0].sent == 10
+		return len(singleSeqs(c)) == 2 && slices.Equal(batchesSent(c), []int{10})
 	})
 	closed := make(chan error, 1)
 	go func() { closed <- c.Close() }()

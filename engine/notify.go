@@ -176,7 +176,7 @@ func (c *Conn) nextNotification(ctx context.Context) (nlmsg.View, error) {
 	}
 }
 
-// Receive returns the next unsolicited message (the API's receive()): a
+// Receive returns the next unsolicited message: a
 // multicast notification of a group the Conn joined, or a message the kernel
 // sent with sequence number 0. The Message is an owned copy. Losses are
 // reported in order as errors that errors.Is unix.ENOBUFS (the kernel dropped
@@ -192,12 +192,14 @@ func (c *Conn) Receive(ctx context.Context) (nlmsg.Message, error) {
 	return v.Message(), nil
 }
 
-// Notifications yields unsolicited messages in place, like Receive but
-// without copying: each View points into a pooled buffer and is valid only
-// until the loop body returns. A loss is yielded as (zero View, error) and
-// the loop goes on; the iteration ends when ctx ends or the Conn closes,
-// after yielding that error. While it runs, other Receive callers wait.
-// It does not allocate per message.
+// Notifications yields unsolicited messages, like Receive but without a
+// copy per call: each notification was copied once, when the driver read
+// it, into a pooled chunk of the Conn's notification queue (so that the
+// receive buffers go back to the socket at once), and each View points into
+// that chunk. A View is valid only until the loop body returns. A loss is
+// yielded as (zero View, error) and the loop goes on; the iteration ends
+// when ctx ends or the Conn closes, after yielding that error. While it
+// runs, other Receive callers wait. It does not allocate per message.
 func (c *Conn) Notifications(ctx context.Context) iter.Seq2[nlmsg.View, error] {
 	return func(yield func(nlmsg.View, error) bool) {
 		c.rcvMu.Lock()

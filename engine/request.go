@@ -126,9 +126,8 @@ func (c *Conn) consume(ctx context.Context, p *pending, keep *[]*rxBuf, fn func(
 	}
 }
 
-// Request sends one request and waits for its whole answer (the API's
-// request()). NLM_F_REQUEST and NLM_F_ACK are always added to flags; include
-// nlmsg.Dump for a dump. It returns every message the kernel sent with the
+// Request sends one request and waits for its whole answer. NLM_F_REQUEST
+// and NLM_F_ACK are always added to flags; include nlmsg.Dump for a dump. It returns every message the kernel sent with the
 // request's sequence number, in order, as owned copies, without the final
 // ACK or NLMSG_DONE. A kernel error becomes an *OpError that errors.Is the
 // errno and carries the extended-ack text and offset; a dump whose data
@@ -243,7 +242,7 @@ func (c *Conn) Dump(ctx context.Context, typ nlmsg.Type, payload []byte, flags n
 	}
 }
 
-// Noop sends NLMSG_NOOP and waits for its acknowledgement (the API's noop()).
+// Noop sends NLMSG_NOOP and waits for its acknowledgement.
 // It proves the connection works and measures a round trip.
 func (c *Conn) Noop(ctx context.Context) error {
 	return c.RequestFunc(ctx, nlmsg.Noop, nil, 0, func(nlmsg.View) error { return nil })

@@ -306,7 +306,7 @@ func TestIntegrationConcurrentRequestsGetTheirOwnAnswers(t *testing.T) {
 	}
 	// Start close to the end of the sequence space so the run crosses the
 	// wrap-around too.
-	underDriver(c, func() { c.nextSeq = 1<<32 - 500 })
+	setNextSeq(c, 1<<32-500)
 
 	ctx := testCtx(t)
 	const rounds = 120
@@ -411,18 +411,18 @@ func TestIntegrationQueuedRequestsShareSyscalls(t *testing.T) {
 	var wg sync.WaitGroup
 	// Hold the driver role, as a goroutine busy in a syscall would, while
 	// the workers queue their requests.
-	c.drive <- struct{}{}
+	release := holdDriver(t, c)
 	for range workers {
 		wg.Go(func() {
 			errs <- c.RequestFunc(ctx, unix.RTM_GETLINK, ifinfoPayload(1), 0, func(nlmsg.View) error { return nil })
 		})
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for c.subq.Len() < workers && time.Now().Before(deadline) {
+	for submitted(c) < workers && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
-	queued := c.subq.Len()
-	<-c.drive
+	queued := submitted(c)
+	release()
 	if queued < workers {
 		t.Fatalf("after 10 s only %d of %d requests were queued", queued, workers)
 	}
@@ -446,7 +446,7 @@ func TestIntegrationSequenceNumbersSkipZeroAcrossWrap(t *testing.T) {
 	ctx := testCtx(t)
 	const nearEnd = 1<<32 - 16
 
-	underDriver(c, func() { c.nextSeq = nearEnd })
+	setNextSeq(c, nearEnd)
 	seen := make(map[uint32]bool)
 	for i := range 40 {
 		var seq uint32
@@ -472,11 +472,11 @@ func TestIntegrationSequenceNumbersSkipZeroAcrossWrap(t *testing.T) {
 	for i := range ops {
 		ops[i] = Op{Type: unix.RTM_NEWROUTE, Flags: nlmsg.Create | nlmsg.Excl, Payload: routePayload(i, 1)}
 	}
-	underDriver(c, func() { c.nextSeq = nearEnd })
+	setNextSeq(c, nearEnd)
 	if err := c.Batch(ctx, ops); err != nil {
 		t.Fatalf("batch across the wrap-around: %v", err)
 	}
-	underDriver(c, func() { c.nextSeq = nearEnd })
+	setNextSeq(c, nearEnd)
 	err := c.Batch(ctx, ops)
 	var be *BatchError
 	if !errors.As(err, &be) || be.Failed != len(ops) {
@@ -498,19 +498,8 @@ func TestIntegrationSequenceNumbersNotReusedWhileInFlight(t *testing.T) {
 	ctx := testCtx(t)
 	// Three requests that are never answered hold 1000..1002.
 	const held = 1000
-	underDriver(c, func() {
-		for s := uint32(held); s < held+3; s++ {
-			c.table[s] = &pending{signal: make(chan struct{}, 1)}
-		}
-		c.nextSeq = held
-	})
-	t.Cleanup(func() {
-		underDriver(c, func() {
-			for s := uint32(held); s < held+3; s++ {
-				delete(c.table, s)
-			}
-		})
-	})
+	t.Cleanup(occupySeqs(c, held, held+1, held+2))
+	setNextSeq(c, held)
 
 	var seq uint32
 	err := c.RequestFunc(ctx, unix.RTM_GETLINK, ifinfoPayload(1), 0, func(v nlmsg.View) error {
@@ -529,7 +518,7 @@ func TestIntegrationSequenceNumbersNotReusedWhileInFlight(t *testing.T) {
 	for i := range ops {
 		ops[i] = Op{Type: unix.RTM_DELROUTE, Payload: routePayload(i, 1)} // none exist: every op reports its seq
 	}
-	underDriver(c, func() { c.nextSeq = held - 2 })
+	setNextSeq(c, held-2)
 	if err := c.Batch(ctx, ops); err == nil {
 		t.Fatal("deleting routes that do not exist succeeded")
 	}
