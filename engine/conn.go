@@ -1,3 +1,5 @@
+//go:build linux
+
 package engine
 
 import (
@@ -233,4 +235,24 @@ func (c *Conn) sockopt(op string, opt, v int) error {
 		return c.opErr(op, 0, 0, os.NewSyscallError("setsockopt", err))
 	}
 	return nil
+}
+
+// ownStats counts the Conn's own socket only.
+func (c *Conn) ownStats() Stats {
+	s := &c.stats
+	return Stats{
+		RequestsSent:      s.requestsSent.Load(),
+		DatagramsSent:     s.datagramsSent.Load(),
+		DatagramsReceived: s.datagramsReceived.Load(),
+		SendCalls:         s.sendCalls.Load(),
+		ReceiveCalls:      s.receiveCalls.Load(),
+		Deliveries:        s.messagesDelivered.Load(),
+		Notifications:     s.notifications.Load(),
+		NotificationsLost: s.notificationsLost.Load(),
+		DroppedForeign:    s.droppedForeign.Load(),
+		DroppedUnknownSeq: s.droppedUnknownSeq.Load(),
+		DroppedMalformed:  s.droppedMalformed.Load(),
+		Overruns:          s.overruns.Load(),
+		Truncated:         s.truncated.Load(),
+	}
 }

@@ -1,3 +1,5 @@
+//go:build linux
+
 package engine
 
 import (
@@ -310,5 +312,28 @@ func TestBatchErrorNamesOpAndType(t *testing.T) {
 	}
 	if ops[1].Err != nil || ops[2].Err != nil {
 		t.Errorf("ops 1 and 2: %v, %v, want nil", ops[1].Err, ops[2].Err)
+	}
+}
+
+// TestStatsCountOnlySentRequests: a request the socket refused (sendmsg
+// failed) is not counted in RequestsSent; the failed call is in SendCalls.
+func TestStatsCountOnlySentRequests(t *testing.T) {
+	c, _ := newTestConn(t, nlmsg.FamilyRoute)
+	ctx := testCtx(t)
+	before := c.Stats()
+	if _, err := c.Request(ctx, unix.RTM_GETLINK, bigPayload, 0); !errors.Is(err, unix.EMSGSIZE) {
+		t.Fatalf("oversized request: %v, want EMSGSIZE", err)
+	}
+	err := c.Batch(ctx, []Op{{Type: unix.RTM_NEWROUTE, Payload: bigPayload}, {Type: nlmsg.Noop}})
+	if !errors.Is(err, unix.EMSGSIZE) {
+		t.Fatalf("batch with an oversized op: %v, want EMSGSIZE", err)
+	}
+	after := c.Stats()
+	// The batch's Noop alone reached the kernel.
+	if got := after.RequestsSent - before.RequestsSent; got != 1 {
+		t.Errorf("RequestsSent grew by %d, want 1 (the batch's Noop)", got)
+	}
+	if after.SendCalls-before.SendCalls < 3 {
+		t.Errorf("SendCalls grew by %d, want the 3 calls made", after.SendCalls-before.SendCalls)
 	}
 }

@@ -24,6 +24,11 @@ var ErrDatagramTruncated = errors.New("datagram larger than the read buffer was 
 // Deprecated: use ErrDatagramTruncated; nlmsg.ErrTruncated is another fault.
 var ErrTruncated = ErrDatagramTruncated
 
+// ErrNotSupported is the cause of Connect's error on an operating system
+// without netlink (any but Linux). The package builds everywhere so that
+// code using it compiles everywhere.
+var ErrNotSupported = errors.New("netlink is not supported on this operating system (Linux only)")
+
 // ErrOverrun is reported by Receive and Notifications when notifications
 // were lost because the Conn's own notification queue was full (the reader
 // was too slow). Kernel-side losses are reported as unix.ENOBUFS.

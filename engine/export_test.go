@@ -1,3 +1,5 @@
+//go:build linux
+
 package engine
 
 import (
@@ -58,7 +60,7 @@ func injectHeld(c *Conn, data []byte, pid, groups uint32, truncLen int) {
 	if b == nil {
 		b = c.getBuf()
 		c.rxBufs[0] = b
-		c.rxIov[0] = unix.Iovec{Base: &b.b[0], Len: uint64(len(b.b))}
+		c.rxIov[0] = iovecOf(b.b)
 	}
 	n := copy(b.b, data)
 	c.rxAddr[0] = unix.RawSockaddrNetlink{Family: unix.AF_NETLINK, Pid: pid, Groups: groups}

@@ -1,6 +1,9 @@
 package engine
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // ErrNetNSConflict is the cause of Connect's error when both WithNetNS and
 // WithNetNSFD were given: they name two namespaces, and neither is taken
@@ -127,3 +130,19 @@ const MinBufferSize = MinReadBufferSize
 // for Receive when the caller reads slower than they arrive (default 8 MiB).
 // Past it, notifications are dropped and Receive reports ErrOverrun.
 func WithNotificationQueue(bytes int) Option { return func(o *options) { o.notifyLimit = bytes } }
+
+// WithDumpSockets sets how many sockets of the Conn may carry dumps at once,
+// the Conn's own included (default 4). A dump that finds every one busy
+// waits for one, bounded by its context. The extra sockets are opened in the
+// Conn's namespace when needed and closed after a second unused; they never
+// join multicast groups. With 1, dumps queue on the Conn's own socket, and a
+// Dump started inside another Dump's loop reads the outer dump into memory
+// before it starts.
+func WithDumpSockets(n int) Option { return func(o *options) { o.dumpSockets = n } }
+
+func checkDumpSockets(n int) error {
+	if n < 1 {
+		return fmt.Errorf("dump sockets %d: at least 1 (the Conn's own)", n)
+	}
+	return nil
+}

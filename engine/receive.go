@@ -1,3 +1,5 @@
+//go:build linux
+
 package engine
 
 import (
@@ -63,12 +65,12 @@ func (c *Conn) receive() int {
 		}
 		// NB: the Conn's size, not the buffer's (pooled buffers may be
 		// larger): the kernel sizes dump chunks by what a read offers.
-		c.rxIov[i].Len = uint64(want)
+		c.rxIov[i].SetLen(int(want))
 		m := &c.rxMsgs[i]
 		m.Hdr.Name = (*byte)(unsafe.Pointer(&c.rxAddr[i]))
 		m.Hdr.Namelen = unix.SizeofSockaddrNetlink
 		m.Hdr.Iov = &c.rxIov[i]
-		m.Hdr.Iovlen = 1
+		m.Hdr.SetIovlen(1)
 		m.Hdr.Flags = 0
 		m.Len = 0
 	}

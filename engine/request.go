@@ -1,3 +1,5 @@
+//go:build linux
+
 package engine
 
 import (
@@ -246,32 +248,6 @@ func (c *Conn) Dump(ctx context.Context, typ nlmsg.Type, payload []byte, flags n
 // It proves the connection works and measures a round trip.
 func (c *Conn) Noop(ctx context.Context) error {
 	return c.RequestFunc(ctx, nlmsg.Noop, nil, 0, func(nlmsg.View) error { return nil })
-}
-
-// Op is one request of a Batch. Err receives its outcome: nil when the kernel
-// acknowledged it, an *OpError (naming the op's Index) otherwise.
-type Op struct {
-	Type    nlmsg.Type
-	Flags   nlmsg.Flags // NLM_F_REQUEST and NLM_F_ACK are added
-	Payload []byte
-	Err     error
-}
-
-// ErrDumpInBatch is the cause of the error Batch returns, before sending
-// anything, for an op that asks for a dump: a dump's answer ends with
-// NLMSG_DONE, not with the ack a batch waits for. Use Dump.
-var ErrDumpInBatch = errors.New("a dump request cannot be part of a batch (use Dump)")
-
-// isDumpRequest reports whether the kernel of family answers a request of
-// type typ with flags as a dump. rtnetlink dumps a GET request (type&3 == 2)
-// that has either of NLM_F_ROOT and NLM_F_MATCH; on its NEW, DEL and SET
-// requests the same bits are REPLACE and EXCL. Other families are taken to
-// dump when both bits are set, as Request does.
-func isDumpRequest(family nlmsg.Family, typ nlmsg.Type, flags nlmsg.Flags) bool {
-	if family == nlmsg.FamilyRoute && typ >= nlmsg.MinType {
-		return typ&3 == 2 && flags&nlmsg.Dump != 0
-	}
-	return flags&nlmsg.Dump == nlmsg.Dump
 }
 
 // refuseDumps fails the whole batch, before anything is sent, when one of

@@ -1,3 +1,5 @@
+//go:build linux
+
 package engine
 
 import (
@@ -166,20 +168,27 @@ func (c *Conn) droppedBeforeSend(p *pending) bool {
 	return ab
 }
 
+// iovecOf is an iovec for b, which must not be empty.
+func iovecOf(b []byte) unix.Iovec {
+	v := unix.Iovec{Base: &b[0]}
+	v.SetLen(len(b))
+	return v
+}
+
 func (c *Conn) buildTx() {
 	for _, d := range c.txParts {
 		iovStart := len(c.txIov)
 		if d.batch != nil {
 			b := d.batch.tx.Bytes()[d.first : d.first+d.count]
-			c.txIov = append(c.txIov, unix.Iovec{Base: &b[0], Len: uint64(len(b))})
+			c.txIov = append(c.txIov, iovecOf(b))
 		} else {
 			for _, p := range c.txSent[d.first : d.first+d.count] {
 				b := p.tx.Bytes()
-				c.txIov = append(c.txIov, unix.Iovec{Base: &b[0], Len: uint64(len(b))})
+				c.txIov = append(c.txIov, iovecOf(b))
 			}
 		}
 		var m unix.Mmsghdr
-		m.Hdr.Iovlen = uint64(len(c.txIov) - iovStart)
+		m.Hdr.SetIovlen(len(c.txIov) - iovStart)
 		c.txMsgs = append(c.txMsgs, m)
 	}
 	// NB: iovec pointers are taken after txIov stopped growing.

@@ -1,3 +1,5 @@
+//go:build linux
+
 package engine
 
 // seqTable maps the sequence numbers in flight to their requests: singles

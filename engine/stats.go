@@ -1,6 +1,8 @@
 package engine
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+)
 
 type counters struct {
 	requestsSent      atomic.Uint64
@@ -42,23 +44,6 @@ type Stats struct {
 	Truncated         uint64 // datagrams larger than the receive buffer
 }
 
-// Stats returns a snapshot of the Conn's counters, its extra dump sockets'
-// included. Safe for concurrent use.
-func (c *Conn) Stats() Stats {
-	st := c.ownStats()
-	if c.dumpSem == nil {
-		return st
-	}
-	c.dumpMu.Lock()
-	st.add(c.retired)
-	extras := append([]*Conn(nil), c.extras...)
-	c.dumpMu.Unlock()
-	for _, x := range extras {
-		st.add(x.ownStats())
-	}
-	return st
-}
-
 // add adds o's counters to s.
 func (s *Stats) add(o Stats) {
 	s.RequestsSent += o.RequestsSent
@@ -74,24 +59,4 @@ func (s *Stats) add(o Stats) {
 	s.DroppedMalformed += o.DroppedMalformed
 	s.Overruns += o.Overruns
 	s.Truncated += o.Truncated
-}
-
-// ownStats counts the Conn's own socket only.
-func (c *Conn) ownStats() Stats {
-	s := &c.stats
-	return Stats{
-		RequestsSent:      s.requestsSent.Load(),
-		DatagramsSent:     s.datagramsSent.Load(),
-		DatagramsReceived: s.datagramsReceived.Load(),
-		SendCalls:         s.sendCalls.Load(),
-		ReceiveCalls:      s.receiveCalls.Load(),
-		Deliveries:        s.messagesDelivered.Load(),
-		Notifications:     s.notifications.Load(),
-		NotificationsLost: s.notificationsLost.Load(),
-		DroppedForeign:    s.droppedForeign.Load(),
-		DroppedUnknownSeq: s.droppedUnknownSeq.Load(),
-		DroppedMalformed:  s.droppedMalformed.Load(),
-		Overruns:          s.overruns.Load(),
-		Truncated:         s.truncated.Load(),
-	}
 }
