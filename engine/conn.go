@@ -47,11 +47,11 @@ type Conn struct {
 	portID uint32
 	opts   options
 
-	drive   chan struct{} // cap 1: holding its token makes a goroutine the driver
+	drive   chan struct{} // cap 1: holding its token makes a goroutine the driver (see doc.go)
 	closing chan struct{} // closed by Close
 	closed  atomic.Bool
 
-	fdMu      sync.RWMutex // guards fd lifetime against late wake-ups
+	fdMu      sync.RWMutex // read-held around uses of the fds outside the driver; Close write-locks it to close them
 	fdsClosed bool
 
 	sleeping  atomic.Bool // the driver is (about to be) in epoll_wait
@@ -68,7 +68,7 @@ type Conn struct {
 	nq notifyQueue
 
 	// rcvMu serialises Receive/Notifications consumers; rcvCur is the chunk
-	// they are reading.
+	// they are reading. rcvMu is taken before the driver token (doc.go).
 	rcvMu  sync.Mutex
 	rcvCur *rxBuf
 
@@ -80,13 +80,14 @@ type Conn struct {
 	dumpSem     chan struct{}
 	primaryDump atomic.Bool
 	nsfd        int
-	dumpMu      sync.Mutex // guards the fields below
+	dumpMu      sync.Mutex // guards the fields below; taken alone (doc.go)
 	extras      []*Conn    // every open extra socket
 	spare       []idleConn // the idle ones among them
 	reaper      *time.Timer
 	retired     Stats // counters of the extra sockets already closed
 
-	// Everything below is owned by the driver.
+	// Everything below is owned by the driver: read or written only by the
+	// goroutine holding the drive token.
 	seqTable   // the sequence numbers in flight and their requests
 	dumpActive *pending
 	dumpQ      []*pending

@@ -29,7 +29,7 @@ type counters struct {
 // Stats counts what a Conn did and, above all, what it refused or lost.
 // Counters only grow.
 type Stats struct {
-	RequestsSent      uint64 // netlink messages sent (a batch counts each)
+	RequestsSent      uint64 // netlink messages the socket accepted (a batch counts each; a failed send counts none)
 	DatagramsSent     uint64
 	DatagramsReceived uint64
 	SendCalls         uint64 // sendmsg/sendmmsg calls: RequestsSent/SendCalls is the batching achieved
