@@ -213,7 +213,7 @@ func TestIntegrationConnectAssignsPortIDs(t *testing.T) {
 		t.Fatalf("Family() = %v, want %v", c1.Family(), nlmsg.FamilyRoute)
 	}
 	// The kernel's view of the socket agrees with PortID.
-	sa, err := unix.Getsockname(c1.fd)
+	sa, err := unix.Getsockname(socketFD(c1))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,9 +75,7 @@ func TestIntegrationConcurrentDumpsEachGetEverything(t *testing.T) {
 			t.Fatalf("dump %d: %d routes, %v; want %d", i, counts[i], errs[i], want)
 		}
 	}
-	c.dumpMu.Lock()
-	extras := len(c.extras)
-	c.dumpMu.Unlock()
+	extras := extraSockets(c)
 	if extras == 0 || extras > 3 {
 		t.Fatalf("%d extra dump sockets after 8 concurrent dumps, want 1 to 3 (WithDumpSockets' default of 4 in all)", extras)
 	}
@@ -117,9 +115,7 @@ func TestIntegrationExtraDumpSocketsCloseWhenIdleAndWithTheConn(t *testing.T) {
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		c.dumpMu.Lock()
-		n := len(c.extras)
-		c.dumpMu.Unlock()
+		n := extraSockets(c)
 		if n == 0 {
 			break
 		}

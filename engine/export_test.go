@@ -234,3 +234,10 @@ func occupySeqs(c *Conn, seqs ...uint32) (free func()) {
 
 // socketFD is the Conn's netlink socket.
 func socketFD(c *Conn) int { return c.fd }
+
+// extraSockets is how many extra dump sockets c has open.
+func extraSockets(c *Conn) int {
+	c.dumpMu.Lock()
+	defer c.dumpMu.Unlock()
+	return len(c.extras)
+}

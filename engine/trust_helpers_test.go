@@ -27,7 +27,7 @@ import (
 // How a request is kept in flight at a moment the test chooses: the test
 // takes the Conn's driver token (holdDriver). Owners then submit and wait,
 // but nobody touches the socket; the test sends their requests itself with
-// c.flush (so they really reach the kernel, whose replies wait in the socket
+// flushHeld (so they really reach the kernel, whose replies wait in the socket
 // buffer), reads the sequence numbers they were given (singleSeqs), feeds
 // crafted datagrams ahead of the real replies, and gives the token back. The
 // owners then drive the socket as usual and meet the real replies too.
