@@ -85,7 +85,7 @@ const (
 	ReasonOverrun                   // the engine's notification queue was full
 	ReasonInterrupted               // a dump reported NLM_F_DUMP_INTR, or could not be read
 	ReasonVerify                    // the periodic verification (Config.Verify)
-	ReasonLinkChange                // a link went up or down: routes and neighbours of it re-read
+	ReasonLinkChange                // a link went up or down: its routes, neighbours and addresses re-read
 	ReasonLinkDeleted               // a link was deleted: routes re-read, its addresses and neighbours dropped
 	ReasonAddrRemoved               // an address was removed: routes of its family re-read
 	ReasonAmbiguous                 // a route notification that may concern another route of the same key

@@ -114,10 +114,10 @@ func TestIntegrationMirrorFollowsNotifications(t *testing.T) {
 // when the address they use goes; the mirror loses them within 1 s too.
 func TestIntegrationMirrorSilentDeletions(t *testing.T) {
 	for _, tc := range []struct {
-		name   string
-		setup  []string
-		action string
-		gone   RouteKey
+		name    string
+		setup   []string
+		action  string
+		gone    RouteKey
 		reasons []Reason // the reason counted is the first event's
 	}{
 		{"link-down", []string{"route add 10.40.0.0/16 via 10.0.1.2 dev v1"}, "link set v1 down",

@@ -78,6 +78,14 @@ func (m *Mirror) reread(ctx context.Context) {
 		if err == nil {
 			err = m.syncNeighs(ctx, l, res)
 		}
+		if err == nil {
+			// IPv6 announces an address only once duplicate address
+			// detection is done: read the tentative ones of a link that
+			// came up.
+			err = syncObjs(m, ctx, &m.addrs, KindAddr, func(ctx context.Context) iter.Seq2[*rtnl.Addr, error] {
+				return m.dumps.Addrs(ctx, rtnl.AddrFilter{LinkIndex: l})
+			}, func(a *rtnl.Addr) bool { return mirrored(a.Family) && a.LinkIndex == l }, res)
+		}
 	}
 	m.finish(res, start, err)
 }
