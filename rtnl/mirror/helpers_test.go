@@ -21,6 +21,8 @@ func TestMain(m *testing.M) { netnstest.Main(m) }
 
 var bg = context.Background()
 
+var debugLog func(testing.TB)
+
 // start runs a mirror of ns with cfg (its Options get ns's fd).
 func start(tb testing.TB, ns *netnstest.NS, cfg Config) *Mirror {
 	tb.Helper()
@@ -179,6 +181,9 @@ func converge(tb testing.TB, m *Mirror, c *rtnl.Conn, d time.Duration) time.Dura
 			return time.Since(t0)
 		}
 		if time.Since(t0) > d {
+			if debugLog != nil {
+				debugLog(tb)
+			}
 			tb.Fatalf("the mirror differs from the kernel after %v (-1: missing in the mirror, +1: only in the mirror):\n%s", d, last)
 		}
 		time.Sleep(5 * time.Millisecond)

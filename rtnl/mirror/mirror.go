@@ -88,6 +88,9 @@ type Mirror struct {
 	nextVerify time.Time
 }
 
+// trace, when set (by tests), is told what the mirror's goroutine does.
+var trace func(format string, args ...any)
+
 // groups are the rtnetlink groups a Mirror joins.
 var groups = []uint32{rtnl.GroupLink, rtnl.GroupNeigh, rtnl.GroupIPv4Addr, rtnl.GroupIPv6Addr,
 	rtnl.GroupIPv4Route, rtnl.GroupIPv6Route}
@@ -192,6 +195,9 @@ func (m *Mirror) run() {
 		if m.ctx.Err() != nil {
 			return
 		}
+		if trace != nil {
+			trace("left the stream: %v, deadline %v, pending %v", failed, deadline, m.pend.at)
+		}
 		if failed != nil && !errors.Is(failed, context.DeadlineExceeded) {
 			time.Sleep(10 * time.Millisecond) // the Conn failed: do not spin
 		}
@@ -252,12 +258,13 @@ func (m *Mirror) ignore() {
 	m.mu.Unlock()
 }
 
-// applyRoute applies a route notification. A deletion of a route not
-// held, or whose next hops differ from the held one's, may be of another
-// route of the same key, or of one next hop of a multipath route: the held
-// one stays and the family is re-read. An append, or an IPv6 replace, may
-// have added a second route of the same key or changed another one: the
-// family is re-read too.
+// applyRoute applies a route notification. Some are ambiguous, and make
+// the mirror re-read the family: a deletion whose next hops differ from
+// the held route's (another route of the same IPv4 key, one next hop of a
+// multipath route), a deletion of an IPv6 route not held while others
+// share its key (a multipath sibling), an append (a second route under
+// one key, or a next hop added), an IPv6 replace while other routes share
+// the key (the kernel replaces the first of them, whichever was named).
 func (m *Mirror) applyRoute(e *rtnl.Event) {
 	r := &e.Route
 	if !mirrored(r.Family) || r.Flags&rtnl.RouteFlagCloned != 0 {
@@ -265,22 +272,23 @@ func (m *Mirror) applyRoute(e *rtnl.Event) {
 		return
 	}
 	k := keyOf(r)
+	v6 := r.Family == rtnl.FamilyIPv6
 	m.mu.Lock()
 	m.stats.Events++
 	if e.Deleted {
 		v, ok := m.routes.m[k]
 		if !ok {
+			shared := v6 && m.routes.sharing(k) > 0
 			m.mu.Unlock()
-			if r.Family == rtnl.FamilyIPv6 {
-				// Perhaps one next hop of a multipath route.
-				m.pend.family(r.Family, ReasonAmbiguous, time.Now().Add(m.cfg.RereadDelay))
+			if shared {
+				m.ambiguous(r.Family)
 			}
 			return
 		}
 		m.routes.get(k, &m.oldR)
 		if !sameNextHops(&v, m.routes.extras[k], r) {
 			m.mu.Unlock()
-			m.pend.family(r.Family, ReasonAmbiguous, time.Now().Add(m.cfg.RereadDelay))
+			m.ambiguous(r.Family)
 			return
 		}
 		m.routes.remove(k)
@@ -291,10 +299,17 @@ func (m *Mirror) applyRoute(e *rtnl.Event) {
 		m.emit(Removed, KindRoute, seq, false, &m.oldR, nil)
 		return
 	}
-	if e.Flags&nlmsg.Append != 0 || (r.Family == rtnl.FamilyIPv6 && e.Flags&nlmsg.Replace != 0) {
-		m.pend.family(r.Family, ReasonAmbiguous, time.Now().Add(m.cfg.RereadDelay))
+	_, existed := m.routes.m[k]
+	if existed && m.cfg.OnChange != nil {
+		m.routes.get(k, &m.oldR)
 	}
-	existed := m.cfg.OnChange != nil && m.routes.get(k, &m.oldR)
+	if e.Flags&nlmsg.Append != 0 {
+		m.ambiguous(r.Family)
+	} else if v6 && e.Flags&nlmsg.Replace != 0 {
+		if n := m.routes.sharing(k); (existed && n > 1) || (!existed && n > 0) {
+			m.ambiguous(r.Family)
+		}
+	}
 	_, changed := m.routes.upsert(k, r, m.gen)
 	if !changed {
 		m.mu.Unlock()
@@ -314,6 +329,11 @@ func (m *Mirror) applyRoute(e *rtnl.Event) {
 	} else {
 		m.emit(Added, KindRoute, seq, false, nil, &m.newR)
 	}
+}
+
+// ambiguous asks for the routes of family f to be read again.
+func (m *Mirror) ambiguous(f rtnl.Family) {
+	m.pend.family(f, ReasonAmbiguous, time.Now().Add(m.cfg.RereadDelay))
 }
 
 // sameNextHops reports whether a deletion names the next hops the held
@@ -428,8 +448,9 @@ func (m *Mirror) applyAddr(e *rtnl.Event) {
 	}
 	applyObj(m, &m.addrs, KindAddr, a, e.Deleted)
 	if e.Deleted {
-		// Routes using it (prefsrc) go without a notification.
-		m.pend.family(a.Family, ReasonAddrRemoved, time.Now().Add(m.cfg.RereadDelay))
+		// Routes using it as their source (prefsrc) go, or lose it,
+		// without a notification.
+		m.pend.prefSrc(a.Prefix.Addr(), time.Now().Add(m.cfg.RereadDelay))
 	}
 }
 

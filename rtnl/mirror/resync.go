@@ -50,6 +50,9 @@ func (m *Mirror) fullResync(ctx context.Context, reason Reason) error {
 // reread reads again what the pending re-reads name.
 func (m *Mirror) reread(ctx context.Context) {
 	p := &m.pend
+	if trace != nil {
+		trace("reread %+v", *p)
+	}
 	if p.all {
 		m.fullResync(ctx, p.reason)
 		return
@@ -61,6 +64,18 @@ func (m *Mirror) reread(ctx context.Context) {
 	var links []int
 	for l := range p.links {
 		links = append(links, l)
+	}
+	if len(p.srcs) > 0 {
+		// Only if a held route still uses a removed address (those the
+		// kernel removed with a notification are gone already).
+		m.mu.RLock()
+		for k, v := range m.routes.m {
+			i := famIndex(rtnl.Family(k.family))
+			if !fams[i] && v.prefFam != 0 && p.srcs[bytesAddr(&v.prefsrc, v.prefFam)] {
+				fams[i] = true
+			}
+		}
+		m.mu.RUnlock()
 	}
 	p.clear()
 	var err error
@@ -157,9 +172,16 @@ func (m *Mirror) syncRoutes(ctx context.Context, f rtnl.RouteFilter, res *Resync
 	if len(cands) == 0 {
 		return nil
 	}
-	gen2 := m.nextGen()
-	if err := m.withRetries(res, func() error { return m.routePass(ctx, f, gen2, res) }); err != nil {
-		return err
+	gen2 := gen
+	if f.Family == rtnl.FamilyIPv6 {
+		// NB: an IPv6 dump restarts its walk when the tree changes and
+		// may skip routes without saying so: confirm absences with a
+		// second dump. An IPv4 dump resumes by key and skips nothing
+		// that stayed.
+		gen2 = m.nextGen()
+		if err := m.withRetries(res, func() error { return m.routePass(ctx, f, gen2, res) }); err != nil {
+			return err
+		}
 	}
 	if f.OIF != 0 {
 		// A multipath route that lost its next hop on this link is still

@@ -222,16 +222,30 @@ func cloneRoute(r *rtnl.Route) rtnl.Route {
 	return o
 }
 
-// routeTable holds the routes: the map of compact entries, and the extras
-// of those that have any.
+// routeTable holds the routes: the map of compact entries, the extras of
+// those that have any, and for IPv6 how many routes share each key
+// without its next hop (fib6 keeps them side by side; a replace or a
+// sibling's deletion is ambiguous only when several do).
 type routeTable struct {
 	m      map[routeKey]routeVal
 	extras map[routeKey]*routeExtra
+	v6base map[routeKey]uint32
 }
 
 func newRouteTable() routeTable {
-	return routeTable{m: make(map[routeKey]routeVal), extras: make(map[routeKey]*routeExtra)}
+	return routeTable{m: make(map[routeKey]routeVal), extras: make(map[routeKey]*routeExtra),
+		v6base: make(map[routeKey]uint32)}
 }
+
+// baseOf is k without its next hop.
+func baseOf(k routeKey) routeKey {
+	k.oif, k.gw = 0, [16]byte{}
+	return k
+}
+
+// sharing reports how many held IPv6 routes have k's key without its next
+// hop (k's own route included).
+func (t *routeTable) sharing(k routeKey) uint32 { return t.v6base[baseOf(k)] }
 
 // upsert stores r under k. It returns whether an entry existed and
 // whether it changed (false for an identical one, whose pass is still
@@ -240,6 +254,9 @@ func (t *routeTable) upsert(k routeKey, r *rtnl.Route, gen uint32) (existed, cha
 	nv := valOf(r)
 	nv.gen = gen
 	old, existed := t.m[k]
+	if !existed && rtnl.Family(k.family) == rtnl.FamilyIPv6 {
+		t.v6base[baseOf(k)]++
+	}
 	if existed {
 		old.gen = gen
 		same := old == nv
@@ -273,6 +290,14 @@ func (t *routeTable) remove(k routeKey) {
 	delete(t.m, k)
 	if v.hasExtra {
 		delete(t.extras, k)
+	}
+	if rtnl.Family(k.family) == rtnl.FamilyIPv6 {
+		b := baseOf(k)
+		if t.v6base[b] <= 1 {
+			delete(t.v6base, b)
+		} else {
+			t.v6base[b]--
+		}
 	}
 }
 

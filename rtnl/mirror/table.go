@@ -1,6 +1,7 @@
 package mirror
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/nlengine/nlengine/rtnl"
@@ -50,6 +51,19 @@ type pending struct {
 	all    bool      // every table
 	fams   [2]bool   // IPv4, IPv6: every route of the family
 	links  map[int]bool
+	// srcs are removed addresses: the routes of their family are read
+	// again if any held route still uses one as its source.
+	srcs map[netip.Addr]bool
+}
+
+// prefSrc asks for the routes using a (removed) as their source to be
+// read again by at.
+func (p *pending) prefSrc(a netip.Addr, at time.Time) {
+	p.note(ReasonAddrRemoved, at)
+	if p.srcs == nil {
+		p.srcs = make(map[netip.Addr]bool)
+	}
+	p.srcs[a] = true
 }
 
 func famIndex(f rtnl.Family) int {
@@ -91,4 +105,5 @@ func (p *pending) clear() {
 	p.at, p.all = time.Time{}, false
 	p.fams = [2]bool{}
 	clear(p.links)
+	clear(p.srcs)
 }
