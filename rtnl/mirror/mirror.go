@@ -276,7 +276,7 @@ func (m *Mirror) applyRoute(e *rtnl.Event) {
 	m.mu.Lock()
 	m.stats.Events++
 	if e.Deleted {
-		v, ok := m.routes.m[k]
+		v, ok := m.routes.val(k)
 		if !ok {
 			shared := v6 && m.routes.sharing(k) > 0
 			m.mu.Unlock()
@@ -286,7 +286,7 @@ func (m *Mirror) applyRoute(e *rtnl.Event) {
 			return
 		}
 		m.routes.get(k, &m.oldR)
-		if !sameNextHops(&v, m.routes.extras[k], r) {
+		if !sameNextHops(v, m.routes.extras[k], r) {
 			m.mu.Unlock()
 			m.ambiguous(r.Family)
 			return
@@ -299,7 +299,7 @@ func (m *Mirror) applyRoute(e *rtnl.Event) {
 		m.emit(Removed, KindRoute, seq, false, &m.oldR, nil)
 		return
 	}
-	_, existed := m.routes.m[k]
+	_, existed := m.routes.find(&k)
 	if existed && m.cfg.OnChange != nil {
 		m.routes.get(k, &m.oldR)
 	}

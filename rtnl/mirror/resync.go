@@ -69,7 +69,7 @@ func (m *Mirror) reread(ctx context.Context) {
 		// Only if a held route still uses a removed address (those the
 		// kernel removed with a notification are gone already).
 		m.mu.RLock()
-		for k, v := range m.routes.m {
+		for k, v := range m.routes.all() {
 			i := famIndex(rtnl.Family(k.family))
 			if !fams[i] && v.prefFam != 0 && p.srcs[bytesAddr(&v.prefsrc, v.prefFam)] {
 				fams[i] = true
@@ -158,13 +158,19 @@ func (m *Mirror) withRetries(res *Resync, pass func() error) error {
 // confirms their absence.
 func (m *Mirror) syncRoutes(ctx context.Context, f rtnl.RouteFilter, res *Resync) error {
 	gen := m.nextGen()
+	m.mu.RLock()
+	fresh := m.routes.count[famIndex(f.Family)] == 0 // nothing held can be absent
+	m.mu.RUnlock()
 	if err := m.withRetries(res, func() error { return m.routePass(ctx, f, gen, res) }); err != nil {
 		return err
 	}
+	if fresh {
+		return nil
+	}
 	var cands []routeKey
 	m.mu.RLock()
-	for k, v := range m.routes.m {
-		if v.gen != gen && m.routeInScope(&k, &v, &f) {
+	for k, v := range m.routes.all() {
+		if v.gen != gen && m.routeInScope(&k, v, &f) {
 			cands = append(cands, k)
 		}
 	}
@@ -189,7 +195,7 @@ func (m *Mirror) syncRoutes(ctx context.Context, f rtnl.RouteFilter, res *Resync
 		m.mu.RLock()
 		multi := false
 		for _, k := range cands {
-			if v, ok := m.routes.m[k]; ok && v.gen != gen2 && v.hasExtra && len(m.routes.extras[k].multipath) > 0 {
+			if v, ok := m.routes.val(k); ok && v.gen != gen2 && v.hasExtra && len(m.routes.extras[k].multipath) > 0 {
 				multi = true
 				break
 			}
@@ -201,7 +207,7 @@ func (m *Mirror) syncRoutes(ctx context.Context, f rtnl.RouteFilter, res *Resync
 	}
 	for _, k := range cands {
 		m.mu.Lock()
-		v, ok := m.routes.m[k]
+		v, ok := m.routes.val(k)
 		if !ok || v.gen == gen2 {
 			m.mu.Unlock()
 			continue
@@ -240,6 +246,9 @@ func (m *Mirror) routeInScope(k *routeKey, v *routeVal, f *rtnl.RouteFilter) boo
 
 // routePass stores every route of one dump, marking each with gen.
 func (m *Mirror) routePass(ctx context.Context, f rtnl.RouteFilter, gen uint32, res *Resync) error {
+	if m.cfg.OnChange == nil {
+		return m.routePassBatched(ctx, f, gen, res)
+	}
 	for r, err := range m.dumps.Routes(ctx, f) {
 		if err != nil {
 			return err
@@ -249,9 +258,7 @@ func (m *Mirror) routePass(ctx context.Context, f rtnl.RouteFilter, gen uint32, 
 		}
 		k := keyOf(r)
 		m.mu.Lock()
-		if m.cfg.OnChange != nil {
-			m.routes.get(k, &m.oldR)
-		}
+		m.routes.get(k, &m.oldR)
 		ex, changed := m.routes.upsert(k, r, gen)
 		if !changed {
 			m.mu.Unlock()
@@ -260,9 +267,7 @@ func (m *Mirror) routePass(ctx context.Context, f rtnl.RouteFilter, gen uint32, 
 		m.seq++
 		m.stats.Changes = m.seq
 		seq := m.seq
-		if m.cfg.OnChange != nil {
-			m.routes.get(k, &m.newR)
-		}
+		m.routes.get(k, &m.newR)
 		m.mu.Unlock()
 		if ex {
 			res.Updated++
@@ -270,6 +275,45 @@ func (m *Mirror) routePass(ctx context.Context, f rtnl.RouteFilter, gen uint32, 
 		} else {
 			res.Added++
 			m.emit(Added, KindRoute, seq, true, nil, &m.newR)
+		}
+	}
+	return nil
+}
+
+// routePassBatched is routePass without OnChange, storing each route as
+// it is decoded, with one lock per batch of routes.
+func (m *Mirror) routePassBatched(ctx context.Context, f rtnl.RouteFilter, gen uint32, res *Resync) error {
+	const batch = 64
+	held := 0
+	defer func() {
+		if held > 0 {
+			m.mu.Unlock()
+		}
+	}()
+	for r, err := range m.dumps.Routes(ctx, f) {
+		if err != nil {
+			return err
+		}
+		if !mirrored(r.Family) || r.Flags&rtnl.RouteFlagCloned != 0 {
+			continue
+		}
+		k := keyOf(r)
+		if held == 0 {
+			m.mu.Lock()
+		}
+		ex, changed := m.routes.upsert(k, r, gen)
+		if changed {
+			m.seq++
+			m.stats.Changes = m.seq
+			if ex {
+				res.Updated++
+			} else {
+				res.Added++
+			}
+		}
+		if held++; held == batch {
+			m.mu.Unlock()
+			held = 0
 		}
 	}
 	return nil

@@ -1,6 +1,7 @@
 package mirror
 
 import (
+	"iter"
 	"net/netip"
 	"slices"
 	"time"
@@ -222,19 +223,108 @@ func cloneRoute(r *rtnl.Route) rtnl.Route {
 	return o
 }
 
-// routeTable holds the routes: the map of compact entries, the extras of
-// those that have any, and for IPv6 how many routes share each key
-// without its next hop (fib6 keeps them side by side; a replace or a
-// sibling's deletion is ambiguous only when several do).
+// routeTable holds the routes compactly. The values live in one slab
+// (vals, with a free list); two maps index it by identity: narrow for the
+// usual IPv4 route (a 16-byte key), wide for every other (IPv6, or an
+// IPv4 key that does not fit). Small map slots make the dump's inserts
+// and the notifications' lookups cheap, and keep the memory per route
+// low. extras holds the rare fields of the routes that have any; v6base
+// counts, for IPv6, the routes that share each key without its next hop
+// (fib6 keeps them side by side; a replace or a sibling's deletion is
+// ambiguous only when several do). None of the maps of the common case
+// holds a pointer, so the garbage collector does not scan them.
 type routeTable struct {
-	m      map[routeKey]routeVal
+	narrow map[narrowKey]uint32
+	wide   map[routeKey]uint32
+	vals   []routeVal
+	free   []uint32
 	extras map[routeKey]*routeExtra
 	v6base map[routeKey]uint32
+	count  [2]int // routes held per family (IPv4, IPv6)
+}
+
+// narrowKey is the key of an IPv4 route without a source prefix.
+type narrowKey struct {
+	dst         [4]byte
+	table, prio uint32
+	dstLen, tos uint8
 }
 
 func newRouteTable() routeTable {
-	return routeTable{m: make(map[routeKey]routeVal), extras: make(map[routeKey]*routeExtra),
-		v6base: make(map[routeKey]uint32)}
+	return routeTable{narrow: make(map[narrowKey]uint32), wide: make(map[routeKey]uint32),
+		extras: make(map[routeKey]*routeExtra), v6base: make(map[routeKey]uint32)}
+}
+
+// narrowOf returns k's narrow form, if it has one.
+func narrowOf(k *routeKey) (narrowKey, bool) {
+	if rtnl.Family(k.family) != rtnl.FamilyIPv4 || k.srcLen != 0xff || k.oif != 0 || k.gw != ([16]byte{}) ||
+		[12]byte(k.dst[4:]) != ([12]byte{}) || k.src != ([16]byte{}) {
+		return narrowKey{}, false
+	}
+	return narrowKey{dst: [4]byte(k.dst[:4]), table: k.table, prio: k.prio, dstLen: k.dstLen, tos: k.tos}, true
+}
+
+func (n *narrowKey) wide() routeKey {
+	k := routeKey{table: n.table, prio: n.prio, family: uint8(rtnl.FamilyIPv4), dstLen: n.dstLen, tos: n.tos, srcLen: 0xff}
+	copy(k.dst[:], n.dst[:])
+	return k
+}
+
+// find returns the slab index of the route under k.
+func (t *routeTable) find(k *routeKey) (uint32, bool) {
+	if nk, ok := narrowOf(k); ok {
+		i, ok := t.narrow[nk]
+		return i, ok
+	}
+	i, ok := t.wide[*k]
+	return i, ok
+}
+
+// val returns the route under k; the pointer is valid until the next
+// insertion.
+func (t *routeTable) val(k routeKey) (*routeVal, bool) {
+	i, ok := t.find(&k)
+	if !ok {
+		return nil, false
+	}
+	return &t.vals[i], true
+}
+
+func (t *routeTable) len() int { return len(t.narrow) + len(t.wide) }
+
+// all yields every route's key and value (the value may be modified, not
+// the table).
+func (t *routeTable) all() iter.Seq2[routeKey, *routeVal] {
+	return func(yield func(routeKey, *routeVal) bool) {
+		for nk, i := range t.narrow {
+			if !yield(nk.wide(), &t.vals[i]) {
+				return
+			}
+		}
+		for k, i := range t.wide {
+			if !yield(k, &t.vals[i]) {
+				return
+			}
+		}
+	}
+}
+
+func (t *routeTable) insert(k *routeKey, v routeVal) {
+	var i uint32
+	if n := len(t.free); n > 0 {
+		i = t.free[n-1]
+		t.free = t.free[:n-1]
+		t.vals[i] = v
+	} else {
+		i = uint32(len(t.vals))
+		t.vals = append(t.vals, v)
+	}
+	if nk, ok := narrowOf(k); ok {
+		t.narrow[nk] = i
+	} else {
+		t.wide[*k] = i
+	}
+	t.count[famIndex(rtnl.Family(k.family))]++
 }
 
 // baseOf is k without its next hop.
@@ -251,24 +341,33 @@ func (t *routeTable) sharing(k routeKey) uint32 { return t.v6base[baseOf(k)] }
 // whether it changed (false for an identical one, whose pass is still
 // set to gen).
 func (t *routeTable) upsert(k routeKey, r *rtnl.Route, gen uint32) (existed, changed bool) {
-	nv := valOf(r)
+	return t.upsertVal(k, valOf(r), r, gen)
+}
+
+// upsertVal is upsert with r's value already made compact (nv); r is
+// read only for its extra fields, when nv says it has some.
+func (t *routeTable) upsertVal(k routeKey, nv routeVal, r *rtnl.Route, gen uint32) (existed, changed bool) {
 	nv.gen = gen
-	old, existed := t.m[k]
-	if !existed && rtnl.Family(k.family) == rtnl.FamilyIPv6 {
-		t.v6base[baseOf(k)]++
-	}
-	if existed {
-		old.gen = gen
-		same := old == nv
-		if same && nv.hasExtra {
-			same = sameExtra(t.extras[k], r)
+	i, existed := t.find(&k)
+	if !existed {
+		if rtnl.Family(k.family) == rtnl.FamilyIPv6 {
+			t.v6base[baseOf(k)]++
 		}
-		if same {
-			t.m[k] = nv // only the pass changes
-			return true, false
+		t.insert(&k, nv)
+		if nv.hasExtra {
+			x := new(routeExtra)
+			setExtra(x, r)
+			t.extras[k] = x
 		}
+		return false, true
 	}
-	t.m[k] = nv
+	old := &t.vals[i]
+	old.gen = gen
+	if *old == nv && (!nv.hasExtra || sameExtra(t.extras[k], r)) {
+		return true, false
+	}
+	hadExtra := old.hasExtra
+	*old = nv
 	if nv.hasExtra {
 		x := t.extras[k]
 		if x == nil {
@@ -276,21 +375,28 @@ func (t *routeTable) upsert(k routeKey, r *rtnl.Route, gen uint32) (existed, cha
 			t.extras[k] = x
 		}
 		setExtra(x, r)
-	} else if existed && old.hasExtra {
+	} else if hadExtra {
 		delete(t.extras, k)
 	}
-	return existed, true
+	return true, true
 }
 
 func (t *routeTable) remove(k routeKey) {
-	v, ok := t.m[k]
+	i, ok := t.find(&k)
 	if !ok {
 		return
 	}
-	delete(t.m, k)
-	if v.hasExtra {
+	if nk, ok := narrowOf(&k); ok {
+		delete(t.narrow, nk)
+	} else {
+		delete(t.wide, k)
+	}
+	if t.vals[i].hasExtra {
 		delete(t.extras, k)
 	}
+	t.vals[i] = routeVal{}
+	t.free = append(t.free, i)
+	t.count[famIndex(rtnl.Family(k.family))]--
 	if rtnl.Family(k.family) == rtnl.FamilyIPv6 {
 		b := baseOf(k)
 		if t.v6base[b] <= 1 {
@@ -303,14 +409,19 @@ func (t *routeTable) remove(k routeKey) {
 
 // get fills r with the route under k.
 func (t *routeTable) get(k routeKey, r *rtnl.Route) bool {
-	v, ok := t.m[k]
+	i, ok := t.find(&k)
 	if !ok {
 		return false
 	}
+	t.fillAt(r, &k, &t.vals[i])
+	return true
+}
+
+// fillAt fills r with the route k, v of the table.
+func (t *routeTable) fillAt(r *rtnl.Route, k *routeKey, v *routeVal) {
 	var x *routeExtra
 	if v.hasExtra {
-		x = t.extras[k]
+		x = t.extras[*k]
 	}
-	fill(r, &k, &v, x)
-	return true
+	fill(r, k, v, x)
 }

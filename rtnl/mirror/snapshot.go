@@ -31,7 +31,7 @@ func (s *Snapshot) Seq() uint64 { return s.m.seq }
 
 // Len returns how many links, addresses, routes and neighbours it holds.
 func (s *Snapshot) Len() (links, addrs, routes, neighs int) {
-	return len(s.m.links.m), len(s.m.addrs.m), len(s.m.routes.m), len(s.m.neighs.m)
+	return len(s.m.links.m), len(s.m.addrs.m), s.m.routes.len(), len(s.m.neighs.m)
 }
 
 // Link returns the link of this index. The Link is the mirror's own and
@@ -122,15 +122,11 @@ func (s *Snapshot) Route(k RouteKey) (*rtnl.Route, bool) {
 func (s *Snapshot) Routes(f rtnl.RouteFilter) iter.Seq[*rtnl.Route] {
 	return func(yield func(*rtnl.Route) bool) {
 		t := &s.m.routes
-		for k, v := range t.m {
+		for k, v := range t.all() {
 			if f.Family != rtnl.FamilyUnspec && rtnl.Family(k.family) != f.Family {
 				continue
 			}
-			var x *routeExtra
-			if v.hasExtra {
-				x = t.extras[k]
-			}
-			fill(&s.r, &k, &v, x)
+			t.fillAt(&s.r, &k, v)
 			if f.Match(&s.r) && !yield(&s.r) {
 				return
 			}
