@@ -17,7 +17,7 @@ func sampleRoutes() []rtnl.Route {
 			Protocol: 4, Type: 1, Priority: 10, PrefSrc: ip("10.0.0.1")},
 		{Family: rtnl.FamilyIPv4, Table: 1000, Dst: pfx("0.0.0.0/0"), TOS: 0x10, Type: 1,
 			Multipath: []rtnl.NextHop{{Gateway: ip("10.0.0.2"), OIF: 3, Weight: 3}, {Gateway: ip("10.0.1.2"), OIF: 4, Weight: 1}},
-			Metrics: rtnl.Metrics{MTU: 1400, AdvMSS: 1360}},
+			Metrics:   rtnl.Metrics{MTU: 1400, AdvMSS: 1360}},
 		{Family: rtnl.FamilyIPv4, Table: rtnl.TableMain, Dst: pfx("10.9.0.0/16"), Gateway: ip("fe80::1"), OIF: 3, Type: 1},
 		{Family: rtnl.FamilyIPv4, Table: rtnl.TableLocal, Dst: pfx("10.0.0.1/32"), Type: 2, Scope: 254, OIF: 3, Flags: 0x10},
 		{Family: rtnl.FamilyIPv6, Table: rtnl.TableMain, Dst: pfx("2001:db8::/48"), Src: pfx("2001:db8:9::/48"),
