@@ -184,7 +184,15 @@ func converge(tb testing.TB, m *Mirror, c *rtnl.Conn, d time.Duration) time.Dura
 			if debugLog != nil {
 				debugLog(tb)
 			}
-			tb.Fatalf("the mirror differs from the kernel after %v (-1: missing in the mirror, +1: only in the mirror):\n%s", d, last)
+			// Say whether it is late or wrong: wait up to 10 s more.
+			late := "did not converge in 10 s more either"
+			for t1 := time.Now(); time.Since(t1) < 10*time.Second; time.Sleep(20 * time.Millisecond) {
+				if mirrorTables(m).diff(kernelTables(tb, c)) == "" {
+					late = fmt.Sprintf("converged %v after the deadline", time.Since(t1))
+					break
+				}
+			}
+			tb.Fatalf("the mirror differs from the kernel after %v (-1: missing in the mirror, +1: only in the mirror); %s:\n%s", d, late, last)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

@@ -162,7 +162,7 @@ func TestIntegrationMirrorConverges(t *testing.T) {
 			storm(t, ns, *stormRoutes)
 			stormTook := time.Since(t0)
 			c := dialIn(t, ns)
-			took := converge(t, m, c, time.Second)
+			took := converge(t, m, c, within)
 			// ip, run after the dump, may see what the kernel did later
 			// by itself (IPv6 addresses whose duplicate detection ends):
 			// within 1 s it shows what the mirror holds.
