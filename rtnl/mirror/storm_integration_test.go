@@ -131,7 +131,12 @@ func TestIntegrationMirrorConverges(t *testing.T) {
 			stormFixture(t, ns)
 			var log changeLog
 			cfg := tc.cfg
-			cfg.OnChange = log.record
+			// The change log formats every change: at the storm size
+			// it would measure the log, not the mirror.
+			record := *stormRoutes <= 10_000
+			if record {
+				cfg.OnChange = log.record
+			}
 			m := start(t, ns, cfg)
 			var tmu sync.Mutex
 			var traces []string
@@ -177,9 +182,11 @@ func TestIntegrationMirrorConverges(t *testing.T) {
 				}
 				time.Sleep(10 * time.Millisecond)
 			}
-			first.apply(t, &log, seq)
-			if d := first.tables().diff(mirrorTables(m)); d != "" {
-				t.Fatalf("first snapshot + changes differ from the mirror:\n%s", d)
+			if record {
+				first.apply(t, &log, seq)
+				if d := first.tables().diff(mirrorTables(m)); d != "" {
+					t.Fatalf("first snapshot + changes differ from the mirror:\n%s", d)
+				}
 			}
 			s := m.Stats()
 			if tc.cfg.ReceiveBuffer != 0 && (s.Losses == 0 || s.Resyncs[ReasonENOBUFS]+s.Resyncs[ReasonOverrun] == 0) {
