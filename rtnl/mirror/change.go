@@ -22,6 +22,7 @@ const (
 
 var changeOpNames = [...]string{"", "added", "updated", "removed", "resynced"}
 
+// String names the operation ("added", "updated", ...).
 func (o ChangeOp) String() string {
 	if int(o) < len(changeOpNames) && o != 0 {
 		return changeOpNames[o]
@@ -42,6 +43,7 @@ const (
 
 var kindNames = [...]string{"", "link", "addr", "route", "neigh"}
 
+// String names the kind ("link", "addr", "route", "neigh").
 func (k Kind) String() string {
 	if int(k) < len(kindNames) && k != 0 {
 		return kindNames[k]
@@ -95,6 +97,7 @@ const (
 var reasonNames = [...]string{"initial", "enobufs", "overrun", "dump-interrupted", "verify",
 	"link-change", "link-deleted", "addr-removed", "ambiguous"}
 
+// String names the reason ("enobufs", "link-change", ...).
 func (r Reason) String() string {
 	if r < numReasons {
 		return reasonNames[r]
