@@ -331,12 +331,37 @@ func snapshotReplay(m *Mirror) (replay, uint64) {
 // addition of something present, an old value that is not the held one).
 func (r replay) apply(tb testing.TB, l *changeLog, after uint64) {
 	tb.Helper()
+	r.applyUpTo(tb, l, after, ^uint64(0))
+}
+
+// applyUpTo is apply stopping after the change numbered upTo, which it
+// waits (up to 1 s) to see logged: OnChange runs after the change applies.
+func (r replay) applyUpTo(tb testing.TB, l *changeLog, after, upTo uint64) {
+	tb.Helper()
+	for t0 := time.Now(); upTo != ^uint64(0); time.Sleep(time.Millisecond) {
+		l.mu.Lock()
+		n := len(l.changes)
+		last := uint64(0)
+		if n > 0 {
+			last = l.changes[n-1].seq
+		}
+		l.mu.Unlock()
+		if last >= upTo || upTo == after {
+			break
+		}
+		if time.Since(t0) > time.Second {
+			tb.Fatalf("change %d not logged after 1 s (last %d)", upTo, last)
+		}
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	want := after + 1
 	for _, c := range l.changes {
 		if c.seq <= after {
 			continue
+		}
+		if c.seq > upTo {
+			break
 		}
 		if c.seq != want {
 			tb.Fatalf("change seq %d, want %d (a gap or a repeat)", c.seq, want)
