@@ -122,13 +122,17 @@ func TestIntegrationMirrorSilentDeletions(t *testing.T) {
 		action  string
 		gone    RouteKey
 		reasons []Reason // the reason counted is the first event's
+		// silent: the kernel always drops the route without a notification,
+		// so only a re-read can remove it. (On a link deletion the kernel
+		// sometimes reports it.)
+		silent bool
 	}{
 		{"link-down", []string{"route add 10.40.0.0/16 via 10.0.1.2 dev v1"}, "link set v1 down",
-			RouteKey{Family: rtnl.FamilyIPv4, Table: rtnl.TableMain, Dst: pfx("10.40.0.0/16")}, []Reason{ReasonLinkChange}},
+			RouteKey{Family: rtnl.FamilyIPv4, Table: rtnl.TableMain, Dst: pfx("10.40.0.0/16")}, []Reason{ReasonLinkChange}, true},
 		{"link-delete", []string{"route add 10.41.0.0/16 via 10.0.1.2 dev v1"}, "link del v1",
-			RouteKey{Family: rtnl.FamilyIPv4, Table: rtnl.TableMain, Dst: pfx("10.41.0.0/16")}, []Reason{ReasonLinkChange, ReasonLinkDeleted}},
+			RouteKey{Family: rtnl.FamilyIPv4, Table: rtnl.TableMain, Dst: pfx("10.41.0.0/16")}, []Reason{ReasonLinkChange, ReasonLinkDeleted}, false},
 		{"addr-removed", []string{"route add 10.42.0.0/16 dev v0 src 10.0.0.1 table 3000"}, "addr del 10.0.0.1/24 dev v0",
-			RouteKey{Family: rtnl.FamilyIPv4, Table: 3000, Dst: pfx("10.42.0.0/16")}, []Reason{ReasonAddrRemoved}},
+			RouteKey{Family: rtnl.FamilyIPv4, Table: 3000, Dst: pfx("10.42.0.0/16")}, []Reason{ReasonAddrRemoved}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ns := netnstest.New(t)
@@ -162,7 +166,7 @@ func TestIntegrationMirrorSilentDeletions(t *testing.T) {
 				rereads += s.Resyncs[r]
 				corrections += s.Corrections[r]
 			}
-			if rereads == 0 || corrections == 0 {
+			if tc.silent && (rereads == 0 || corrections == 0) {
 				t.Fatalf("no %v re-read with corrections: %+v", tc.reasons, s)
 			}
 			// The removal is in the change stream, as a correction.
