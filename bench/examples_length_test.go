@@ -30,6 +30,7 @@ var exampleTwins = []struct {
 		"a Dial-free call in the current namespace (vishvananda's package-level RouteListFiltered): the Dial costs 6 lines, the iterator saves 1"},
 	{"ExampleConn_LinkList", "Example_vishvanandaLinkList", 4,
 		"a Dial-free call in the current namespace (package-level LinkList/AddrList): the Dial costs 6 lines, rtnl's plain fields (no l.Attrs()) and the Addrs iterator save 1 each"},
+	{"ExampleConn_Events", "Example_vishvanandaEvents", 0, ""},
 	{"ExampleConn_ApplyRoutes", "Example_vishvanandaApplyRoutes", 13,
 		"a Dial-free call (6 lines); and a batch is two passes, the slice built (5 lines) then applied (3) and each Err read (5), where vishvananda's loop of 50 000 RouteAdd round trips is one pass of 6"},
 	{"ExampleConn_LinkAdd_veth", "Example_vishvanandaLinkAddVeth", 7,
@@ -99,7 +100,7 @@ func bodyLines(t *testing.T, files ...string) map[string]int {
 //
 //	cd bench && go test -run TestExamplesNoLongerThanVishvananda -v
 func TestExamplesNoLongerThanVishvananda(t *testing.T) {
-	rtnlFiles, err := filepath.Glob("../rtnl/example*_test.go")
+	rtnlFiles, err := filepath.Glob("../rtnl/*example*_test.go")
 	if err != nil || len(rtnlFiles) == 0 {
 		t.Fatalf("no rtnl examples: %v", err)
 	}
