@@ -24,6 +24,7 @@ var exampleTwins = []struct {
 }{
 	{"ExampleRoutes", "Example_vishvanandaRoutes", 0, ""},
 	{"ExampleLinkList", "Example_vishvanandaLinkList", 0, ""},
+	{"ExampleConn_Events", "Example_vishvanandaEvents", 0, ""},
 	{"ExampleApplyRoutes", "Example_vishvanandaApplyRoutes", 8,
 		"a batch is two passes, the slice built (5 lines) then applied (3) and each Err read (5), where vishvananda's loop of 50 000 RouteAdd round trips is one pass of 6"},
 	{"ExampleLinkAdd_veth", "Example_vishvanandaLinkAddVeth", 2,
@@ -92,7 +93,7 @@ func bodyLines(t *testing.T, files ...string) map[string]int {
 //
 //	cd bench && go test -run TestExamplesNoLongerThanVishvananda -v
 func TestExamplesNoLongerThanVishvananda(t *testing.T) {
-	rtnlFiles, err := filepath.Glob("../rtnl/example*_test.go")
+	rtnlFiles, err := filepath.Glob("../rtnl/*example*_test.go")
 	if err != nil || len(rtnlFiles) == 0 {
 		t.Fatalf("no rtnl examples: %v", err)
 	}

@@ -1,7 +1,7 @@
 package bench
 
-// The six everyday programs of rtnl/example_test.go (and
-// rtnl/example_events_test.go) written on github.com/vishvananda/netlink
+// The six everyday programs of rtnl/example_test.go (and the watcher of
+// rtnl/event_example_test.go) written on github.com/vishvananda/netlink
 // v1.3.1 as its users write them: the package-level functions, which work
 // in the calling thread's namespace, and a Handle for another namespace.
 // They compile in go test and go vet and are never run (no Output

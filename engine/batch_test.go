@@ -1,3 +1,5 @@
+//go:build linux
+
 package engine
 
 import (
@@ -193,11 +195,11 @@ func TestIntegrationBatchCancelledMidway(t *testing.T) {
 	}
 	// The Noop's ack came after every ack of the abandoned batch: nothing of
 	// it is left in the driver.
-	underDriver(c, func() {
-		if len(c.batches) != 0 || len(c.table) != 0 || c.inflight != 0 {
-			t.Errorf("after the cancelled batch: %d batches, %d requests, %d replies still expected", len(c.batches), len(c.table), c.inflight)
-		}
-	})
+	var books string
+	underDriver(c, func() { books = driverBooks(c) })
+	if books != "" {
+		t.Errorf("after the cancelled batch: %s", books)
+	}
 	set, _ := testRoutesIn(t, c)
 	for i, op := range ops {
 		if op.Err == nil && !set[first+i] {

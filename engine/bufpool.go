@@ -1,3 +1,5 @@
+//go:build linux
+
 package engine
 
 import (
@@ -39,4 +41,17 @@ func giveBuf(b *rxBuf) {
 	}
 	b.n, b.off, b.err = 0, 0, nil
 	bufClasses[min(k, maxBufClass)].Put(b)
+}
+
+// getBuf takes a receive buffer of the Conn's current size from the shared
+// pool. It is the caller's until putBuf.
+func (c *Conn) getBuf() *rxBuf {
+	b := takeBuf(int(c.bufSize.Load()))
+	c.stats.liveBufs.Add(1)
+	return b
+}
+
+func (c *Conn) putBuf(b *rxBuf) {
+	c.stats.liveBufs.Add(-1)
+	giveBuf(b)
 }

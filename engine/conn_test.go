@@ -1,3 +1,5 @@
+//go:build linux
+
 package engine
 
 import (
@@ -198,14 +200,6 @@ func waitForGoroutines(tb testing.TB, limit int) {
 	}
 }
 
-// underDriver runs fn while holding c's driver token, so fn may read and
-// write the driver's state.
-func underDriver(c *Conn, fn func()) {
-	c.drive <- struct{}{}
-	defer func() { <-c.drive }()
-	fn()
-}
-
 func TestIntegrationConnectAssignsPortIDs(t *testing.T) {
 	c1, ns := newTestConn(t, nlmsg.FamilyRoute)
 	c2 := connectIn(t, ns, nlmsg.FamilyRoute)
@@ -219,7 +213,7 @@ func TestIntegrationConnectAssignsPortIDs(t *testing.T) {
 		t.Fatalf("Family() = %v, want %v", c1.Family(), nlmsg.FamilyRoute)
 	}
 	// The kernel's view of the socket agrees with PortID.
-	sa, err := unix.Getsockname(c1.fd)
+	sa, err := unix.Getsockname(socketFD(c1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +248,7 @@ func TestIntegrationConnectAppliesOptions(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := connectIn(t, ns, nlmsg.FamilyRoute, tt.opts...)
 			get := func(level, opt int) int {
-				v, err := unix.GetsockoptInt(c.fd, level, opt)
+				v, err := unix.GetsockoptInt(socketFD(c), level, opt)
 				if err != nil {
 					t.Fatalf("getsockopt(%d, %d): %v", level, opt, err)
 				}
@@ -407,7 +401,7 @@ func TestIntegrationCloseWakesEveryWaiter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	oldFDs := []int{c.fd, c.epfd, c.evfd}
+	oldFDs := c.testFDs()
 
 	// Eight goroutines keep requests of every kind in flight, and one waits
 	// for a notification that never comes; all must end with net.ErrClosed.
@@ -495,8 +489,8 @@ func TestIntegrationCloseWakesEveryWaiter(t *testing.T) {
 // would be opened there, not in the host's.)
 func TestIntegrationConnectRefusesTinyBufferSize(t *testing.T) {
 	ns := netnstest.New(t)
-	for _, size := range []int{-1, 0, 100, MinBufferSize - 1} {
-		c, err := Connect(context.Background(), nlmsg.FamilyRoute, WithNetNSFD(ns.FD()), WithBufferSize(size))
+	for _, size := range []int{-1, 0, 100, MinReadBufferSize - 1} {
+		c, err := Connect(context.Background(), nlmsg.FamilyRoute, WithNetNSFD(ns.FD()), WithReadBufferSize(size))
 		var oe *OpError
 		if err == nil || !errors.As(err, &oe) || oe.Op != "connect" {
 			if c != nil {

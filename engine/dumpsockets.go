@@ -1,8 +1,9 @@
+//go:build linux
+
 package engine
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -233,18 +234,19 @@ func (c *Conn) keepNamespace() {
 	c.dumpSem = make(chan struct{}, c.opts.dumpSockets)
 }
 
-// WithDumpSockets sets how many sockets of the Conn may carry dumps at once,
-// the Conn's own included (default 4). A dump that finds every one busy
-// waits for one, bounded by its context. The extra sockets are opened in the
-// Conn's namespace when needed and closed after a second unused; they never
-// join multicast groups. With 1, dumps queue on the Conn's own socket, and a
-// Dump started inside another Dump's loop reads the outer dump into memory
-// before it starts.
-func WithDumpSockets(n int) Option { return func(o *options) { o.dumpSockets = n } }
-
-func checkDumpSockets(n int) error {
-	if n < 1 {
-		return fmt.Errorf("dump sockets %d: at least 1 (the Conn's own)", n)
+// Stats returns a snapshot of the Conn's counters, its extra dump sockets'
+// included. Safe for concurrent use.
+func (c *Conn) Stats() Stats {
+	st := c.ownStats()
+	if c.dumpSem == nil {
+		return st
 	}
-	return nil
+	c.dumpMu.Lock()
+	st.add(c.retired)
+	extras := append([]*Conn(nil), c.extras...)
+	c.dumpMu.Unlock()
+	for _, x := range extras {
+		st.add(x.ownStats())
+	}
+	return st
 }

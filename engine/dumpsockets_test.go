@@ -1,3 +1,5 @@
+//go:build linux
+
 package engine
 
 import (
@@ -40,7 +42,7 @@ func TestIntegrationDumpInsideADumpLoopLeavesTheOuterDumpUnread(t *testing.T) {
 			}
 			inner++
 		}
-		held = c.stats.liveBufs.Load()
+		_, held = pooled(c)
 	}
 	if outer < routes || inner == 0 {
 		t.Fatalf("outer dump gave %d routes (want ≥ %d), inner dump %d links", outer, routes, inner)
@@ -73,9 +75,7 @@ func TestIntegrationConcurrentDumpsEachGetEverything(t *testing.T) {
 			t.Fatalf("dump %d: %d routes, %v; want %d", i, counts[i], errs[i], want)
 		}
 	}
-	c.dumpMu.Lock()
-	extras := len(c.extras)
-	c.dumpMu.Unlock()
+	extras := extraSockets(c)
 	if extras == 0 || extras > 3 {
 		t.Fatalf("%d extra dump sockets after 8 concurrent dumps, want 1 to 3 (WithDumpSockets' default of 4 in all)", extras)
 	}
@@ -115,9 +115,7 @@ func TestIntegrationExtraDumpSocketsCloseWhenIdleAndWithTheConn(t *testing.T) {
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		c.dumpMu.Lock()
-		n := len(c.extras)
-		c.dumpMu.Unlock()
+		n := extraSockets(c)
 		if n == 0 {
 			break
 		}

@@ -38,7 +38,7 @@ func (c *Conn) RequireFamily(op string, family nlmsg.Family) error {
 	if c.family == family {
 		return nil
 	}
-	return opErr(op, 0, 0, &WrongFamilyError{Want: family, Have: c.family})
+	return c.opErr(op, 0, 0, &WrongFamilyError{Want: family, Have: c.family})
 }
 
 // StrictCheck reports whether the Conn was opened with

@@ -1,3 +1,5 @@
+//go:build linux
+
 package engine
 
 import (
@@ -152,9 +154,10 @@ func mmsgBuffers(n, size int) ([][]byte, []unix.Mmsghdr) {
 	msgs := make([]unix.Mmsghdr, n)
 	for i := range bufs {
 		bufs[i] = make([]byte, size)
-		iovs[i] = unix.Iovec{Base: &bufs[i][0], Len: uint64(size)}
+		iovs[i] = unix.Iovec{Base: &bufs[i][0]}
+		iovs[i].SetLen(size)
 		msgs[i].Hdr.Iov = &iovs[i]
-		msgs[i].Hdr.Iovlen = 1
+		msgs[i].Hdr.SetIovlen(1)
 	}
 	return bufs, msgs
 }

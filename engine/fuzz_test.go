@@ -1,9 +1,12 @@
+//go:build linux
+
 package engine
 
 import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -117,10 +120,11 @@ func fuzzOnce(t *testing.T, c *Conn, in []byte) {
 	batch := goBatch(ctx, c, ops)
 	var seqs []uint32
 	flushHeld(t, c, "the four calls to be sent", func() bool {
-		if len(c.batches) != 1 || c.batches[0].sent != 2 {
+		if !slices.Equal(batchesSent(c), []int{2}) {
 			return false
 		}
-		seqs = []uint32{seqWhere(c, isGetLink), seqWhere(c, isDumpOf(unix.RTM_GETLINK)), seqWhere(c, isNoop), c.batches[0].seq, c.batches[0].seq + 1}
+		b := batchSeqs(c)[0]
+		seqs = []uint32{seqWhere(c, isGetLink), seqWhere(c, isDumpOf(unix.RTM_GETLINK)), seqWhere(c, isNoop), b, b + 1}
 		return seqs[0] != 0 && seqs[1] != 0 && seqs[2] != 0
 	})
 

@@ -47,7 +47,7 @@ func (c *Conn) ResolveGenericFamily(ctx context.Context, name string) (GenericFa
 		return GenericFamily{}, err
 	}
 	if decodeErr != nil {
-		return GenericFamily{}, opErr(op, nlmsg.GenlIDCtrl, seq, decodeErr)
+		return GenericFamily{}, c.opErr(op, nlmsg.GenlIDCtrl, seq, decodeErr)
 	}
 	return fam, nil
 }

@@ -1,3 +1,5 @@
+//go:build linux
+
 package engine
 
 import (
@@ -53,7 +55,7 @@ func (q *notifyQueue) push(c *Conn, data []byte) bool {
 		return true
 	}
 	if q.bytes+len(data) > q.limit {
-		q.markLocked(opErr("receive", 0, 0, ErrOverrun))
+		q.markLocked(c.opErr("receive", 0, 0, ErrOverrun))
 		q.mu.Unlock()
 		q.wake()
 		return false
@@ -151,7 +153,7 @@ func (c *Conn) nextNotification(ctx context.Context) (nlmsg.View, error) {
 				v, err := nlmsg.ViewOf(b.b[b.off:b.n])
 				if err != nil { // cannot happen: push only queues checked data
 					b.off = b.n
-					return nlmsg.View{}, opErr("receive", 0, 0, err)
+					return nlmsg.View{}, c.opErr("receive", 0, 0, err)
 				}
 				b.off += nlmsg.Align(v.Len())
 				return v, nil
@@ -176,7 +178,7 @@ func (c *Conn) nextNotification(ctx context.Context) (nlmsg.View, error) {
 	}
 }
 
-// Receive returns the next unsolicited message (the API's receive()): a
+// Receive returns the next unsolicited message: a
 // multicast notification of a group the Conn joined, or a message the kernel
 // sent with sequence number 0. The Message is an owned copy. Losses are
 // reported in order as errors that errors.Is unix.ENOBUFS (the kernel dropped
@@ -192,12 +194,14 @@ func (c *Conn) Receive(ctx context.Context) (nlmsg.Message, error) {
 	return v.Message(), nil
 }
 
-// Notifications yields unsolicited messages in place, like Receive but
-// without copying: each View points into a pooled buffer and is valid only
-// until the loop body returns. A loss is yielded as (zero View, error) and
-// the loop goes on; the iteration ends when ctx ends or the Conn closes,
-// after yielding that error. While it runs, other Receive callers wait.
-// It does not allocate per message.
+// Notifications yields unsolicited messages, like Receive but without a
+// copy per call: each notification was copied once, when the driver read
+// it, into a pooled chunk of the Conn's notification queue (so that the
+// receive buffers go back to the socket at once), and each View points into
+// that chunk. A View is valid only until the loop body returns. A loss is
+// yielded as (zero View, error) and the loop goes on; the iteration ends
+// when ctx ends or the Conn closes, after yielding that error. While it
+// runs, other Receive callers wait. It does not allocate per message.
 func (c *Conn) Notifications(ctx context.Context) iter.Seq2[nlmsg.View, error] {
 	return func(yield func(nlmsg.View, error) bool) {
 		c.rcvMu.Lock()

@@ -1,5 +1,15 @@
 package engine
 
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrNetNSConflict is the cause of Connect's error when both WithNetNS and
+// WithNetNSFD were given: they name two namespaces, and neither is taken
+// over the other.
+var ErrNetNSConflict = errors.New("both WithNetNS and WithNetNSFD given: choose one namespace")
+
 // Option configures Connect.
 type Option func(*options)
 
@@ -34,11 +44,13 @@ func defaultOptions() options {
 
 // WithNetNS opens the socket inside the network namespace at path (for
 // example /var/run/netns/blue or /proc/PID/ns/net). The caller's own
-// namespace and threads are not changed.
+// namespace and threads are not changed. Connect fails with
+// ErrNetNSConflict when WithNetNSFD is given too.
 func WithNetNS(path string) Option { return func(o *options) { o.netnsPath = path } }
 
 // WithNetNSFD opens the socket inside the network namespace referred to by
 // fd. The fd is only used during Connect; the caller keeps ownership.
+// Connect fails with ErrNetNSConflict when WithNetNS is given too.
 func WithNetNSFD(fd int) Option { return func(o *options) { o.netnsFD = fd } }
 
 // WithReceiveBuffer sets the socket's receive buffer to n bytes, with
@@ -88,20 +100,49 @@ func WithGroups(groups ...uint32) Option {
 	return func(o *options) { o.groups = append(o.groups, groups...) }
 }
 
-// WithBufferSize sets the size of each pooled receive buffer (default
-// 64 KiB). The kernel sizes dump chunks to at most about 32 KiB whatever the
-// buffer; a larger size only helps single messages above 64 KiB. Below
-// 32 KiB the kernel builds smaller dump chunks and, measured on Linux 6.18,
-// may leave out of a link dump an object that does not fit one: use small
-// sizes for tests only.
-// Connect refuses sizes below MinBufferSize.
-func WithBufferSize(n int) Option { return func(o *options) { o.bufSize = n } }
+// WithReadBufferSize sets the size of each of the engine's own read
+// buffers, the memory recvmmsg writes datagrams into (default 64 KiB). It is
+// not the socket's receive buffer in the kernel (WithReceiveBuffer). The
+// kernel sizes dump chunks to at most about 32 KiB whatever the buffer; a
+// larger size only helps single messages above 64 KiB. Below 32 KiB the
+// kernel builds smaller dump chunks and, measured on Linux 6.18, may leave
+// out of a link dump an object that does not fit one: use small sizes for
+// tests only. A datagram larger than the read buffer is lost with
+// ErrDatagramTruncated, and the Conn's read buffers grow to fit the next
+// one. Connect refuses sizes below MinReadBufferSize.
+func WithReadBufferSize(n int) Option { return func(o *options) { o.bufSize = n } }
 
-// MinBufferSize is the smallest receive buffer WithBufferSize accepts: one
-// page, the size of the kernel's smallest dump chunk.
-const MinBufferSize = 4096
+// WithBufferSize is the old name of WithReadBufferSize.
+//
+// Deprecated: use WithReadBufferSize; WithReceiveBuffer is the socket's.
+func WithBufferSize(n int) Option { return WithReadBufferSize(n) }
+
+// MinReadBufferSize is the smallest read buffer WithReadBufferSize accepts:
+// one page, the size of the kernel's smallest dump chunk.
+const MinReadBufferSize = 4096
+
+// MinBufferSize is the old name of MinReadBufferSize.
+//
+// Deprecated: use MinReadBufferSize.
+const MinBufferSize = MinReadBufferSize
 
 // WithNotificationQueue bounds, in bytes, the notifications the Conn keeps
 // for Receive when the caller reads slower than they arrive (default 8 MiB).
 // Past it, notifications are dropped and Receive reports ErrOverrun.
 func WithNotificationQueue(bytes int) Option { return func(o *options) { o.notifyLimit = bytes } }
+
+// WithDumpSockets sets how many sockets of the Conn may carry dumps at once,
+// the Conn's own included (default 4). A dump that finds every one busy
+// waits for one, bounded by its context. The extra sockets are opened in the
+// Conn's namespace when needed and closed after a second unused; they never
+// join multicast groups. With 1, dumps queue on the Conn's own socket, and a
+// Dump started inside another Dump's loop reads the outer dump into memory
+// before it starts.
+func WithDumpSockets(n int) Option { return func(o *options) { o.dumpSockets = n } }
+
+func checkDumpSockets(n int) error {
+	if n < 1 {
+		return fmt.Errorf("dump sockets %d: at least 1 (the Conn's own)", n)
+	}
+	return nil
+}

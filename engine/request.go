@@ -1,11 +1,12 @@
+//go:build linux
+
 package engine
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"iter"
-	"strconv"
+	"net"
 	"sync"
 
 	"github.com/nlengine/nlengine/nlmsg"
@@ -21,22 +22,23 @@ func (c *Conn) start(ctx context.Context, op string, typ nlmsg.Type, payload []b
 			return nil, err
 		}
 	}
-	p := getPending()
+	kind := kindSingle
+	if isDumpRequest(c.family, typ, flags) {
+		kind = kindDump
+	}
+	p := c.getPending(kind)
 	p.op, p.typ = op, typ
-	p.flags = flags | nlmsg.Request | nlmsg.Ack
-	// The kernel treats a request as a dump when both ROOT and MATCH are set.
-	p.dump = isDumpRequest(c.family, typ, flags)
 	p.expect = 2
 	if typ == nlmsg.Noop || (c.family == nlmsg.FamilyRoute && typ >= nlmsg.MinType && typ&3 != 2 && flags&nlmsg.Echo == 0) {
 		// NOOP, and rtnetlink's NEW, DEL and SET kinds (type&3 is not
 		// GET), are answered by the ack alone.
 		p.expect = 1
 	}
-	p.tx.Begin(typ, p.flags, 0)
+	p.tx.Begin(typ, flags|nlmsg.Request|nlmsg.Ack, 0)
 	p.tx.Append(payload)
 	p.tx.End()
 	if err := c.submit(ctx, p); err != nil {
-		c.recycle(p)
+		c.unref(p)
 		return nil, err
 	}
 	return p, nil
@@ -69,7 +71,7 @@ func (c *Conn) consume(ctx context.Context, p *pending, keep *[]*rxBuf, fn func(
 				case kerr != nil:
 					return kerr
 				case intr:
-					return opErr(op, typ, seq, ErrDumpInterrupted)
+					return c.opErr(op, typ, seq, ErrDumpInterrupted)
 				}
 				return nil
 			}
@@ -89,19 +91,19 @@ func (c *Conn) consume(ctx context.Context, p *pending, keep *[]*rxBuf, fn func(
 			case nlmsg.Error:
 				body, err := nlmsg.ParseError(v)
 				if err != nil {
-					kerr = opErr(p.op, p.typ, p.seq, err)
+					kerr = c.opErr(p.op, p.typ, p.seq, err)
 				} else if body.Errno != 0 {
-					kerr = kernelErr(p.op, p.typ, p.seq, body.Errno, &body.Ext)
+					kerr = c.kernelErr(p.op, p.typ, p.seq, body.Errno, &body.Ext)
 				}
 			case nlmsg.Done:
-				if !p.dump {
+				if p.kind != kindDump {
 					continue
 				}
 				body, err := nlmsg.ParseDone(v)
 				if err != nil {
-					kerr = opErr(p.op, p.typ, p.seq, err)
+					kerr = c.opErr(p.op, p.typ, p.seq, err)
 				} else if body.Errno != 0 {
-					kerr = kernelErr(p.op, p.typ, p.seq, body.Errno, &body.Ext)
+					kerr = c.kernelErr(p.op, p.typ, p.seq, body.Errno, &body.Ext)
 				}
 			case nlmsg.Noop:
 			default:
@@ -111,7 +113,7 @@ func (c *Conn) consume(ctx context.Context, p *pending, keep *[]*rxBuf, fn func(
 			}
 		}
 		if err := s.Err(); err != nil && kerr == nil {
-			kerr = opErr(p.op, p.typ, p.seq, err)
+			kerr = c.opErr(p.op, p.typ, p.seq, err)
 		}
 		if keep != nil {
 			*keep = append(*keep, buf)
@@ -126,9 +128,8 @@ func (c *Conn) consume(ctx context.Context, p *pending, keep *[]*rxBuf, fn func(
 	}
 }
 
-// Request sends one request and waits for its whole answer (the API's
-// request()). NLM_F_REQUEST and NLM_F_ACK are always added to flags; include
-// nlmsg.Dump for a dump. It returns every message the kernel sent with the
+// Request sends one request and waits for its whole answer. NLM_F_REQUEST
+// and NLM_F_ACK are always added to flags; include nlmsg.Dump for a dump. It returns every message the kernel sent with the
 // request's sequence number, in order, as owned copies, without the final
 // ACK or NLMSG_DONE. A kernel error becomes an *OpError that errors.Is the
 // errno and carries the extended-ack text and offset; a dump whose data
@@ -243,51 +244,10 @@ func (c *Conn) Dump(ctx context.Context, typ nlmsg.Type, payload []byte, flags n
 	}
 }
 
-// Noop sends NLMSG_NOOP and waits for its acknowledgement (the API's noop()).
+// Noop sends NLMSG_NOOP and waits for its acknowledgement.
 // It proves the connection works and measures a round trip.
 func (c *Conn) Noop(ctx context.Context) error {
 	return c.RequestFunc(ctx, nlmsg.Noop, nil, 0, func(nlmsg.View) error { return nil })
-}
-
-// Op is one request of a Batch. Err receives its outcome: nil when the kernel
-// acknowledged it, an *OpError otherwise.
-type Op struct {
-	Type    nlmsg.Type
-	Flags   nlmsg.Flags // NLM_F_REQUEST and NLM_F_ACK are added
-	Payload []byte
-	Err     error
-}
-
-// BatchError is returned by Batch when some requests failed.
-type BatchError struct {
-	Failed int   // how many requests failed
-	First  error // the first failure, in request order
-}
-
-// Error says how many requests failed and quotes the first failure.
-func (e *BatchError) Error() string {
-	return "nlengine: batch: " + strconv.Itoa(e.Failed) + " requests failed, first: " + e.First.Error()
-}
-
-// Unwrap returns the first failure, so errors.Is(err, unix.EEXIST) asks
-// about it.
-func (e *BatchError) Unwrap() error { return e.First }
-
-// ErrDumpInBatch is the cause of the error Batch returns, before sending
-// anything, for an op that asks for a dump: a dump's answer ends with
-// NLMSG_DONE, not with the ack a batch waits for. Use Dump.
-var ErrDumpInBatch = errors.New("a dump request cannot be part of a batch (use Dump)")
-
-// isDumpRequest reports whether the kernel of family answers a request of
-// type typ with flags as a dump. rtnetlink dumps a GET request (type&3 == 2)
-// that has either of NLM_F_ROOT and NLM_F_MATCH; on its NEW, DEL and SET
-// requests the same bits are REPLACE and EXCL. Other families are taken to
-// dump when both bits are set, as Request does.
-func isDumpRequest(family nlmsg.Family, typ nlmsg.Type, flags nlmsg.Flags) bool {
-	if family == nlmsg.FamilyRoute && typ >= nlmsg.MinType {
-		return typ&3 == 2 && flags&nlmsg.Dump != 0
-	}
-	return flags&nlmsg.Dump == nlmsg.Dump
 }
 
 // refuseDumps fails the whole batch, before anything is sent, when one of
@@ -297,7 +257,8 @@ func (c *Conn) refuseDumps(ops []Op) error {
 		if !isDumpRequest(c.family, op.Type, op.Flags) {
 			continue
 		}
-		err := opErr("batch", op.Type, 0, fmt.Errorf("op %d: %w", i, ErrDumpInBatch))
+		err := c.opErr("batch", op.Type, 0, ErrDumpInBatch)
+		err.Index = i
 		for j := range ops {
 			ops[j].Err = err
 		}
@@ -310,11 +271,17 @@ func (c *Conn) refuseDumps(ops []Op) error {
 // waits for every acknowledgement. The requests are encoded into one pooled
 // buffer, sent back to back in as few sendmmsg calls as the socket buffers
 // allow, and matched to their acks by sequence number; replies other than
-// acks are ignored. Each op's Err is set; Batch returns a *BatchError when
-// any failed. An op that asks for a dump is refused before anything is
-// sent (ErrDumpInBatch). If ctx ends first, Batch returns ctx.Err() and ops whose
-// outcome is not known get ctx.Err() too: they may or may not have been
-// applied. Requests of a batch are applied in order.
+// acks are ignored. Requests of a batch are applied in order.
+//
+// Each op's Err is set: nil when the kernel acknowledged it, else an
+// *OpError whose Index is the op's position in ops and whose Type names it.
+// When any failed, Batch returns an *OpError (Op "batch") whose Err is a
+// *BatchError counting the failures and quoting the first; errors.Is(err,
+// unix.EEXIST) asks about that first failure. An op that asks for a dump is
+// refused before anything is sent: every op's Err and the result are then
+// one *OpError with that op's Index and the cause ErrDumpInBatch. If ctx
+// ends first, Batch returns ctx.Err() and ops whose outcome is not known get
+// ctx.Err() too: they may or may not have been applied.
 func (c *Conn) Batch(ctx context.Context, ops []Op) error {
 	if len(ops) == 0 {
 		return nil
@@ -334,8 +301,8 @@ func (c *Conn) Batch(ctx context.Context, ops []Op) error {
 			return err
 		}
 	}
-	p := getPending()
-	p.op, p.batch = "batch", true
+	p := c.getPending(kindBatch)
+	p.op = "batch"
 	for _, op := range ops {
 		p.offs = append(p.offs, p.tx.Len())
 		p.tx.Begin(op.Type, op.Flags|nlmsg.Request|nlmsg.Ack, 0)
@@ -349,7 +316,7 @@ func (c *Conn) Batch(ctx context.Context, ops []Op) error {
 		p.errs = make([]error, len(ops))
 	}
 	if err := c.submit(ctx, p); err != nil {
-		c.recycle(p)
+		c.unref(p)
 		return err
 	}
 	for {
@@ -377,22 +344,27 @@ func (c *Conn) Batch(ctx context.Context, ops []Op) error {
 	for i := range ops {
 		err := p.errs[i]
 		if err == nil && p.states[i] != msgDone {
-			err = p.err
-			if err == nil {
-				err = c.closedErr("batch")
+			// Not answered: the Conn closed, or the overrun's error.
+			cause := p.err
+			if oe, ok := cause.(*OpError); ok {
+				cause = oe.Err
 			}
+			if cause == nil {
+				cause = net.ErrClosed
+			}
+			err = c.batchOpErr(p, i, cause)
 		}
 		ops[i].Err = err
 		if err != nil {
 			if be == nil {
-				be = &BatchError{First: err}
+				be = &BatchError{First: err, Total: len(ops)}
 			}
 			be.Failed++
 		}
 	}
 	c.release(p)
 	if be != nil {
-		return be
+		return c.opErr("batch", 0, 0, be)
 	}
 	return nil
 }

@@ -1,3 +1,5 @@
+//go:build linux
+
 package engine
 
 import (
@@ -142,10 +144,11 @@ func TestIntegrationRequestKernelErrorsAreErrnos(t *testing.T) {
 func TestIntegrationRequestExtendedAckCarriesMessageAndOffset(t *testing.T) {
 	ns := netnstest.New(t)
 	// An IFLA_IFNAME longer than IFNAMSIZ fails rtnetlink's attribute
-	// policy; the kernel names the attribute by its offset in the request:
-	// after the 16-byte nlmsghdr and the 16-byte ifinfomsg.
+	// policy; the kernel names the attribute by its offset in the request
+	// (after the 16-byte nlmsghdr and the 16-byte ifinfomsg), which the
+	// OpError counts from the payload the caller wrote: after the ifinfomsg.
 	tooLong := linkByNamePayload(strings.Repeat("n", 20))
-	const offset = nlmsg.HeaderLen + nlmsg.IfInfoMsgLen
+	const offset = nlmsg.IfInfoMsgLen // counted from the payload the caller wrote
 
 	c := connectIn(t, ns, nlmsg.FamilyRoute)
 	_, err := c.Request(testCtx(t), unix.RTM_GETLINK, tooLong, 0)
@@ -305,7 +308,7 @@ func TestIntegrationConcurrentRequestsGetTheirOwnAnswers(t *testing.T) {
 	}
 	// Start close to the end of the sequence space so the run crosses the
 	// wrap-around too.
-	underDriver(c, func() { c.nextSeq = 1<<32 - 500 })
+	setNextSeq(c, 1<<32-500)
 
 	ctx := testCtx(t)
 	const rounds = 120
@@ -410,18 +413,18 @@ func TestIntegrationQueuedRequestsShareSyscalls(t *testing.T) {
 	var wg sync.WaitGroup
 	// Hold the driver role, as a goroutine busy in a syscall would, while
 	// the workers queue their requests.
-	c.drive <- struct{}{}
+	release := holdDriver(t, c)
 	for range workers {
 		wg.Go(func() {
 			errs <- c.RequestFunc(ctx, unix.RTM_GETLINK, ifinfoPayload(1), 0, func(nlmsg.View) error { return nil })
 		})
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for c.subq.Len() < workers && time.Now().Before(deadline) {
+	for submitted(c) < workers && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
-	queued := c.subq.Len()
-	<-c.drive
+	queued := submitted(c)
+	release()
 	if queued < workers {
 		t.Fatalf("after 10 s only %d of %d requests were queued", queued, workers)
 	}
@@ -445,7 +448,7 @@ func TestIntegrationSequenceNumbersSkipZeroAcrossWrap(t *testing.T) {
 	ctx := testCtx(t)
 	const nearEnd = 1<<32 - 16
 
-	underDriver(c, func() { c.nextSeq = nearEnd })
+	setNextSeq(c, nearEnd)
 	seen := make(map[uint32]bool)
 	for i := range 40 {
 		var seq uint32
@@ -471,11 +474,11 @@ func TestIntegrationSequenceNumbersSkipZeroAcrossWrap(t *testing.T) {
 	for i := range ops {
 		ops[i] = Op{Type: unix.RTM_NEWROUTE, Flags: nlmsg.Create | nlmsg.Excl, Payload: routePayload(i, 1)}
 	}
-	underDriver(c, func() { c.nextSeq = nearEnd })
+	setNextSeq(c, nearEnd)
 	if err := c.Batch(ctx, ops); err != nil {
 		t.Fatalf("batch across the wrap-around: %v", err)
 	}
-	underDriver(c, func() { c.nextSeq = nearEnd })
+	setNextSeq(c, nearEnd)
 	err := c.Batch(ctx, ops)
 	var be *BatchError
 	if !errors.As(err, &be) || be.Failed != len(ops) {
@@ -497,19 +500,8 @@ func TestIntegrationSequenceNumbersNotReusedWhileInFlight(t *testing.T) {
 	ctx := testCtx(t)
 	// Three requests that are never answered hold 1000..1002.
 	const held = 1000
-	underDriver(c, func() {
-		for s := uint32(held); s < held+3; s++ {
-			c.table[s] = &pending{signal: make(chan struct{}, 1)}
-		}
-		c.nextSeq = held
-	})
-	t.Cleanup(func() {
-		underDriver(c, func() {
-			for s := uint32(held); s < held+3; s++ {
-				delete(c.table, s)
-			}
-		})
-	})
+	t.Cleanup(occupySeqs(c, held, held+1, held+2))
+	setNextSeq(c, held)
 
 	var seq uint32
 	err := c.RequestFunc(ctx, unix.RTM_GETLINK, ifinfoPayload(1), 0, func(v nlmsg.View) error {
@@ -528,7 +520,7 @@ func TestIntegrationSequenceNumbersNotReusedWhileInFlight(t *testing.T) {
 	for i := range ops {
 		ops[i] = Op{Type: unix.RTM_DELROUTE, Payload: routePayload(i, 1)} // none exist: every op reports its seq
 	}
-	underDriver(c, func() { c.nextSeq = held - 2 })
+	setNextSeq(c, held-2)
 	if err := c.Batch(ctx, ops); err == nil {
 		t.Fatal("deleting routes that do not exist succeeded")
 	}
@@ -547,11 +539,11 @@ func TestIntegrationTruncatedReplyFailsThenRetrySucceeds(t *testing.T) {
 	ns := netnstest.New(t)
 	big := bigLink(t, ns, "nlt-big0", "nlt-big1")
 
-	c := connectIn(t, ns, nlmsg.FamilyRoute, WithBufferSize(4096))
+	c := connectIn(t, ns, nlmsg.FamilyRoute, WithReadBufferSize(4096))
 	ctx := testCtx(t)
 	_, err := c.Request(ctx, unix.RTM_GETLINK, ifinfoPayload(big), 0)
-	if !errors.Is(err, ErrTruncated) {
-		t.Fatalf("RTM_GETLINK of a link larger than the buffer: %v, want ErrTruncated", err)
+	if !errors.Is(err, ErrDatagramTruncated) {
+		t.Fatalf("RTM_GETLINK of a link larger than the buffer: %v, want ErrDatagramTruncated", err)
 	}
 	if s := c.Stats(); s.Truncated == 0 {
 		t.Fatalf("Stats().Truncated = 0 after a truncation: %+v", s)

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"os"
 	"runtime"
 	"unsafe"
 
@@ -16,7 +17,7 @@ func openSocket(family int, o *options) (fd int, portID uint32, err error) {
 	} else {
 		fd, err = unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, family)
 		if err != nil {
-			err = fmt.Errorf("socket: %w", err)
+			err = os.NewSyscallError("socket", err)
 		}
 	}
 	if err != nil {
@@ -28,20 +29,20 @@ func openSocket(family int, o *options) (fd int, portID uint32, err error) {
 	}
 	if err = unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		unix.Close(fd)
-		return -1, 0, fmt.Errorf("bind: %w", err)
+		return -1, 0, os.NewSyscallError("bind", err)
 	}
 	// NB: groups are joined after bind: bind sets groups 1-32 to its
 	// nl_groups bitmask (0 here), which would undo an earlier join.
 	for _, g := range o.groups {
 		if err = unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_ADD_MEMBERSHIP, int(g)); err != nil {
 			unix.Close(fd)
-			return -1, 0, fmt.Errorf("join group %d: %w", g, err)
+			return -1, 0, fmt.Errorf("join group %d: %w", g, os.NewSyscallError("setsockopt", err))
 		}
 	}
 	sa, err := unix.Getsockname(fd)
 	if err != nil {
 		unix.Close(fd)
-		return -1, 0, fmt.Errorf("getsockname: %w", err)
+		return -1, 0, os.NewSyscallError("getsockname", err)
 	}
 	nl, ok := sa.(*unix.SockaddrNetlink)
 	if !ok {
@@ -67,19 +68,19 @@ func socketInNetNS(family int, o *options) (int, error) {
 		if o.netnsPath != "" {
 			f, err := unix.Open(o.netnsPath, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 			if err != nil {
-				ch <- result{-1, fmt.Errorf("open netns %s: %w", o.netnsPath, err)}
+				ch <- result{-1, &os.PathError{Op: "open netns", Path: o.netnsPath, Err: err}}
 				return
 			}
 			defer unix.Close(f)
 			nsfd = f
 		}
 		if err := unix.Setns(nsfd, unix.CLONE_NEWNET); err != nil {
-			ch <- result{-1, fmt.Errorf("setns: %w", err)}
+			ch <- result{-1, os.NewSyscallError("setns", err)}
 			return
 		}
 		fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, family)
 		if err != nil {
-			err = fmt.Errorf("socket: %w", err)
+			err = os.NewSyscallError("socket", err)
 		}
 		ch <- result{fd, err}
 	}()
@@ -94,7 +95,7 @@ func configure(fd int, o *options) error {
 			v = 1
 		}
 		if err := unix.SetsockoptInt(fd, unix.SOL_NETLINK, opt, v); err != nil {
-			return fmt.Errorf("setsockopt %s: %w", name, err)
+			return fmt.Errorf("%s: %w", name, os.NewSyscallError("setsockopt", err))
 		}
 		return nil
 	}
@@ -141,7 +142,7 @@ func setBuf(fd, force, plain, n int) (forced bool, err error) {
 		return true, nil
 	}
 	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, plain, n); err != nil {
-		return false, fmt.Errorf("setsockopt buffer size %d: %w", n, err)
+		return false, fmt.Errorf("buffer size %d: %w", n, os.NewSyscallError("setsockopt", err))
 	}
 	return false, nil
 }

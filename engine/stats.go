@@ -1,6 +1,8 @@
 package engine
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+)
 
 type counters struct {
 	requestsSent      atomic.Uint64
@@ -27,7 +29,7 @@ type counters struct {
 // Stats counts what a Conn did and, above all, what it refused or lost.
 // Counters only grow.
 type Stats struct {
-	RequestsSent      uint64 // netlink messages sent (a batch counts each)
+	RequestsSent      uint64 // netlink messages the socket accepted (a batch counts each; a failed send counts none)
 	DatagramsSent     uint64
 	DatagramsReceived uint64
 	SendCalls         uint64 // sendmsg/sendmmsg calls: RequestsSent/SendCalls is the batching achieved
@@ -40,23 +42,6 @@ type Stats struct {
 	DroppedMalformed  uint64 // datagrams that do not parse
 	Overruns          uint64 // ENOBUFS reported by the kernel
 	Truncated         uint64 // datagrams larger than the receive buffer
-}
-
-// Stats returns a snapshot of the Conn's counters, its extra dump sockets'
-// included. Safe for concurrent use.
-func (c *Conn) Stats() Stats {
-	st := c.ownStats()
-	if c.dumpSem == nil {
-		return st
-	}
-	c.dumpMu.Lock()
-	st.add(c.retired)
-	extras := append([]*Conn(nil), c.extras...)
-	c.dumpMu.Unlock()
-	for _, x := range extras {
-		st.add(x.ownStats())
-	}
-	return st
 }
 
 // add adds o's counters to s.
@@ -74,24 +59,4 @@ func (s *Stats) add(o Stats) {
 	s.DroppedMalformed += o.DroppedMalformed
 	s.Overruns += o.Overruns
 	s.Truncated += o.Truncated
-}
-
-// ownStats counts the Conn's own socket only.
-func (c *Conn) ownStats() Stats {
-	s := &c.stats
-	return Stats{
-		RequestsSent:      s.requestsSent.Load(),
-		DatagramsSent:     s.datagramsSent.Load(),
-		DatagramsReceived: s.datagramsReceived.Load(),
-		SendCalls:         s.sendCalls.Load(),
-		ReceiveCalls:      s.receiveCalls.Load(),
-		Deliveries:        s.messagesDelivered.Load(),
-		Notifications:     s.notifications.Load(),
-		NotificationsLost: s.notificationsLost.Load(),
-		DroppedForeign:    s.droppedForeign.Load(),
-		DroppedUnknownSeq: s.droppedUnknownSeq.Load(),
-		DroppedMalformed:  s.droppedMalformed.Load(),
-		Overruns:          s.overruns.Load(),
-		Truncated:         s.truncated.Load(),
-	}
 }

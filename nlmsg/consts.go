@@ -34,8 +34,10 @@ const (
 	FamilyCrypto        Family = 21
 	FamilySMC           Family = 22
 	FamilyInetDiag             = FamilySockDiag // the older name of SOCK_DIAG
-	// Deprecated: the API text spells it NETLINK_RDMMA; the kernel's name is
-	// NETLINK_RDMA. Use FamilyRDMA.
+	// FamilyRDMMA is a misspelling of FamilyRDMA (NETLINK_RDMA, 20), kept
+	// so that code using it still compiles.
+	//
+	// Deprecated: use FamilyRDMA.
 	FamilyRDMMA = FamilyRDMA
 )
 

@@ -44,8 +44,8 @@ func DecodeHeader(b []byte) (Header, bool) {
 	}, true
 }
 
-// Message is an owned netlink message: the API's NetlinkMessage{type, flags,
-// payload} plus the sequence number and the sender's port id. Its Payload
+// Message is an owned netlink message: its header's type, flags, sequence
+// number and sender's port id, and its payload. Its Payload
 // belongs to the Message and stays valid forever.
 type Message struct {
 	Type    Type

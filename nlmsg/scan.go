@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 )
 
 // Reasons a datagram or attribute list is malformed. Errors returned by this
@@ -51,14 +52,16 @@ func checkMessage(b []byte, off int) (int, error) {
 		}
 		return 0, &FormatError{What: "message", Offset: off, Len: left, Left: left, Err: reason}
 	}
-	n := int(binary.NativeEndian.Uint32(b[off : off+4]))
+	// NB: compared as 64-bit numbers: on a 32-bit platform int(0xffffffff)
+	// is -1, which would read as too short instead of too long.
+	n := int64(binary.NativeEndian.Uint32(b[off : off+4]))
 	switch {
 	case n < HeaderLen:
-		return 0, &FormatError{What: "message", Offset: off, Len: n, Left: left, Err: ErrShortLength}
-	case n > left:
-		return 0, &FormatError{What: "message", Offset: off, Len: n, Left: left, Err: ErrLongLength}
+		return 0, &FormatError{What: "message", Offset: off, Len: int(n), Left: left, Err: ErrShortLength}
+	case n > int64(left):
+		return 0, &FormatError{What: "message", Offset: off, Len: int(min(n, math.MaxInt)), Left: left, Err: ErrLongLength}
 	}
-	return n, nil
+	return int(n), nil
 }
 
 // Scanner walks the messages of one datagram in place. The zero Scanner is

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package netnstest gives tests and benchmarks a private network namespace of
 // their own, so they can talk to the real kernel over netlink without touching
 // the host's links, addresses or routes.

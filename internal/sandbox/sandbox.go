@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package sandbox makes private network namespaces without touching the
 // caller's: on a throwaway OS thread when the process may unshare (root), or
 // by re-running the program in a new user+network namespace when it may not.

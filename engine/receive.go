@@ -1,0 +1,125 @@
+//go:build linux
+
+package engine
+
+import (
+	"os"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+func (c *Conn) growSlots(n int) {
+	if n > maxSlots {
+		n = maxSlots
+	}
+	if n <= c.slots {
+		return
+	}
+	c.slots = n
+	c.rxMsgs = make([]unix.Mmsghdr, n)
+	c.rxIov = make([]unix.Iovec, n)
+	c.rxAddr = make([]unix.RawSockaddrNetlink, n)
+	bufs := make([]*rxBuf, n)
+	copy(bufs, c.rxBufs)
+	c.rxBufs = bufs
+	for i, b := range bufs {
+		if b != nil {
+			c.rxIov[i].Base = &b.b[0] // receive sets the length
+		}
+	}
+}
+
+// receive reads what is queued on the socket with one recvmmsg and
+// dispatches it. It returns how many datagrams it read.
+func (c *Conn) receive() int {
+	vlen := c.slots
+	switch {
+	case c.dumpActive != nil:
+		// A dump's chunks are ~32 KiB each: reading many at once only
+		// pushes them out of the CPU cache before they are parsed.
+		// So: its next chunk, and a reply and an ack for each other
+		// request in flight.
+		// NB: at least 1: the dump may be active but not yet sent
+		// (inflight 0) when finish promoted it from the queue.
+		vlen = max(1, min(c.slots, 1+2*(c.inflight-1)))
+	case c.inflight > 0 && !c.nqWaiting.Load():
+		// Ask for as many datagrams as the requests in flight should bring
+		// (see pending.expect): asking for more than are queued costs the
+		// kernel a failed attempt.
+		vlen = max(1, min(c.slots, c.expect))
+	}
+	want := c.bufSize.Load()
+	for i := 0; i < vlen; i++ {
+		b := c.rxBufs[i]
+		if b != nil && int64(len(b.b)) < want {
+			// Too small since a truncation grew the size.
+			c.rxBufs[i] = nil
+			c.putBuf(b)
+			b = nil
+		}
+		if b == nil {
+			b = c.getBuf()
+			c.rxBufs[i] = b
+			c.rxIov[i].Base = &b.b[0]
+		}
+		// NB: the Conn's size, not the buffer's (pooled buffers may be
+		// larger): the kernel sizes dump chunks by what a read offers.
+		c.rxIov[i].SetLen(int(want))
+		m := &c.rxMsgs[i]
+		m.Hdr.Name = (*byte)(unsafe.Pointer(&c.rxAddr[i]))
+		m.Hdr.Namelen = unix.SizeofSockaddrNetlink
+		m.Hdr.Iov = &c.rxIov[i]
+		m.Hdr.SetIovlen(1)
+		m.Hdr.Flags = 0
+		m.Len = 0
+	}
+	var n int
+	var err error
+	if vlen == 1 {
+		var k int
+		k, err = recvmsg(c.fd, &c.rxMsgs[0].Hdr)
+		if err == nil {
+			c.rxMsgs[0].Len = uint32(k)
+			n = 1
+		}
+	} else {
+		n, err = recvmmsg(c.fd, c.rxMsgs[:vlen])
+	}
+	c.stats.receiveCalls.Add(1)
+	switch err {
+	case nil:
+	case unix.EAGAIN:
+		if c.socketDrained() {
+			return 1 // sending may resume: let the caller flush
+		}
+		return 0
+	case unix.EINTR:
+		return 0
+	case unix.ENOBUFS:
+		c.overrun()
+		return 1 // something happened: let the caller look again
+	default:
+		// An unexpected socket error: report it to notification readers and
+		// fail what is in flight, rather than spin.
+		call := "recvmmsg"
+		if vlen == 1 {
+			call = "recvmsg"
+		}
+		err = os.NewSyscallError(call, err)
+		c.failInflight(err)
+		c.nq.report(c.opErr("receive", 0, 0, err))
+		return 1
+	}
+	c.stats.datagramsReceived.Add(uint64(n))
+	for i := 0; i < n; i++ {
+		c.dispatch(i)
+	}
+	if n < vlen {
+		c.socketDrained()
+	}
+	if n == vlen && vlen == c.slots && c.slots < maxSlots {
+		c.growSlots(c.slots * 2)
+	}
+	return n
+}

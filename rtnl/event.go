@@ -1,0 +1,188 @@
+package rtnl
+
+import (
+	"context"
+	"errors"
+	"iter"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nlengine/nlengine/engine"
+	"github.com/nlengine/nlengine/nlmsg"
+)
+
+// Multicast groups of rtnetlink notifications, for engine.WithGroups or
+// Conn.Subscribe. EventGroups joins all of them.
+const (
+	GroupLink      = nlmsg.RTNLGrpLink       // links: RTM_NEWLINK, RTM_DELLINK
+	GroupNeigh     = nlmsg.RTNLGrpNeigh      // neighbours of every family
+	GroupIPv4Addr  = nlmsg.RTNLGrpIPv4IfAddr // IPv4 addresses
+	GroupIPv6Addr  = nlmsg.RTNLGrpIPv6IfAddr // IPv6 addresses
+	GroupIPv4Route = nlmsg.RTNLGrpIPv4Route  // IPv4 routes
+	GroupIPv6Route = nlmsg.RTNLGrpIPv6Route  // IPv6 routes
+	GroupIPv4Rule  = nlmsg.RTNLGrpIPv4Rule   // IPv4 rules
+	GroupIPv6Rule  = nlmsg.RTNLGrpIPv6Rule   // IPv6 rules
+)
+
+// EventGroups lists every group Events decodes: links, neighbours, and the
+// IPv4 and IPv6 addresses, routes and rules. Do not modify it.
+var EventGroups = []uint32{GroupLink, GroupNeigh, GroupIPv4Addr, GroupIPv6Addr,
+	GroupIPv4Route, GroupIPv6Route, GroupIPv4Rule, GroupIPv6Rule}
+
+// EventKind says what an Event is about.
+type EventKind uint8
+
+// Event kinds.
+const (
+	EventUnknown EventKind = iota // a message of a type Events does not decode (Raw holds it)
+	EventLink
+	EventAddr
+	EventRoute
+	EventNeigh
+	EventRule
+	// EventOverrun reports that notifications were lost: the kernel's
+	// receive buffer overflowed (Err errors.Is unix.ENOBUFS) or the
+	// engine's queue did (engine.ErrOverrun). What is known of the tables
+	// may now be stale; a copy must be read again. The stream goes on.
+	EventOverrun
+)
+
+var eventKindNames = [...]string{"unknown", "link", "addr", "route", "neigh", "rule", "overrun"}
+
+// String names the kind as ip monitor does ("link", "route", ...).
+func (k EventKind) String() string {
+	if int(k) < len(eventKindNames) {
+		return eventKindNames[k]
+	}
+	return "EventKind(" + itoa(int(k)) + ")"
+}
+
+// Event is one rtnetlink notification, decoded by the same Decode as a
+// dump's messages: Kind says which of Link, Addr, Route, Neigh or Rule is
+// filled (the others keep stale data from earlier events), Deleted tells
+// RTM_DEL* from RTM_NEW*.
+//
+// Events reuses one Event for the whole stream: it and everything it
+// points to (Raw, the objects' Attrs and byte fields) are valid only until
+// the next step of the loop. Copy what you keep (Route.Clone, RouteList's
+// kind of owned values).
+type Event struct {
+	Kind    EventKind
+	Deleted bool        // an RTM_DELLINK, RTM_DELADDR, RTM_DELROUTE, RTM_DELNEIGH or RTM_DELRULE
+	Type    nlmsg.Type  // the message type (RTM_NEWROUTE, ...); 0 for an overrun
+	Flags   nlmsg.Flags // the message's flags: NLM_F_REPLACE, NLM_F_APPEND, NLM_F_CREATE, ...
+	// Err is the loss an EventOverrun reports (errors.Is unix.ENOBUFS or
+	// engine.ErrOverrun); nil for other kinds.
+	Err error
+	// Raw is the whole message, header included.
+	Raw []byte
+
+	Link  Link
+	Addr  Addr
+	Route Route
+	Neigh Neigh
+	Rule  Rule
+}
+
+// Subscribe joins rtnetlink multicast groups on c (GroupLink, ...), so
+// that Events sees their notifications. Joining at connect time with
+// engine.WithGroups(rtnl.EventGroups...) is the same, and also gives the
+// Conn the engine's large listener receive buffer.
+func (c *Conn) Subscribe(groups ...uint32) error {
+	for _, g := range groups {
+		if err := c.ec.AddMembership(g); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// IsOverrun reports whether err says notifications were lost: the kernel's
+// ENOBUFS or the engine's ErrOverrun.
+func IsOverrun(err error) bool {
+	return errors.Is(err, unix.ENOBUFS) || errors.Is(err, engine.ErrOverrun)
+}
+
+// Events yields the notifications of the groups c joined, each decoded in
+// place into one reused Event (see Event for its lifetime). A loss of
+// notifications is yielded as an Event of kind EventOverrun, at its place
+// in the stream, and the stream goes on. A message that does not decode is
+// yielded as (nil, *AttrError) and the stream goes on. The loop ends when
+// ctx ends or c closes, after yielding that error with a nil Event.
+// Breaking out of the loop is safe. Decoding allocates nothing once warm
+// (link names are interned). While it runs, other Events or
+// engine.Receive callers on the same Conn wait.
+func (c *Conn) Events(ctx context.Context) iter.Seq2[*Event, error] {
+	return func(yield func(*Event, error) bool) {
+		var ev Event
+		for v, err := range c.ec.Notifications(ctx) {
+			if err != nil {
+				if !IsOverrun(err) {
+					yield(nil, err)
+					return
+				}
+				ev.Kind, ev.Deleted, ev.Type, ev.Flags, ev.Err, ev.Raw = EventOverrun, false, 0, 0, err, nil
+				if !yield(&ev, nil) {
+					return
+				}
+				continue
+			}
+			if err := ev.decode(v); err != nil {
+				if !yield(nil, err) {
+					return
+				}
+				continue
+			}
+			if !yield(&ev, nil) {
+				return
+			}
+		}
+	}
+}
+
+// DecodeMessage decodes one rtnetlink notification (or dump message) into
+// e, as Events does: it reuses e's fields, so decoding a stream into one
+// Event allocates nothing once warm. A message of another type gives an
+// Event of kind EventUnknown and no error.
+func (e *Event) DecodeMessage(v nlmsg.View) error { return e.decode(v) }
+
+func (e *Event) decode(v nlmsg.View) error {
+	t := v.Type()
+	e.Type, e.Flags, e.Err, e.Raw = t, v.Flags(), nil, v.Bytes()
+	e.Deleted = false
+	p := v.Payload()
+	switch t {
+	case nlmsg.RTMDelLink:
+		e.Deleted = true
+		fallthrough
+	case nlmsg.RTMNewLink:
+		e.Kind = EventLink
+		return e.Link.Decode(p)
+	case nlmsg.RTMDelAddr:
+		e.Deleted = true
+		fallthrough
+	case nlmsg.RTMNewAddr:
+		e.Kind = EventAddr
+		return e.Addr.Decode(p)
+	case nlmsg.RTMDelRoute:
+		e.Deleted = true
+		fallthrough
+	case nlmsg.RTMNewRoute:
+		e.Kind = EventRoute
+		return e.Route.Decode(p)
+	case nlmsg.RTMDelNeigh:
+		e.Deleted = true
+		fallthrough
+	case nlmsg.RTMNewNeigh:
+		e.Kind = EventNeigh
+		return e.Neigh.Decode(p)
+	case nlmsg.RTMDelRule:
+		e.Deleted = true
+		fallthrough
+	case nlmsg.RTMNewRule:
+		e.Kind = EventRule
+		return e.Rule.Decode(p)
+	}
+	e.Kind = EventUnknown
+	return nil
+}

@@ -1,0 +1,212 @@
+package rtnl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/nlengine/nlengine/engine"
+	"github.com/nlengine/nlengine/internal/netnstest"
+	"github.com/nlengine/nlengine/nlmsg"
+)
+
+// listenIn dials a Conn inside ns that joined every event group.
+func listenIn(tb testing.TB, ns *netnstest.NS, opts ...engine.Option) *Conn {
+	tb.Helper()
+	c, err := Dial(context.Background(), append([]engine.Option{engine.WithNetNSFD(ns.FD()), engine.WithGroups(EventGroups...)}, opts...)...)
+	if err != nil {
+		tb.Fatalf("rtnl.Dial: %v", err)
+	}
+	tb.Cleanup(func() { c.Close() })
+	return c
+}
+
+// eventLine summarises an event as a line such as "route del 10.9.0.0/16".
+func eventLine(e *Event) string {
+	op := "new"
+	if e.Deleted {
+		op = "del"
+	}
+	switch e.Kind {
+	case EventLink:
+		return fmt.Sprintf("link %s %s", op, e.Link.Name)
+	case EventAddr:
+		return fmt.Sprintf("addr %s %s", op, e.Addr.Prefix)
+	case EventRoute:
+		return fmt.Sprintf("route %s %s table %d", op, e.Route.Dst, e.Route.Table)
+	case EventNeigh:
+		return fmt.Sprintf("neigh %s %s", op, e.Neigh.Dst)
+	case EventRule:
+		return fmt.Sprintf("rule %s %d", op, e.Rule.Priority)
+	}
+	return e.Kind.String()
+}
+
+// TestIntegrationEventsOfEveryKind changes one object of each kind with ip
+// and expects its NEW and DEL notifications, decoded, in order.
+func TestIntegrationEventsOfEveryKind(t *testing.T) {
+	ns := netnstest.New(t)
+	c := listenIn(t, ns)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ns.AddVeth(t, "ev0", "ev1")
+	for _, cmd := range [][]string{
+		{"addr", "add", "10.7.0.1/24", "dev", "ev0"},
+		{"route", "add", "10.8.0.0/16", "via", "10.7.0.2", "table", "1000"},
+		{"route", "del", "10.8.0.0/16", "via", "10.7.0.2", "table", "1000"},
+		{"-6", "route", "add", "2001:db8:5::/48", "dev", "ev0"},
+		{"neigh", "add", "10.7.0.9", "lladdr", "02:00:00:00:00:09", "dev", "ev0"},
+		{"neigh", "del", "10.7.0.9", "dev", "ev0"},
+		{"rule", "add", "fwmark", "7", "table", "1000", "prio", "777"},
+		{"rule", "del", "prio", "777"},
+		{"addr", "del", "10.7.0.1/24", "dev", "ev0"},
+	} {
+		ns.Run(t, "ip", cmd...)
+	}
+	want := []string{
+		"addr new 10.7.0.1/24",
+		"route new 10.8.0.0/16 table 1000",
+		"route del 10.8.0.0/16 table 1000",
+		"route new 2001:db8:5::/48 table 254",
+		"neigh new 10.7.0.9",
+		"neigh del 10.7.0.9",
+		"rule new 777",
+		"rule del 777",
+		"addr del 10.7.0.1/24",
+	}
+	next := 0
+	sawLink := false
+	for e, err := range c.Events(ctx) {
+		if err != nil {
+			t.Fatalf("after %d of the expected events: %v", next, err)
+		}
+		line := eventLine(e)
+		if e.Kind == EventLink && e.Link.Name == "ev0" {
+			sawLink = true
+		}
+		if line == want[next] {
+			if next++; next == len(want) {
+				break
+			}
+		}
+	}
+	if !sawLink {
+		t.Error("no link event for ev0")
+	}
+}
+
+// TestIntegrationEventsOverrunIsAnEvent fills a tiny receive buffer with
+// route notifications nobody reads, then reads: the loss arrives as an
+// EventOverrun (ENOBUFS), and the stream goes on to deliver what follows.
+func TestIntegrationEventsOverrunIsAnEvent(t *testing.T) {
+	ns := netnstest.New(t)
+	ns.AddVeth(t, "ov0", "ov1")
+	ns.Run(t, "ip", "addr", "add", "10.6.0.1/24", "dev", "ov0")
+	c := listenIn(t, ns, engine.WithReceiveBuffer(4096), engine.WithNotificationQueue(64<<10))
+	w := dialIn(t, ns)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	changes := make([]RouteChange, 2000)
+	for i := range changes {
+		changes[i] = RouteChange{Op: ChangeAdd, Route: Route{Family: FamilyIPv4, Table: 100,
+			Dst: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 50, byte(i >> 8), byte(i)}), 32), OIF: ns.LinkIndex(t, "ov0")}}
+	}
+	if err := w.ApplyRoutes(ctx, changes); err != nil {
+		t.Fatal(err)
+	}
+	overruns, tail := 0, false
+	for e, err := range c.Events(ctx) {
+		if err != nil {
+			t.Fatalf("stream ended: %v (overruns %d)", err, overruns)
+		}
+		if e.Kind == EventOverrun {
+			if !IsOverrun(e.Err) {
+				t.Fatalf("overrun event with error %v", e.Err)
+			}
+			if overruns++; overruns == 1 {
+				// One route added after the loss, that must still arrive.
+				ns.Run(t, "ip", "route", "add", "10.51.0.0/16", "dev", "ov0", "table", "101")
+			}
+			continue
+		}
+		if e.Kind == EventRoute && e.Route.Table == 101 {
+			tail = true
+			break
+		}
+	}
+	if overruns == 0 || !tail {
+		t.Fatalf("overruns %d, route after the storm seen %v", overruns, tail)
+	}
+}
+
+// TestIntegrationEventsEndWithTheContext: the stream ends with ctx's error.
+func TestIntegrationEventsEndWithTheContext(t *testing.T) {
+	ns := netnstest.New(t)
+	c := listenIn(t, ns)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	var last error
+	for e, err := range c.Events(ctx) {
+		if e != nil {
+			continue
+		}
+		last = err
+	}
+	if !errors.Is(last, context.DeadlineExceeded) {
+		t.Fatalf("last error %v, want the deadline", last)
+	}
+}
+
+// TestIntegrationEventDecodeAllocatesNothing decodes real route, address
+// and link notifications into one Event again and again.
+func TestIntegrationEventDecodeAllocatesNothing(t *testing.T) {
+	if skipAllocs {
+		t.Skip("the race detector allocates")
+	}
+	ns := netnstest.New(t)
+	c := listenIn(t, ns)
+	ns.AddVeth(t, "al0", "al1")
+	ns.Run(t, "ip", "addr", "add", "10.5.0.1/24", "dev", "al0")
+	ns.Run(t, "ip", "route", "add", "10.4.0.0/16", "via", "10.5.0.2", "metric", "5", "mtu", "1400")
+	ns.Run(t, "ip", "route", "add", "10.3.0.0/16", "nexthop", "via", "10.5.0.2", "weight", "2", "nexthop", "via", "10.5.0.3")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var msgs [][]byte
+	for v, err := range c.Engine().Notifications(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs = append(msgs, append([]byte(nil), v.Bytes()...))
+		if v.Type() == nlmsg.RTMNewRoute && len(msgs) > 3 {
+			var r Route
+			r.Decode(v.Payload())
+			if len(r.Multipath) == 2 {
+				break
+			}
+		}
+	}
+	views := make([]nlmsg.View, len(msgs))
+	for i, m := range msgs {
+		v, err := nlmsg.ViewOf(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		views[i] = v
+	}
+	var e Event
+	for _, v := range views {
+		if err := e.DecodeMessage(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		for _, v := range views {
+			e.DecodeMessage(v)
+		}
+	}); n != 0 {
+		t.Fatalf("%v allocations decoding %d notifications", n, len(views))
+	}
+}

@@ -1,0 +1,66 @@
+package rtnl
+
+import (
+	"errors"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nlengine/nlengine/engine"
+	"github.com/nlengine/nlengine/nlmsg"
+)
+
+func TestEventKindNames(t *testing.T) {
+	for k, want := range map[EventKind]string{EventLink: "link", EventRoute: "route", EventOverrun: "overrun", EventKind(42): "EventKind(42)"} {
+		if got := k.String(); got != want {
+			t.Errorf("%d: %q, want %q", k, got, want)
+		}
+	}
+}
+
+func TestIsOverrun(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{&engine.OpError{Op: "receive", Err: unix.ENOBUFS}, true},
+		{&engine.OpError{Op: "receive", Err: engine.ErrOverrun}, true},
+		{&engine.OpError{Op: "receive", Err: unix.EBADF}, false},
+		{errors.New("other"), false},
+	} {
+		if got := IsOverrun(c.err); got != c.want {
+			t.Errorf("IsOverrun(%v) = %v", c.err, got)
+		}
+	}
+}
+
+// TestEventDecodeTellsNewFromDel decodes a route message as NEW and as
+// DEL, and a message of another type as EventUnknown.
+func TestEventDecodeTellsNewFromDel(t *testing.T) {
+	body := nlmsg.RtMsg{Family: uint8(FamilyIPv4), DstLen: 8, Table: uint8(TableMain), Type: 1}.AppendTo(nil)
+	body = append(body, 8, 0, byte(nlmsg.RTADst), 0, 10, 0, 0, 0)
+	msg := func(typ nlmsg.Type) nlmsg.View {
+		b := nlmsg.Header{Len: uint32(nlmsg.HeaderLen + len(body)), Type: typ, Flags: nlmsg.Replace}.AppendTo(nil)
+		v, err := nlmsg.ViewOf(append(b, body...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	var e Event
+	for _, c := range []struct {
+		typ     nlmsg.Type
+		kind    EventKind
+		deleted bool
+	}{{nlmsg.RTMNewRoute, EventRoute, false}, {nlmsg.RTMDelRoute, EventRoute, true}, {nlmsg.Type(99), EventUnknown, false}} {
+		if err := e.DecodeMessage(msg(c.typ)); err != nil {
+			t.Fatal(err)
+		}
+		if e.Kind != c.kind || e.Deleted != c.deleted || e.Flags != nlmsg.Replace {
+			t.Fatalf("type %d: kind %v deleted %v flags %v", c.typ, e.Kind, e.Deleted, e.Flags)
+		}
+		if c.kind == EventRoute && e.Route.Dst.String() != "10.0.0.0/8" {
+			t.Fatalf("dst %v", e.Route.Dst)
+		}
+	}
+}
