@@ -18,7 +18,9 @@ func TestNarrowIndexAgreesWithMap(t *testing.T) {
 	x := newNarrowIndex()
 	x.seed = [2]uint64{1, 0} // a weak hash, for long chains
 	model := map[narrowKey]uint32{}
-	key := func(n int) narrowKey { return narrowKey{dst: [4]byte{10, 0, byte(n >> 8), byte(n)}, table: 254, dstLen: 32} }
+	key := func(n int) narrowKey {
+		return narrowKey{dst: [4]byte{10, 0, byte(n >> 8), byte(n)}, table: 254, dstLen: 32}
+	}
 	for step := range 20_000 {
 		k := key(rng.IntN(300))
 		switch rng.IntN(3) {
