@@ -283,6 +283,12 @@ func (m *Mirror) routePass(ctx context.Context, f rtnl.RouteFilter, gen uint32, 
 // routePassBatched is routePass without OnChange, storing each route as
 // it is decoded, with one lock per batch of routes.
 func (m *Mirror) routePassBatched(ctx context.Context, f rtnl.RouteFilter, gen uint32, res *Resync) error {
+	m.mu.RLock()
+	empty := m.routes.count[famIndex(f.Family)] == 0
+	m.mu.RUnlock()
+	if empty {
+		return m.routePassLoaded(ctx, f, gen, res)
+	}
 	const batch = 64
 	held := 0
 	defer func() {
@@ -317,6 +323,34 @@ func (m *Mirror) routePassBatched(ctx context.Context, f rtnl.RouteFilter, gen u
 		}
 	}
 	return nil
+}
+
+// routePassLoaded is routePassBatched for a family the table holds no
+// route of: the dump is staged in a routeLoad and indexed at its end,
+// under one lock. What was read before an error is kept, as
+// routePassBatched keeps it.
+func (m *Mirror) routePassLoaded(ctx context.Context, f rtnl.RouteFilter, gen uint32, res *Resync) error {
+	var load routeLoad
+	var err error
+	for r, derr := range m.dumps.Routes(ctx, f) {
+		if derr != nil {
+			err = derr
+			break
+		}
+		if !mirrored(r.Family) || r.Flags&rtnl.RouteFlagCloned != 0 {
+			continue
+		}
+		k := keyOf(r)
+		load.add(&k, r, gen)
+	}
+	m.mu.Lock()
+	added, updated := load.commit(&m.routes)
+	m.seq += uint64(added + updated)
+	m.stats.Changes = m.seq
+	m.mu.Unlock()
+	res.Added += added
+	res.Updated += updated
+	return err
 }
 
 // syncNeighs makes the copy of the neighbours of link (0: of every link)

@@ -224,19 +224,18 @@ func cloneRoute(r *rtnl.Route) rtnl.Route {
 }
 
 // routeTable holds the routes compactly. The values live in one slab
-// (vals, with a free list); two maps index it by identity: narrow for the
-// usual IPv4 route (a 16-byte key), wide for every other (IPv6, or an
-// IPv4 key that does not fit). Small map slots make the dump's inserts
-// and the notifications' lookups cheap, and keep the memory per route
-// low. extras holds the rare fields of the routes that have any; v6base
-// counts, for IPv6, the routes that share each key without its next hop
-// (fib6 keeps them side by side; a replace or a sibling's deletion is
-// ambiguous only when several do). None of the maps of the common case
-// holds a pointer, so the garbage collector does not scan them.
+// (with a free list); narrow indexes it by identity for the usual IPv4
+// route (a 16-byte key kept in the slab entry), wide for every other
+// (IPv6, or an IPv4 key that does not fit). extras holds the rare fields
+// of the routes that have any; v6base counts, for IPv6, the routes that
+// share each key without its next hop (fib6 keeps them side by side; a
+// replace or a sibling's deletion is ambiguous only when several do).
+// None of the structures of the common case holds a pointer the garbage
+// collector must follow.
 type routeTable struct {
-	narrow map[narrowKey]uint32
+	slab   routeSlab
+	narrow narrowIndex
 	wide   map[routeKey]uint32
-	vals   []routeVal
 	free   []uint32
 	extras map[routeKey]*routeExtra
 	v6base map[routeKey]uint32
@@ -251,7 +250,7 @@ type narrowKey struct {
 }
 
 func newRouteTable() routeTable {
-	return routeTable{narrow: make(map[narrowKey]uint32), wide: make(map[routeKey]uint32),
+	return routeTable{narrow: newNarrowIndex(), wide: make(map[routeKey]uint32),
 		extras: make(map[routeKey]*routeExtra), v6base: make(map[routeKey]uint32)}
 }
 
@@ -273,8 +272,7 @@ func (n *narrowKey) wide() routeKey {
 // find returns the slab index of the route under k.
 func (t *routeTable) find(k *routeKey) (uint32, bool) {
 	if nk, ok := narrowOf(k); ok {
-		i, ok := t.narrow[nk]
-		return i, ok
+		return t.narrow.find(&t.slab, &nk)
 	}
 	i, ok := t.wide[*k]
 	return i, ok
@@ -287,22 +285,26 @@ func (t *routeTable) val(k routeKey) (*routeVal, bool) {
 	if !ok {
 		return nil, false
 	}
-	return &t.vals[i], true
+	return &t.slab.at(i).v, true
 }
 
-func (t *routeTable) len() int { return len(t.narrow) + len(t.wide) }
+func (t *routeTable) len() int { return t.narrow.n + len(t.wide) }
 
 // all yields every route's key and value (the value may be modified, not
 // the table).
 func (t *routeTable) all() iter.Seq2[routeKey, *routeVal] {
 	return func(yield func(routeKey, *routeVal) bool) {
-		for nk, i := range t.narrow {
-			if !yield(nk.wide(), &t.vals[i]) {
-				return
-			}
+		stopped := false
+		t.narrow.each(func(i uint32) bool {
+			e := t.slab.at(i)
+			stopped = !yield(e.nk.wide(), &e.v)
+			return !stopped
+		})
+		if stopped {
+			return
 		}
 		for k, i := range t.wide {
-			if !yield(k, &t.vals[i]) {
+			if !yield(k, &t.slab.at(i).v) {
 				return
 			}
 		}
@@ -310,17 +312,21 @@ func (t *routeTable) all() iter.Seq2[routeKey, *routeVal] {
 }
 
 func (t *routeTable) insert(k *routeKey, v routeVal) {
+	e := slabEntry{v: v}
+	nk, narrow := narrowOf(k)
+	if narrow {
+		e.nk = nk
+	}
 	var i uint32
 	if n := len(t.free); n > 0 {
 		i = t.free[n-1]
 		t.free = t.free[:n-1]
-		t.vals[i] = v
+		*t.slab.at(i) = e
 	} else {
-		i = uint32(len(t.vals))
-		t.vals = append(t.vals, v)
+		i = t.slab.add(&e)
 	}
-	if nk, ok := narrowOf(k); ok {
-		t.narrow[nk] = i
+	if narrow {
+		t.narrow.set(&t.slab, &nk, i)
 	} else {
 		t.wide[*k] = i
 	}
@@ -361,7 +367,7 @@ func (t *routeTable) upsertVal(k routeKey, nv routeVal, r *rtnl.Route, gen uint3
 		}
 		return false, true
 	}
-	old := &t.vals[i]
+	old := &t.slab.at(i).v
 	old.gen = gen
 	if *old == nv && (!nv.hasExtra || sameExtra(t.extras[k], r)) {
 		return true, false
@@ -387,14 +393,14 @@ func (t *routeTable) remove(k routeKey) {
 		return
 	}
 	if nk, ok := narrowOf(&k); ok {
-		delete(t.narrow, nk)
+		t.narrow.remove(&t.slab, &nk)
 	} else {
 		delete(t.wide, k)
 	}
-	if t.vals[i].hasExtra {
+	if t.slab.at(i).v.hasExtra {
 		delete(t.extras, k)
 	}
-	t.vals[i] = routeVal{}
+	*t.slab.at(i) = slabEntry{}
 	t.free = append(t.free, i)
 	t.count[famIndex(rtnl.Family(k.family))]--
 	if rtnl.Family(k.family) == rtnl.FamilyIPv6 {
@@ -413,7 +419,7 @@ func (t *routeTable) get(k routeKey, r *rtnl.Route) bool {
 	if !ok {
 		return false
 	}
-	t.fillAt(r, &k, &t.vals[i])
+	t.fillAt(r, &k, &t.slab.at(i).v)
 	return true
 }
 
