@@ -8,5 +8,8 @@ import "time"
 // allocates; allocation tests skip then.
 const skipAllocs = false
 
-// within is how soon after a storm the mirror must equal the kernel.
-const within = time.Second
+// defaultWithin is how soon after a storm the mirror must equal the kernel
+// in an ordinary test run: 3 s, so that a CI machine busy with other
+// packages' tests does not fail it. The claim of 1 s is checked with
+// -within 1s (see within).
+const defaultWithin = 3 * time.Second
