@@ -2,7 +2,6 @@ package conntrack
 
 import (
 	"bytes"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -43,12 +42,8 @@ func TestIntegrationEventsAgreeWithConntrackE(t *testing.T) {
 	if err := l.Subscribe(); err != nil {
 		t.Fatal(err)
 	}
-	path, err := exec.LookPath("conntrack")
-	if err != nil {
-		t.Skip("conntrack is not installed")
-	}
 	var out lockedBuffer
-	cmd := exec.Command(path, "-E", "-o", "id")
+	cmd := conntrackCmd(t, "-E", "-o", "id")
 	cmd.Stdout = &out
 	if err := ns.Do(cmd.Start); err != nil {
 		t.Fatal(err)
