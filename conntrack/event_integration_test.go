@@ -2,6 +2,7 @@ package conntrack
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -141,5 +142,20 @@ func TestIntegrationStatsAgreeWithConntrackS(t *testing.T) {
 	}
 	if count := strings.TrimSpace(string(ns.Run(t, "conntrack", "-C"))); count != itoa(int(g.Entries)) || g.Entries != 6 || g.MaxEntries == 0 {
 		t.Errorf("Stats = %+v, conntrack -C %s, want 6 entries", g, count)
+	}
+}
+
+// TestIntegrationSubscribeRefusesOverrun checks that only the three entry
+// event types can be subscribed to, and a bad one in the list is refused
+// whole.
+func TestIntegrationSubscribeRefusesOverrun(t *testing.T) {
+	c, _ := dial(t)
+	for _, types := range [][]EventType{{EventOverrun}, {EventNew, EventOverrun}, {EventType(0)}} {
+		if err := c.Subscribe(types...); !errors.Is(err, ErrBadEventType) {
+			t.Errorf("Subscribe(%v) = %v, want ErrBadEventType", types, err)
+		}
+	}
+	if err := c.Subscribe(EventNew, EventDestroy); err != nil {
+		t.Fatalf("Subscribe(NEW, DESTROY) = %v", err)
 	}
 }
