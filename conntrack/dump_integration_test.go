@@ -4,13 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"os"
 	"slices"
+	"strconv"
 	"testing"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/nlengine/nlengine/engine"
+	"github.com/nlengine/nlengine/internal/nltest"
 	"github.com/nlengine/nlengine/nlmsg"
 )
 
@@ -186,10 +187,10 @@ func TestIntegrationWrongFamilyRefused(t *testing.T) {
 	}
 }
 
-// TestIntegrationFuzzSeedsFromKernel decodes every entry message of a
-// mixed table as the kernel sent it, and with CONNTRACK_WRITE_SEEDS=1
-// stores them as the FuzzFlowDecode corpus.
-func TestIntegrationFuzzSeedsFromKernel(t *testing.T) {
+// TestIntegrationCorpus decodes every entry message of a mixed table as
+// the kernel sent it, and keeps them as the FuzzFlowDecode corpus (see
+// nltest.Seeds: -args -update-corpus writes them).
+func TestIntegrationCorpus(t *testing.T) {
 	c, _ := dial(t)
 	mixedTable(t, c, 3)
 	for _, f := range fixtures() {
@@ -197,7 +198,7 @@ func TestIntegrationFuzzSeedsFromKernel(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var payloads [][]byte
+	seeds := map[string][]any{}
 	var b nlmsg.Builder
 	defer b.Release()
 	for v, err := range c.c.Dump(testCtx(t), msgType(nlmsg.IPCTNLMsgCTGet), dumpPayload(&b, nil, kernelNone), 0) {
@@ -208,14 +209,12 @@ func TestIntegrationFuzzSeedsFromKernel(t *testing.T) {
 		if err := f.Decode(v.Payload()); err != nil {
 			t.Fatal(err)
 		}
-		payloads = append(payloads, append([]byte(nil), v.Payload()...))
+		seeds[strconv.Itoa(len(seeds))] = []any{append([]byte(nil), v.Payload()...)}
 	}
-	if len(payloads) != 12 {
-		t.Fatalf("%d entries, want 12", len(payloads))
+	if len(seeds) != 12 {
+		t.Fatalf("%d entries, want 12", len(seeds))
 	}
-	if os.Getenv("CONNTRACK_WRITE_SEEDS") == "1" {
-		writeSeeds(t, payloads)
-	}
+	nltest.Seeds(t, "FuzzFlowDecode", seeds)
 }
 
 // TestIntegrationDumpDoesNotAllocatePerEntry dumps a table of 20 entries
