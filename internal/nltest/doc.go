@@ -2,8 +2,10 @@
 
 // Package nltest holds what the family packages' tests and benchmarks
 // share: [Floor], the raw netlink socket every impl=floor benchmark is
-// measured against, and [CPUTime] and [ReportCPU] for the cpu-ns/op metric.
+// measured against, [CPUTime] and [ReportCPU] for the cpu-ns/op metric,
+// and [Seeds], which writes a fuzz target's seed corpus from kernel
+// messages under -update-corpus and otherwise checks that it is there.
 //
-// It is for tests only: NewFloor fails its testing.TB on a setup error
-// instead of returning one.
+// It is for tests only: NewFloor and Seeds fail their testing.TB on a
+// setup error instead of returning one.
 package nltest
