@@ -134,7 +134,7 @@ func (c *Conn) DeleteFiltered(ctx context.Context, flt *Filter, outcome func(Del
 		end := min(i+batchChunk, len(keys))
 		a.reset()
 		for j := i; j < end; j++ {
-			a.add(keys[j].fam, &keys[j].orig, keys[j].zone)
+			a.addDelete(keys[j].fam, &keys[j].orig, keys[j].zone)
 		}
 		berr := a.run(ctx, c.c)
 		for j, op := range a.ops {

@@ -132,27 +132,7 @@ func createFieldsOf(f *Flow) Fields {
 // or an error that errors.Is unix.EEXIST for an entry that exists). err is
 // non-nil only when a batch failed as a whole. Safe for concurrent use.
 func (c *Conn) CreateFlows(ctx context.Context, flows []Flow) (outcomes []error, err error) {
-	outcomes = make([]error, len(flows))
-	var a opArena
-	defer a.b.Release()
-	for i := 0; i < len(flows); i += batchChunk {
-		end := min(i+batchChunk, len(flows))
-		a.reset()
-		for j := i; j < end; j++ {
-			if e := checkTuple(&flows[j]); e != nil {
-				return outcomes, e
-			}
-			a.addCreate(&flows[j])
-		}
-		err := a.run(ctx, c.c)
-		for j := range a.ops {
-			outcomes[i+j] = a.ops[j].Err
-		}
-		if err != nil {
-			return outcomes, err
-		}
-	}
-	return outcomes, nil
+	return c.batchFlows(ctx, flows, (*opArena).addCreate)
 }
 
 // Update changes the entry with f's original tuple (and f.Zone): the parts
@@ -229,8 +209,8 @@ type opArena struct {
 	ops []engine.Op
 }
 
-// add encodes the delete of orig in zone as the next op.
-func (a *opArena) add(fam uint8, orig *Tuple, zone uint16) {
+// addDelete encodes the delete of orig in zone as the next op.
+func (a *opArena) addDelete(fam uint8, orig *Tuple, zone uint16) {
 	a.b.Reset()
 	beginPayload(&a.b, fam)
 	appendDeleteAttrs(&a.b, orig, zone)
@@ -283,6 +263,12 @@ func (a *opArena) reset() {
 // kernel error. err is non-nil only when the batch itself failed (ctx
 // ended, the Conn closed). Safe for concurrent use.
 func (c *Conn) DeleteFlows(ctx context.Context, flows []Flow) (outcomes []error, err error) {
+	return c.batchFlows(ctx, flows, func(a *opArena, f *Flow) { a.addDelete(f.family(), &f.Orig, f.Zone) })
+}
+
+// batchFlows sends one op per flow, encoded by add, in engine.Batch calls
+// of batchChunk ops, and returns the ops' outcomes in the flows' order.
+func (c *Conn) batchFlows(ctx context.Context, flows []Flow, add func(*opArena, *Flow)) (outcomes []error, err error) {
 	outcomes = make([]error, len(flows))
 	var a opArena
 	defer a.b.Release()
@@ -293,7 +279,7 @@ func (c *Conn) DeleteFlows(ctx context.Context, flows []Flow) (outcomes []error,
 			if e := checkTuple(&flows[j]); e != nil {
 				return outcomes, e
 			}
-			a.add(flows[j].family(), &flows[j].Orig, flows[j].Zone)
+			add(&a, &flows[j])
 		}
 		err := a.run(ctx, c.c)
 		for j := range a.ops {
