@@ -21,9 +21,10 @@ var updateCorpus = flag.Bool("update-corpus", false, "write the kernel messages 
 // concurrent use once the flags are parsed.
 func UpdateCorpus() bool { return *updateCorpus }
 
-// Seeds keeps the checked-in seed corpus of fuzz target in step with what
-// the kernel sends. Each entry of seeds is one seed: the fuzz function's
-// arguments in order ([]byte, string, bool or an integer type).
+// Seeds writes the kernel messages a corpus test captured as the seed
+// corpus of fuzz target, or checks that the target has one. Each entry of
+// seeds is one seed: the fuzz function's arguments in order ([]byte,
+// string, bool or an integer type).
 //
 // With -update-corpus it writes each seed as
 // testdata/fuzz/<target>/kernel-<name> in the go test fuzz v1 format.
