@@ -44,7 +44,7 @@ func (c *Conn) Close() error { return c.c.Close() }
 // msgType is the nlmsg_type of ctnetlink message msg.
 func msgType(msg uint8) nlmsg.Type { return nlmsg.CTNetlinkType(msg) }
 
-// beginMsg starts a payload in b: the nfgenmsg of family fam.
+// beginPayload starts a payload in b: the nfgenmsg of family fam.
 func beginPayload(b *nlmsg.Builder, fam uint8) {
 	nlmsg.AppendFamilyHeader(b, nlmsg.NfGenMsg{Family: fam, Version: nlmsg.NFNetlinkV0})
 }

@@ -19,7 +19,18 @@
 // StatsCPU and Stats read the kernel's counters. Expectations (the
 // CTNETLINK_EXP subsystem) are not covered.
 //
-// Errors from the kernel are the engine's *engine.OpError, unchanged
-// (errors.Is(err, unix.ENOENT) works); a malformed message gives a
-// *DecodeError naming the attribute.
+// # Errors
+//
+// Errors from the kernel and the engine are the engine's *engine.OpError,
+// unchanged (errors.Is(err, unix.ENOENT) works); a malformed message gives
+// a *DecodeError naming the attribute. A call refused before anything is
+// sent returns one of this package's sentinels: ErrWrongFamily from New
+// for an engine.Conn that is not NETLINK_NETFILTER (so no method of Conn
+// can reach another family), ErrNoTuple for a Flow without an original
+// tuple, ErrBadEventType from Subscribe.
+//
+// # Concurrency
+//
+// A Conn is safe for concurrent use. The values the iterators yield (Dump,
+// Events) are not: each is reused for the next step.
 package conntrack

@@ -128,26 +128,15 @@ func (c *Conn) DeleteFiltered(ctx context.Context, flt *Filter, outcome func(Del
 		}
 		keys = append(keys, key{f.Orig, f.Zone, f.Family})
 	}
-	var a opArena
-	defer a.b.Release()
-	for i := 0; i < len(keys); i += batchChunk {
-		end := min(i+batchChunk, len(keys))
-		a.reset()
-		for j := i; j < end; j++ {
-			a.add(keys[j].fam, &keys[j].orig, keys[j].zone)
+	err = c.batch(ctx, len(keys), func(a *opArena, i int) {
+		a.addDelete(keys[i].fam, &keys[i].orig, keys[i].zone)
+	}, func(i int, err error) {
+		if err == nil {
+			deleted++
 		}
-		berr := a.run(ctx, c.c)
-		for j, op := range a.ops {
-			if op.Err == nil {
-				deleted++
-			}
-			if outcome != nil {
-				outcome(DeleteOutcome{Orig: keys[i+j].orig, Zone: keys[i+j].zone, Err: op.Err})
-			}
+		if outcome != nil {
+			outcome(DeleteOutcome{Orig: keys[i].orig, Zone: keys[i].zone, Err: err})
 		}
-		if berr != nil {
-			return deleted, berr
-		}
-	}
-	return deleted, nil
+	})
+	return deleted, err
 }

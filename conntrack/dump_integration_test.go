@@ -4,18 +4,19 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"os"
 	"slices"
+	"strconv"
 	"testing"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/nlengine/nlengine/engine"
+	"github.com/nlengine/nlengine/internal/nltest"
 	"github.com/nlengine/nlengine/nlmsg"
 )
 
 // mixedTable creates n flows of each family: UDP, TCP and ICMP in turn,
-// marks i%4, zones i%3.
+// marks i%4, zones i%3; the TCP flows of odd i are SEEN_REPLY|ASSURED.
 func mixedTable(t *testing.T, c *Conn, n int) {
 	t.Helper()
 	ctx := testCtx(t)
@@ -32,6 +33,9 @@ func mixedTable(t *testing.T, c *Conn, n int) {
 			case 1:
 				f.Orig.Proto, f.Orig.SrcPort, f.Orig.DstPort = ProtoTCP, uint16(1000+i), 80
 				f.TCP.State = TCPEstablished
+				if i%2 == 1 {
+					f.Status = StatusSeenReply | StatusAssured
+				}
 			case 2:
 				f.Orig.Proto, f.Orig.ICMPID, f.Orig.ICMPType = ProtoICMP, uint16(i), 8
 				if v6 {
@@ -94,6 +98,11 @@ func TestIntegrationFiltersKernelAndUserSpaceAgree(t *testing.T) {
 			}
 		}
 		slices.Sort(want)
+		if len(want) == 0 || len(want) == len(all) {
+			// Such a filter could not tell a filtering dump from one that
+			// ignores it.
+			t.Errorf("filter %+v selects %d of the %d flows; the fixture must give it some, not all", flt, len(want), len(all))
+		}
 		if got := dumpIDs(t, c, &flt); !slices.Equal(got, want) {
 			t.Errorf("kernel filter %+v: %d ids, want %d", flt, len(got), len(want))
 		}
@@ -124,11 +133,11 @@ func TestIntegrationFiltersKernelAndUserSpaceAgree(t *testing.T) {
 		flt  Filter
 		want int
 	}{
-		{Filter{Mark: 3, MarkMask: 3}, 14},                            // i%4 == 3: 7 of 30 per family
-		{Filter{HasZone: true, Zone: 2}, 20},                          // i%3 == 2
-		{Filter{Family: unix.AF_INET, Proto: ProtoUDP}, 10},           // CTA_FILTER: i%3 == 0, IPv4
-		{Filter{Family: unix.AF_INET, OrigSrc: addr("10.0.0.5")}, 1},  // CTA_FILTER by address
-		{Filter{Status: StatusAssured, StatusMask: StatusAssured}, 0}, // CTA_STATUS
+		{Filter{Mark: 3, MarkMask: 3}, 14},                             // i%4 == 3: 7 of 30 per family
+		{Filter{HasZone: true, Zone: 2}, 20},                           // i%3 == 2
+		{Filter{Family: unix.AF_INET, Proto: ProtoUDP}, 10},            // CTA_FILTER: i%3 == 0, IPv4
+		{Filter{Family: unix.AF_INET, OrigSrc: addr("10.0.0.5")}, 1},   // CTA_FILTER by address
+		{Filter{Status: StatusAssured, StatusMask: StatusAssured}, 10}, // CTA_STATUS: TCP, odd i
 	} {
 		var b nlmsg.Builder
 		sent := 0
@@ -186,10 +195,10 @@ func TestIntegrationWrongFamilyRefused(t *testing.T) {
 	}
 }
 
-// TestIntegrationFuzzSeedsFromKernel decodes every entry message of a
-// mixed table as the kernel sent it, and with CONNTRACK_WRITE_SEEDS=1
-// stores them as the FuzzFlowDecode corpus.
-func TestIntegrationFuzzSeedsFromKernel(t *testing.T) {
+// TestIntegrationCorpus decodes every entry message of a mixed table as
+// the kernel sent it, and keeps them as the FuzzFlowDecode corpus (see
+// nltest.Seeds: -args -update-corpus writes them).
+func TestIntegrationCorpus(t *testing.T) {
 	c, _ := dial(t)
 	mixedTable(t, c, 3)
 	for _, f := range fixtures() {
@@ -197,7 +206,7 @@ func TestIntegrationFuzzSeedsFromKernel(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var payloads [][]byte
+	seeds := map[string][]any{}
 	var b nlmsg.Builder
 	defer b.Release()
 	for v, err := range c.c.Dump(testCtx(t), msgType(nlmsg.IPCTNLMsgCTGet), dumpPayload(&b, nil, kernelNone), 0) {
@@ -208,14 +217,12 @@ func TestIntegrationFuzzSeedsFromKernel(t *testing.T) {
 		if err := f.Decode(v.Payload()); err != nil {
 			t.Fatal(err)
 		}
-		payloads = append(payloads, append([]byte(nil), v.Payload()...))
+		seeds[strconv.Itoa(len(seeds))] = []any{append([]byte(nil), v.Payload()...)}
 	}
-	if len(payloads) != 12 {
-		t.Fatalf("%d entries, want 12", len(payloads))
+	if len(seeds) != 12 {
+		t.Fatalf("%d entries, want 12", len(seeds))
 	}
-	if os.Getenv("CONNTRACK_WRITE_SEEDS") == "1" {
-		writeSeeds(t, payloads)
-	}
+	nltest.Seeds(t, "FuzzFlowDecode", seeds)
 }
 
 // TestIntegrationDumpDoesNotAllocatePerEntry dumps a table of 20 entries

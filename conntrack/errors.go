@@ -41,6 +41,10 @@ var ErrBadLength = errors.New("attribute has a length its type does not allow")
 var ErrWrongFamily = errors.New("conntrack: the engine.Conn is not a NETLINK_NETFILTER connection")
 
 // ErrNoTuple is returned, before anything is sent, by the calls that need
-// the original tuple of a Flow (Create, Update, Get, Delete) when it lacks
-// an address or mixes IPv4 and IPv6.
+// the original tuple of a Flow (Create, Update, Get, Delete, CreateFlows,
+// DeleteFlows) when it lacks an address or mixes IPv4 and IPv6.
 var ErrNoTuple = errors.New("conntrack: the flow has no original tuple (source and destination addresses)")
+
+// ErrBadEventType is returned by Subscribe, before it joins any group, for
+// an event type other than EventNew, EventUpdate and EventDestroy.
+var ErrBadEventType = errors.New("conntrack: not an event type one can subscribe to")

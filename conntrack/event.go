@@ -3,6 +3,7 @@ package conntrack
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"strconv"
 
@@ -55,15 +56,20 @@ type Event struct {
 var Groups = []uint32{nlmsg.NFNLGrpConntrackNew, nlmsg.NFNLGrpConntrackUpdate, nlmsg.NFNLGrpConntrackDestroy}
 
 // Subscribe joins the groups of the given event types (all three when
-// none is given) on the Conn's socket.
+// none is given) on the Conn's socket. A type other than EventNew,
+// EventUpdate and EventDestroy fails with an error wrapping
+// ErrBadEventType before any group is joined; a failed join returns the
+// engine's error. Safe for concurrent use.
 func (c *Conn) Subscribe(types ...EventType) error {
 	if len(types) == 0 {
 		types = []EventType{EventNew, EventUpdate, EventDestroy}
 	}
 	for _, t := range types {
 		if t < EventNew || t > EventDestroy {
-			return errors.New("conntrack: cannot subscribe to " + t.String())
+			return fmt.Errorf("%w: %v", ErrBadEventType, t)
 		}
+	}
+	for _, t := range types {
 		if err := c.c.AddMembership(uint32(t)); err != nil {
 			return err
 		}

@@ -2,7 +2,7 @@ package conntrack
 
 import (
 	"bytes"
-	"os/exec"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -43,12 +43,8 @@ func TestIntegrationEventsAgreeWithConntrackE(t *testing.T) {
 	if err := l.Subscribe(); err != nil {
 		t.Fatal(err)
 	}
-	path, err := exec.LookPath("conntrack")
-	if err != nil {
-		t.Skip("conntrack is not installed")
-	}
 	var out lockedBuffer
-	cmd := exec.Command(path, "-E", "-o", "id")
+	cmd := conntrackCmd(t, "-E", "-o", "id")
 	cmd.Stdout = &out
 	if err := ns.Do(cmd.Start); err != nil {
 		t.Fatal(err)
@@ -146,5 +142,20 @@ func TestIntegrationStatsAgreeWithConntrackS(t *testing.T) {
 	}
 	if count := strings.TrimSpace(string(ns.Run(t, "conntrack", "-C"))); count != itoa(int(g.Entries)) || g.Entries != 6 || g.MaxEntries == 0 {
 		t.Errorf("Stats = %+v, conntrack -C %s, want 6 entries", g, count)
+	}
+}
+
+// TestIntegrationSubscribeRefusesOverrun checks that only the three entry
+// event types can be subscribed to, and a bad one in the list is refused
+// whole.
+func TestIntegrationSubscribeRefusesOverrun(t *testing.T) {
+	c, _ := dial(t)
+	for _, types := range [][]EventType{{EventOverrun}, {EventNew, EventOverrun}, {EventType(0)}} {
+		if err := c.Subscribe(types...); !errors.Is(err, ErrBadEventType) {
+			t.Errorf("Subscribe(%v) = %v, want ErrBadEventType", types, err)
+		}
+	}
+	if err := c.Subscribe(EventNew, EventDestroy); err != nil {
+		t.Fatalf("Subscribe(NEW, DESTROY) = %v", err)
 	}
 }

@@ -2,10 +2,6 @@ package conntrack
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -179,20 +175,4 @@ func FuzzFlowDecode(f *testing.F) {
 			t.Fatalf("round trip changed the tuple: %+v -> %+v", fl.Orig, back.Orig)
 		}
 	})
-}
-
-// writeSeeds stores payloads as FuzzFlowDecode seeds when
-// CONNTRACK_WRITE_SEEDS=1 (see TestIntegrationFuzzSeedsFromKernel).
-func writeSeeds(t *testing.T, payloads [][]byte) {
-	dir := filepath.Join("testdata", "fuzz", "FuzzFlowDecode")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for i, p := range payloads {
-		body := "go test fuzz v1\n[]byte(" + strconv.Quote(string(p)) + ")\n"
-		name := filepath.Join(dir, "kernel-"+strings.ReplaceAll(strconv.Itoa(i), "-", ""))
-		if err := os.WriteFile(name, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 }

@@ -29,7 +29,9 @@ type Stats struct {
 	MaxEntries uint32 // nf_conntrack_max
 }
 
-// StatsCPU returns the counters of every possible CPU, in CPU order.
+// StatsCPU returns the counters of every possible CPU, in CPU order, in a
+// new slice the caller owns. On an error it returns the CPUs read so far
+// with the error. Safe for concurrent use.
 func (c *Conn) StatsCPU(ctx context.Context) ([]CPUStats, error) {
 	var b nlmsg.Builder
 	defer b.Release()
@@ -71,7 +73,8 @@ func (c *Conn) StatsCPU(ctx context.Context) ([]CPUStats, error) {
 	return out, nil
 }
 
-// Stats returns the global counters of the Conn's namespace.
+// Stats returns the global counters of the Conn's namespace. Safe for
+// concurrent use.
 func (c *Conn) Stats(ctx context.Context) (Stats, error) {
 	var st Stats
 	var derr error

@@ -130,29 +130,11 @@ func createFieldsOf(f *Flow) Fields {
 // CreateFlows creates every flow of flows as Create does, in engine.Batch
 // calls of a few thousand, and returns one outcome per flow, in order (nil,
 // or an error that errors.Is unix.EEXIST for an entry that exists). err is
-// non-nil only when a batch failed as a whole. Safe for concurrent use.
+// non-nil only when a batch failed as a whole, or is ErrNoTuple, before
+// anything is sent, when a flow lacks its original tuple. Safe for
+// concurrent use.
 func (c *Conn) CreateFlows(ctx context.Context, flows []Flow) (outcomes []error, err error) {
-	outcomes = make([]error, len(flows))
-	var a opArena
-	defer a.b.Release()
-	for i := 0; i < len(flows); i += batchChunk {
-		end := min(i+batchChunk, len(flows))
-		a.reset()
-		for j := i; j < end; j++ {
-			if e := checkTuple(&flows[j]); e != nil {
-				return outcomes, e
-			}
-			a.addCreate(&flows[j])
-		}
-		err := a.run(ctx, c.c)
-		for j := range a.ops {
-			outcomes[i+j] = a.ops[j].Err
-		}
-		if err != nil {
-			return outcomes, err
-		}
-	}
-	return outcomes, nil
+	return c.batchFlows(ctx, flows, (*opArena).addCreate)
 }
 
 // Update changes the entry with f's original tuple (and f.Zone): the parts
@@ -229,8 +211,8 @@ type opArena struct {
 	ops []engine.Op
 }
 
-// add encodes the delete of orig in zone as the next op.
-func (a *opArena) add(fam uint8, orig *Tuple, zone uint16) {
+// addDelete encodes the delete of orig in zone as the next op.
+func (a *opArena) addDelete(fam uint8, orig *Tuple, zone uint16) {
 	a.b.Reset()
 	beginPayload(&a.b, fam)
 	appendDeleteAttrs(&a.b, orig, zone)
@@ -281,27 +263,46 @@ func (a *opArena) reset() {
 // engine.Batch calls and returns one outcome per flow, in order: nil,
 // an error that errors.Is unix.ENOENT when it was already gone, or another
 // kernel error. err is non-nil only when the batch itself failed (ctx
-// ended, the Conn closed). Safe for concurrent use.
+// ended, the Conn closed), or is ErrNoTuple, before anything is sent, when
+// a flow lacks its original tuple. Safe for concurrent use.
 func (c *Conn) DeleteFlows(ctx context.Context, flows []Flow) (outcomes []error, err error) {
+	return c.batchFlows(ctx, flows, func(a *opArena, f *Flow) { a.addDelete(f.family(), &f.Orig, f.Zone) })
+}
+
+// batchFlows sends one op per flow, encoded by add, in engine.Batch calls
+// of batchChunk ops, and returns the ops' outcomes in the flows' order.
+// NB: every flow's tuple is checked before the first Batch, so ErrNoTuple
+// means nothing was sent.
+func (c *Conn) batchFlows(ctx context.Context, flows []Flow, add func(*opArena, *Flow)) (outcomes []error, err error) {
 	outcomes = make([]error, len(flows))
-	var a opArena
-	defer a.b.Release()
-	for i := 0; i < len(flows); i += batchChunk {
-		end := min(i+batchChunk, len(flows))
-		a.reset()
-		for j := i; j < end; j++ {
-			if e := checkTuple(&flows[j]); e != nil {
-				return outcomes, e
-			}
-			a.add(flows[j].family(), &flows[j].Orig, flows[j].Zone)
-		}
-		err := a.run(ctx, c.c)
-		for j := range a.ops {
-			outcomes[i+j] = a.ops[j].Err
-		}
-		if err != nil {
+	for i := range flows {
+		if err := checkTuple(&flows[i]); err != nil {
 			return outcomes, err
 		}
 	}
-	return outcomes, nil
+	err = c.batch(ctx, len(flows), func(a *opArena, i int) { add(a, &flows[i]) }, func(i int, err error) { outcomes[i] = err })
+	return outcomes, err
+}
+
+// batch sends n ops, the i-th encoded by add, in engine.Batch calls of
+// batchChunk ops, and calls done with each op's index and outcome, in
+// order. It returns an error only when a Batch failed as a whole.
+func (c *Conn) batch(ctx context.Context, n int, add func(a *opArena, i int), done func(i int, err error)) error {
+	var a opArena
+	defer a.b.Release()
+	for i := 0; i < n; i += batchChunk {
+		end := min(i+batchChunk, n)
+		a.reset()
+		for j := i; j < end; j++ {
+			add(&a, j)
+		}
+		err := a.run(ctx, c.c)
+		for j := range a.ops {
+			done(i+j, a.ops[j].Err)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package conntrack
 
 import (
 	"errors"
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -115,5 +116,31 @@ func TestIntegrationBulkDeleteOutcomes(t *testing.T) {
 	}
 	if all, _ := c.List(testCtx(t), nil); len(all) != 0 {
 		t.Errorf("after Flush(0): %d flows", len(all))
+	}
+}
+
+// TestIntegrationBulkWritesCheckEveryTupleFirst gives CreateFlows and
+// DeleteFlows more than one Batch of flows with a bad one last: both
+// refuse with ErrNoTuple and send nothing, not even the first Batch.
+func TestIntegrationBulkWritesCheckEveryTupleFirst(t *testing.T) {
+	c, _ := dial(t)
+	ctx := testCtx(t)
+	flows := make([]Flow, batchChunk+1)
+	for i := range batchChunk {
+		flows[i] = Flow{Orig: Tuple{Src: netip.AddrFrom4([4]byte{10, 9, byte(i >> 8), byte(i)}), Dst: addr("10.9.255.1"), Proto: ProtoUDP, SrcPort: 1, DstPort: 2}, Timeout: 60}
+	}
+	flows[batchChunk] = Flow{Orig: Tuple{Src: addr("10.9.255.2"), Dst: addr("2001:db8::1")}, Timeout: 60} // mixed families
+	before := c.Engine().Stats()
+	if _, err := c.CreateFlows(ctx, flows); !errors.Is(err, ErrNoTuple) {
+		t.Errorf("CreateFlows with a bad last flow: %v, want ErrNoTuple", err)
+	}
+	if _, err := c.DeleteFlows(ctx, flows); !errors.Is(err, ErrNoTuple) {
+		t.Errorf("DeleteFlows with a bad last flow: %v, want ErrNoTuple", err)
+	}
+	if after := c.Engine().Stats(); after.RequestsSent != before.RequestsSent {
+		t.Fatalf("the refused calls sent %d requests", after.RequestsSent-before.RequestsSent)
+	}
+	if st, err := c.Stats(ctx); err != nil || st.Entries != 0 {
+		t.Fatalf("table has %d entries (%v) after the refused CreateFlows, want 0", st.Entries, err)
 	}
 }

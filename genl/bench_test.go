@@ -3,21 +3,24 @@ package genl
 import (
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/nlengine/nlengine/engine"
 	"github.com/nlengine/nlengine/internal/netnstest"
+	"github.com/nlengine/nlengine/internal/nltest"
 	"github.com/nlengine/nlengine/nlmsg"
 )
 
 // benchConns returns an engine-backed Conn and a floor in one fresh
 // namespace.
-func benchConns(b *testing.B) (*Conn, *genlFloor) {
+func benchConns(b *testing.B) (*Conn, *nltest.Floor) {
 	ns := netnstest.New(b)
 	c, err := Dial(b.Context(), engine.WithNetNSFD(ns.FD()))
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { c.Close() })
-	return c, newGenlFloor(b, ns)
+	return c, nltest.NewFloor(b, ns, unix.NETLINK_GENERIC)
 }
 
 // BenchmarkFamilyList lists every family (CTRL_CMD_GETFAMILY dump, as
@@ -30,11 +33,10 @@ func BenchmarkFamilyList(b *testing.B) {
 	}
 	b.Run("impl=floor", func(b *testing.B) {
 		b.ReportAllocs()
-		cpu0 := cpuTime()
-		defer func() { reportCPU(b, cpu0) }()
+		defer nltest.ReportCPU(b, nltest.CPUTime())
 		for b.Loop() {
 			fams = fams[:0]
-			err := floor.roundTrip(nlmsg.GenlIDCtrl, nlmsg.Dump, getFamilyDump, func(v nlmsg.View) error {
+			err := floor.RoundTrip(nlmsg.GenlIDCtrl, nlmsg.Dump, getFamilyDump, func(v nlmsg.View) error {
 				if len(fams) < cap(fams) {
 					fams = fams[:len(fams)+1]
 				} else {
@@ -50,8 +52,7 @@ func BenchmarkFamilyList(b *testing.B) {
 	})
 	b.Run("impl=engine", func(b *testing.B) {
 		b.ReportAllocs()
-		cpu0 := cpuTime()
-		defer func() { reportCPU(b, cpu0) }()
+		defer nltest.ReportCPU(b, nltest.CPUTime())
 		ctx := b.Context()
 		var err error
 		for b.Loop() {
@@ -73,15 +74,14 @@ func BenchmarkCommand(b *testing.B) {
 	decode := func(m Message) error { return DecodeFamily(m.Attrs, &f) }
 	b.Run("impl=floor", func(b *testing.B) {
 		b.ReportAllocs()
-		cpu0 := cpuTime()
-		defer func() { reportCPU(b, cpu0) }()
+		defer nltest.ReportCPU(b, nltest.CPUTime())
 		var nb nlmsg.Builder
 		defer nb.Release()
 		for b.Loop() {
 			nb.Reset()
 			nlmsg.AppendFamilyHeader(&nb, nlmsg.GenlMsgHdr{Cmd: nlmsg.CtrlCmdGetFamily, Version: ctrlVersion})
 			nb.String(nlmsg.CtrlAttrFamilyName, "ethtool")
-			err := floor.roundTrip(nlmsg.GenlIDCtrl, 0, nb.Bytes(), func(v nlmsg.View) error {
+			err := floor.RoundTrip(nlmsg.GenlIDCtrl, 0, nb.Bytes(), func(v nlmsg.View) error {
 				m, err := ParseMessage(v, 0)
 				if err != nil {
 					return err
@@ -97,8 +97,7 @@ func BenchmarkCommand(b *testing.B) {
 	// layer adds is impl=engine minus this.
 	b.Run("impl=engine-raw", func(b *testing.B) {
 		b.ReportAllocs()
-		cpu0 := cpuTime()
-		defer func() { reportCPU(b, cpu0) }()
+		defer nltest.ReportCPU(b, nltest.CPUTime())
 		ctx := b.Context()
 		var nb nlmsg.Builder
 		defer nb.Release()
@@ -120,8 +119,7 @@ func BenchmarkCommand(b *testing.B) {
 	})
 	b.Run("impl=engine", func(b *testing.B) {
 		b.ReportAllocs()
-		cpu0 := cpuTime()
-		defer func() { reportCPU(b, cpu0) }()
+		defer nltest.ReportCPU(b, nltest.CPUTime())
 		ctx := b.Context()
 		build := func(nb *nlmsg.Builder) { nb.String(nlmsg.CtrlAttrFamilyName, "ethtool") }
 		for b.Loop() {

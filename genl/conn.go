@@ -28,6 +28,9 @@ type Conn struct {
 // other family is refused with an error wrapping ErrWrongFamily before
 // anything is sent. Closing the Conn does not close ec.
 func New(ec *engine.Conn) (*Conn, error) {
+	if ec == nil {
+		return nil, fmt.Errorf("%w (nil engine.Conn)", ErrWrongFamily)
+	}
 	if ec.Family() != nlmsg.FamilyGeneric {
 		return nil, fmt.Errorf("%w (it is family %d)", ErrWrongFamily, ec.Family())
 	}

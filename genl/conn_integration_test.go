@@ -71,6 +71,9 @@ func TestIntegrationWrongFamilyConnRefusedBeforeSending(t *testing.T) {
 		t.Fatalf("refusing sent something: requests %d -> %d, send calls %d -> %d",
 			before.RequestsSent, after.RequestsSent, before.SendCalls, after.SendCalls)
 	}
+	if c, err := New(nil); !errors.Is(err, ErrWrongFamily) || c != nil {
+		t.Fatalf("New(nil) = %v, %v; want ErrWrongFamily", c, err)
+	}
 }
 
 func TestIntegrationExecuteResolvesOnceAndDecodesReplies(t *testing.T) {

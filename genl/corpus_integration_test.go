@@ -4,15 +4,16 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/nlengine/nlengine/internal/nltest"
 	"github.com/nlengine/nlengine/nlmsg"
 )
 
 // TestIntegrationCorpus captures the controller's family and policy
-// messages as fuzz seeds (see writeSeeds).
+// messages as fuzz seeds (see nltest.Seeds).
 func TestIntegrationCorpus(t *testing.T) {
 	c, _ := dialNS(t)
 	ctx := testCtx(t)
-	fams := map[string][]byte{}
+	fams := map[string][]any{}
 	for m, err := range c.Dump(ctx, "nlctrl", nlmsg.CtrlCmdGetFamily, 0, nil) {
 		if err != nil {
 			t.Fatal(err)
@@ -21,10 +22,10 @@ func TestIntegrationCorpus(t *testing.T) {
 		if err := DecodeFamily(m.Attrs, &f); err != nil {
 			t.Fatal(err)
 		}
-		fams[f.Name] = append([]byte(nil), m.Attrs...)
+		fams[f.Name] = []any{append([]byte(nil), m.Attrs...)}
 	}
-	writeSeeds(t, "FuzzDecodeFamily", fams)
-	pols := map[string][]byte{}
+	nltest.Seeds(t, "FuzzDecodeFamily", fams)
+	pols := map[string][]any{}
 	for _, name := range []string{"nlctrl", "ethtool"} {
 		i := 0
 		for m, err := range c.Dump(ctx, "nlctrl", nlmsg.CtrlCmdGetPolicy, 0, func(b *nlmsg.Builder) {
@@ -35,10 +36,10 @@ func TestIntegrationCorpus(t *testing.T) {
 			}
 			// Every op policy message, and a few attribute policies.
 			if i < 12 || i%20 == 0 {
-				pols[fmt.Sprintf("%s-%03d", name, i)] = append([]byte(nil), m.Attrs...)
+				pols[fmt.Sprintf("%s-%03d", name, i)] = []any{append([]byte(nil), m.Attrs...)}
 			}
 			i++
 		}
 	}
-	writeSeeds(t, "FuzzDecodePolicy", pols)
+	nltest.Seeds(t, "FuzzDecodePolicy", pols)
 }

@@ -27,9 +27,18 @@
 //
 // Decoding: DecodeFamily and DecodePolicy fill caller-owned values, reusing
 // their slices' capacity, and do not allocate once warm (names are interned
-// in a small bounded table). A malformed attribute gives a *DecodeError
-// naming the attribute; engine errors (*engine.OpError, errors.Is a
-// syscall.Errno) pass through unchanged.
+// in a small bounded table).
+//
+// # Errors
+//
+// Engine and kernel errors (*engine.OpError, errors.Is a syscall.Errno)
+// pass through unchanged: a family the kernel does not know is the
+// controller's ENOENT. A malformed message or attribute gives a
+// *DecodeError naming it, from this package's decoders and from those of
+// family packages built on it (NewDecodeError). Refused before anything
+// is sent: New with an engine.Conn that is not NETLINK_GENERIC (an error
+// wrapping ErrWrongFamily), and JoinGroup or LeaveGroup with a group the
+// family does not have (wrapping ErrUnknownGroup and unix.ENOENT).
 //
 // The subpackage ethtool is a complete family built on this package.
 package genl

@@ -93,5 +93,16 @@ func TestEthtoolValues(t *testing.T) {
 		{"PORT_OTHER", int64(PortOther), 0xff, noUnix},
 		{"ETH_TP_MDI_AUTO", int64(EthTPMDIAuto), 3, noUnix},
 		{"SPEED_UNKNOWN", int64(SpeedUnknown), 0xffffffff, int64(uint32(unix.SPEED_UNKNOWN & 0xffffffff))},
+
+		// The link mode bits that are not speeds.
+		{"ETHTOOL_LINK_MODE_Autoneg_BIT", EthtoolLinkModeAutonegBit, 6, unix.ETHTOOL_LINK_MODE_Autoneg_BIT},
+		{"ETHTOOL_LINK_MODE_TP_BIT", EthtoolLinkModeTPBit, 7, unix.ETHTOOL_LINK_MODE_TP_BIT},
+		{"ETHTOOL_LINK_MODE_AUI_BIT", EthtoolLinkModeAUIBit, 8, unix.ETHTOOL_LINK_MODE_AUI_BIT},
+		{"ETHTOOL_LINK_MODE_MII_BIT", EthtoolLinkModeMIIBit, 9, unix.ETHTOOL_LINK_MODE_MII_BIT},
+		{"ETHTOOL_LINK_MODE_FIBRE_BIT", EthtoolLinkModeFibreBit, 10, unix.ETHTOOL_LINK_MODE_FIBRE_BIT},
+		{"ETHTOOL_LINK_MODE_BNC_BIT", EthtoolLinkModeBNCBit, 11, unix.ETHTOOL_LINK_MODE_BNC_BIT},
+		{"ETHTOOL_LINK_MODE_Pause_BIT", EthtoolLinkModePauseBit, 13, unix.ETHTOOL_LINK_MODE_Pause_BIT},
+		{"ETHTOOL_LINK_MODE_Asym_Pause_BIT", EthtoolLinkModeAsymPauseBit, 14, unix.ETHTOOL_LINK_MODE_Asym_Pause_BIT},
+		{"ETHTOOL_LINK_MODE_Backplane_BIT", EthtoolLinkModeBackplaneBit, 16, unix.ETHTOOL_LINK_MODE_Backplane_BIT},
 	})
 }

@@ -12,28 +12,20 @@ import (
 )
 
 // TestNetfilterConstantsMatchUnix checks every nfnetlink constant that
-// x/sys/unix also defines against it.
+// x/sys/unix also defines against it and against the kernel's value.
 func TestNetfilterConstantsMatchUnix(t *testing.T) {
-	cases := []struct {
-		name      string
-		ours, sys int64
-	}{
-		{"NFNETLINK_V0", int64(NFNetlinkV0), unix.NFNETLINK_V0},
-		{"NFNL_SUBSYS_CTNETLINK", int64(NFNLSubsysCTNetlink), unix.NFNL_SUBSYS_CTNETLINK},
-		{"NFNL_SUBSYS_CTNETLINK_EXP", int64(NFNLSubsysCTNetlinkExp), unix.NFNL_SUBSYS_CTNETLINK_EXP},
-		{"NFNLGRP_CONNTRACK_NEW", NFNLGrpConntrackNew, unix.NFNLGRP_CONNTRACK_NEW},
-		{"NFNLGRP_CONNTRACK_UPDATE", NFNLGrpConntrackUpdate, unix.NFNLGRP_CONNTRACK_UPDATE},
-		{"NFNLGRP_CONNTRACK_DESTROY", NFNLGrpConntrackDestroy, unix.NFNLGRP_CONNTRACK_DESTROY},
-		{"NFNLGRP_CONNTRACK_EXP_NEW", NFNLGrpConntrackExpNew, unix.NFNLGRP_CONNTRACK_EXP_NEW},
-		{"NFNLGRP_CONNTRACK_EXP_UPDATE", NFNLGrpConntrackExpUpdate, unix.NFNLGRP_CONNTRACK_EXP_UPDATE},
-		{"NFNLGRP_CONNTRACK_EXP_DESTROY", NFNLGrpConntrackExpDestroy, unix.NFNLGRP_CONNTRACK_EXP_DESTROY},
-		{"sizeof(struct nfgenmsg)", NfGenMsgLen, int64(unsafe.Sizeof(unix.Nfgenmsg{}))},
-	}
-	for _, c := range cases {
-		if c.ours != c.sys {
-			t.Errorf("%s = %d, x/sys/unix says %d", c.name, c.ours, c.sys)
-		}
-	}
+	checkConsts(t, []constCase{
+		{"NFNETLINK_V0", int64(NFNetlinkV0), 0, unix.NFNETLINK_V0},
+		{"NFNL_SUBSYS_CTNETLINK", int64(NFNLSubsysCTNetlink), 1, unix.NFNL_SUBSYS_CTNETLINK},
+		{"NFNL_SUBSYS_CTNETLINK_EXP", int64(NFNLSubsysCTNetlinkExp), 2, unix.NFNL_SUBSYS_CTNETLINK_EXP},
+		{"NFNLGRP_CONNTRACK_NEW", NFNLGrpConntrackNew, 1, unix.NFNLGRP_CONNTRACK_NEW},
+		{"NFNLGRP_CONNTRACK_UPDATE", NFNLGrpConntrackUpdate, 2, unix.NFNLGRP_CONNTRACK_UPDATE},
+		{"NFNLGRP_CONNTRACK_DESTROY", NFNLGrpConntrackDestroy, 3, unix.NFNLGRP_CONNTRACK_DESTROY},
+		{"NFNLGRP_CONNTRACK_EXP_NEW", NFNLGrpConntrackExpNew, 4, unix.NFNLGRP_CONNTRACK_EXP_NEW},
+		{"NFNLGRP_CONNTRACK_EXP_UPDATE", NFNLGrpConntrackExpUpdate, 5, unix.NFNLGRP_CONNTRACK_EXP_UPDATE},
+		{"NFNLGRP_CONNTRACK_EXP_DESTROY", NFNLGrpConntrackExpDestroy, 6, unix.NFNLGRP_CONNTRACK_EXP_DESTROY},
+		{"sizeof(struct nfgenmsg)", NfGenMsgLen, 4, int64(unsafe.Sizeof(unix.Nfgenmsg{}))},
+	})
 }
 
 // TestCTNetlinkType checks the subsystem<<8|message layout on values the

@@ -48,10 +48,11 @@ func checkConn(op string, c *engine.Conn) error {
 }
 
 // DecodeError is the one error this package returns for a reply it cannot
-// decode: a header cut short or an attribute of the wrong size. It names
-// the attribute (or header) and the lengths seen; the message is skipped,
-// never half decoded. Errors of the engine (an *engine.OpError) and of
-// nlmsg's scanners are passed through unchanged.
+// decode: a header cut short, an attribute of the wrong size or an
+// attribute list that does not parse. It names the attribute (or header)
+// and the lengths seen, and wraps the nlmsg error underneath, if any. The
+// dump that met it ends there. Errors of the engine (an *engine.OpError)
+// are passed through unchanged.
 type DecodeError struct {
 	Attr string // "inet_diag_msg", "INET_DIAG_INFO", "UNIX_DIAG_RQLEN", ...
 	Len  int    // bytes present

@@ -4,20 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/nlengine/nlengine/internal/netnstest"
+	"github.com/nlengine/nlengine/internal/nltest"
 	"github.com/nlengine/nlengine/nlmsg"
 	"github.com/nlengine/nlengine/sockdiag"
 )
 
 // The seed corpora under testdata/fuzz are replies of the real kernel
-// (Linux 6.18) for the test fixtures, written by
-// TestIntegrationWriteFuzzCorpus with SOCKDIAG_WRITE_CORPUS=1.
+// (Linux 6.18) for the test fixtures, written by TestIntegrationCorpus:
+//
+//	go test -run Corpus ./sockdiag/ -args -update-corpus
 
 // FuzzInetSocketDecode: any payload decodes or fails with a *DecodeError,
 // never panics; a decoded socket has the header's fields.
@@ -63,34 +63,15 @@ func FuzzUnixSocketDecode(f *testing.F) {
 	})
 }
 
-// TestIntegrationWriteFuzzCorpus regenerates the seed corpora from the
-// kernel's replies for the test fixtures (only with SOCKDIAG_WRITE_CORPUS=1).
-func TestIntegrationWriteFuzzCorpus(t *testing.T) {
-	if os.Getenv("SOCKDIAG_WRITE_CORPUS") != "1" {
-		t.Skip("set SOCKDIAG_WRITE_CORPUS=1 to rewrite testdata/fuzz from kernel replies")
-	}
+// TestIntegrationCorpus captures the kernel's replies for the test
+// fixtures as fuzz seeds (see nltest.Seeds): every TCP and UDP socket of
+// both families with every extension, and every unix socket.
+func TestIntegrationCorpus(t *testing.T) {
 	ns := netnstest.New(t)
 	inetFixture(t, ns)
 	unixFixture(t, ns)
 	c := dial(t, ns)
-	write := func(fuzz, name string, args ...any) {
-		dir := filepath.Join("testdata", "fuzz", fuzz)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		body := "go test fuzz v1\n"
-		for _, a := range args {
-			switch v := a.(type) {
-			case uint8:
-				body += fmt.Sprintf("uint8(%d)\n", v)
-			case []byte:
-				body += fmt.Sprintf("[]byte(%q)\n", v)
-			}
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	inet, unixSeeds := map[string][]any{}, map[string][]any{}
 	all := sockdiag.ExtInfo | sockdiag.ExtCong | sockdiag.ExtSkMemInfo | sockdiag.ExtMemInfo | sockdiag.ExtTOS | sockdiag.ExtTClass
 	n := 0
 	for _, proto := range []uint8{unix.IPPROTO_TCP, unix.IPPROTO_UDP} {
@@ -100,7 +81,7 @@ func TestIntegrationWriteFuzzCorpus(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				write("FuzzInetSocketDecode", fmt.Sprintf("kernel-%d", n), append([]byte(nil), v.Payload()...), proto)
+				inet[fmt.Sprint(n)] = []any{append([]byte(nil), v.Payload()...), proto}
 				n++
 			}
 		}
@@ -110,8 +91,9 @@ func TestIntegrationWriteFuzzCorpus(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		write("FuzzUnixSocketDecode", fmt.Sprintf("kernel-%d", n), append([]byte(nil), v.Payload()...))
+		unixSeeds[fmt.Sprint(n)] = []any{append([]byte(nil), v.Payload()...)}
 		n++
 	}
-	t.Logf("wrote %d seeds", n)
+	nltest.Seeds(t, "FuzzInetSocketDecode", inet)
+	nltest.Seeds(t, "FuzzUnixSocketDecode", unixSeeds)
 }

@@ -176,10 +176,15 @@ var inetBlocks = sync.Pool{New: func() any { return new(inetBlock) }}
 // its owner closes it. It needs CAP_NET_ADMIN in
 // the namespace's user namespace (EPERM otherwise); the kernel answers
 // EOPNOTSUPP for protocols it cannot destroy and ENOENT when no socket with
-// that identity and cookie exists (any more).
+// that identity and cookie exists (any more). A nil s or one of another
+// address family is refused with a *FamilyError wrapping ErrBadRequest
+// before anything is sent. Safe for concurrent use.
 func Destroy(ctx context.Context, c *engine.Conn, s *InetSocket) error {
 	if err := checkConn("destroy", c); err != nil {
 		return err
+	}
+	if s == nil {
+		return &FamilyError{Op: "destroy", Got: -1, Err: ErrBadRequest}
 	}
 	if s.Family != unix.AF_INET && s.Family != unix.AF_INET6 {
 		return &FamilyError{Op: "destroy", Got: int(s.Family), Err: ErrBadRequest}

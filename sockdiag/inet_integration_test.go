@@ -363,6 +363,15 @@ func TestIntegrationWrongFamilyRefused(t *testing.T) {
 	if _, err := sockdiag.ListInet(testCtx(t), c, sockdiag.InetRequest{Family: unix.AF_UNIX}, nil); !errors.Is(err, sockdiag.ErrBadRequest) {
 		t.Errorf("inet dump of AF_UNIX: %v", err)
 	}
+	before = c.Stats()
+	for _, s := range []*sockdiag.InetSocket{nil, {Family: unix.AF_UNIX}} {
+		if err := sockdiag.Destroy(testCtx(t), c, s); !errors.Is(err, sockdiag.ErrBadRequest) {
+			t.Errorf("Destroy(%v): %v, want ErrBadRequest", s, err)
+		}
+	}
+	if after := c.Stats(); after != before {
+		t.Errorf("the refused Destroy calls sent something: stats %+v, then %+v", before, after)
+	}
 }
 
 // TestIntegrationOtherProtocols dumps raw and SCTP sockets where the

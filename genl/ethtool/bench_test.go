@@ -3,9 +3,12 @@ package ethtool
 import (
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/nlengine/nlengine/engine"
 	"github.com/nlengine/nlengine/genl"
 	"github.com/nlengine/nlengine/internal/netnstest"
+	"github.com/nlengine/nlengine/internal/nltest"
 	"github.com/nlengine/nlengine/nlmsg"
 )
 
@@ -25,20 +28,19 @@ func BenchmarkLinkModes(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	floor := newGenlFloor(b, ns)
+	floor := nltest.NewFloor(b, ns, unix.NETLINK_GENERIC)
 	ifc := Interface{Name: "va"}
 	var lm LinkModes
 	b.Run("impl=floor", func(b *testing.B) {
 		b.ReportAllocs()
-		cpu0 := cpuTime()
-		defer func() { reportCPU(b, cpu0) }()
+		defer nltest.ReportCPU(b, nltest.CPUTime())
 		var nb nlmsg.Builder
 		defer nb.Release()
 		for b.Loop() {
 			nb.Reset()
 			nlmsg.AppendFamilyHeader(&nb, nlmsg.GenlMsgHdr{Cmd: nlmsg.EthtoolMsgLinkModesGet, Version: uint8(fam.Version)})
 			header(&nb, nlmsg.EthtoolALinkModesHeader, ifc, nlmsg.EthtoolFlagCompactBitsets)
-			err := floor.roundTrip(nlmsg.Type(fam.ID), 0, nb.Bytes(), func(v nlmsg.View) error {
+			err := floor.RoundTrip(nlmsg.Type(fam.ID), 0, nb.Bytes(), func(v nlmsg.View) error {
 				m, err := genl.ParseMessage(v, fam.HdrSize)
 				if err != nil {
 					return err
@@ -54,8 +56,7 @@ func BenchmarkLinkModes(b *testing.B) {
 	// this package add is impl=engine minus this.
 	b.Run("impl=engine-raw", func(b *testing.B) {
 		b.ReportAllocs()
-		cpu0 := cpuTime()
-		defer func() { reportCPU(b, cpu0) }()
+		defer nltest.ReportCPU(b, nltest.CPUTime())
 		ctx := b.Context()
 		var nb nlmsg.Builder
 		defer nb.Release()
@@ -77,8 +78,7 @@ func BenchmarkLinkModes(b *testing.B) {
 	})
 	b.Run("impl=engine", func(b *testing.B) {
 		b.ReportAllocs()
-		cpu0 := cpuTime()
-		defer func() { reportCPU(b, cpu0) }()
+		defer nltest.ReportCPU(b, nltest.CPUTime())
 		ctx := b.Context()
 		before := e.Conn().Engine().Stats()
 		for b.Loop() {

@@ -5,11 +5,12 @@ import (
 	"testing"
 
 	"github.com/nlengine/nlengine/genl"
+	"github.com/nlengine/nlengine/internal/nltest"
 	"github.com/nlengine/nlengine/nlmsg"
 )
 
 // TestIntegrationCorpus captures ethtool's replies for a veth, a bridge
-// and a tap as fuzz seeds (see writeSeeds), link modes in both bit set
+// and a tap as fuzz seeds (see nltest.Seeds), link modes in both bit set
 // forms.
 func TestIntegrationCorpus(t *testing.T) {
 	e, ns := dialNS(t)
@@ -17,7 +18,7 @@ func TestIntegrationCorpus(t *testing.T) {
 	ns.Run(t, "ip", "link", "add", "br0", "type", "bridge")
 	ctx := testCtx(t)
 	links := []string{"va", "br0"}
-	if !*updateCorpus {
+	if !nltest.UpdateCorpus() {
 		// The seeds are written as root; checking them needs no tap.
 		links = links[:1]
 	} else {
@@ -40,27 +41,31 @@ func TestIntegrationCorpus(t *testing.T) {
 		}
 		return out
 	}
-	info, modes, state, strs := map[string][]byte{}, map[string][]byte{}, map[string][]byte{}, map[string][]byte{}
+	info, modes, state, strs := map[string][]any{}, map[string][]any{}, map[string][]any{}, map[string][]any{}
 	for _, ifname := range links {
-		info[ifname] = capture(nlmsg.EthtoolMsgLinkInfoGet, nlmsg.EthtoolALinkInfoHeader, ifname, 0, nil)
-		modes[ifname+"-compact"] = capture(nlmsg.EthtoolMsgLinkModesGet, nlmsg.EthtoolALinkModesHeader, ifname, nlmsg.EthtoolFlagCompactBitsets, nil)
-		modes[ifname+"-verbose"] = capture(nlmsg.EthtoolMsgLinkModesGet, nlmsg.EthtoolALinkModesHeader, ifname, 0, nil)
-		state[ifname] = capture(nlmsg.EthtoolMsgLinkStateGet, nlmsg.EthtoolALinkStateHeader, ifname, 0, nil)
+		info[ifname] = []any{capture(nlmsg.EthtoolMsgLinkInfoGet, nlmsg.EthtoolALinkInfoHeader, ifname, 0, nil)}
+		modes[ifname+"-compact"] = []any{capture(nlmsg.EthtoolMsgLinkModesGet, nlmsg.EthtoolALinkModesHeader, ifname, nlmsg.EthtoolFlagCompactBitsets, nil)}
+		modes[ifname+"-verbose"] = []any{capture(nlmsg.EthtoolMsgLinkModesGet, nlmsg.EthtoolALinkModesHeader, ifname, 0, nil)}
+		state[ifname] = []any{capture(nlmsg.EthtoolMsgLinkStateGet, nlmsg.EthtoolALinkStateHeader, ifname, 0, nil)}
 	}
 	for _, set := range []struct {
 		ifname string
 		id     uint32
 	}{{"va", nlmsg.EthSSStats}, {"", nlmsg.EthSSLinkModes}} {
-		strs[fmt.Sprintf("%s-%d", map[bool]string{true: "global", false: set.ifname}[set.ifname == ""], set.id)] = capture(nlmsg.EthtoolMsgStrsetGet, nlmsg.EthtoolAStrsetHeader, set.ifname, 0, func(b *nlmsg.Builder) {
+		name := set.ifname
+		if name == "" {
+			name = "global"
+		}
+		strs[fmt.Sprintf("%s-%d", name, set.id)] = []any{capture(nlmsg.EthtoolMsgStrsetGet, nlmsg.EthtoolAStrsetHeader, set.ifname, 0, func(b *nlmsg.Builder) {
 			sets := b.BeginNest(nlmsg.EthtoolAStrsetStringsets)
 			s := b.BeginNest(nlmsg.EthtoolAStringsetsStringset)
 			b.Uint32(nlmsg.EthtoolAStringsetID, set.id)
 			b.EndNest(s)
 			b.EndNest(sets)
-		})
+		}), set.id}
 	}
-	writeSeeds(t, "FuzzDecodeLinkInfo", info)
-	writeSeeds(t, "FuzzDecodeLinkModes", modes)
-	writeSeeds(t, "FuzzDecodeLinkState", state)
-	writeSeedsWithID(t, "FuzzDecodeStringSet", strs)
+	nltest.Seeds(t, "FuzzDecodeLinkInfo", info)
+	nltest.Seeds(t, "FuzzDecodeLinkModes", modes)
+	nltest.Seeds(t, "FuzzDecodeLinkState", state)
+	nltest.Seeds(t, "FuzzDecodeStringSet", strs)
 }

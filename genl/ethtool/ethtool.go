@@ -7,7 +7,17 @@
 // Every call takes the interface by name or index (Interface). Reads
 // decode into caller-owned values without allocating once warm (names are
 // interned); the *Into forms take the value, the plain forms return one.
-// A Client is safe for concurrent use.
+// A Client is safe for concurrent use; the values the *Into forms fill are
+// the caller's, and must not be filled from two goroutines at once.
+//
+// # Errors
+//
+// Errors are genl's: engine and kernel errors pass through unchanged as
+// *engine.OpError (errors.Is(err, unix.ENODEV) for an interface that does
+// not exist, unix.ENOENT when the kernel has no ethtool family), and a
+// malformed reply gives a *genl.DecodeError naming the message and the
+// attribute. The Client works on a genl.Conn, which New of genl has
+// already checked is NETLINK_GENERIC.
 package ethtool
 
 import (

@@ -161,11 +161,15 @@ func TestIntegrationSetLinkModesOnTap(t *testing.T) {
 
 // addTap creates a tap device, or skips the test when /dev/net/tun cannot
 // be opened (it is root's alone on some machines, so an unprivileged run in
-// a user namespace cannot make taps).
+// a user namespace cannot make taps); under NLTEST_REQUIRE_NETNS=1 that
+// fails the test instead.
 func addTap(t *testing.T, ns *netnstest.NS, name string) {
 	t.Helper()
 	fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {
+		if netnstest.Require() {
+			t.Fatalf("cannot open /dev/net/tun to make a tap device: %v (NLTEST_REQUIRE_NETNS=1 forbids skipping)", err)
+		}
 		t.Skipf("cannot open /dev/net/tun to make a tap device: %v", err)
 	}
 	unix.Close(fd)
