@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 
@@ -54,7 +55,7 @@ func (k EventKind) String() string {
 	if int(k) < len(eventKindNames) {
 		return eventKindNames[k]
 	}
-	return "EventKind(" + itoa(int(k)) + ")"
+	return "EventKind(" + strconv.Itoa(int(k)) + ")"
 }
 
 // Event is one rtnetlink notification, decoded by the same Decode as a

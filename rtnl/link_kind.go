@@ -80,7 +80,7 @@ func (b *BridgeInfo) decode(data []byte, base int) error {
 		}
 	}
 	if err := s.Err(); err != nil {
-		return scanFailure("link", "IFLA_INFO_DATA", base, err)
+		return scanErr("link", "IFLA_INFO_DATA", base, err)
 	}
 	return nil
 }
@@ -135,16 +135,16 @@ func (v *VXLANInfo) decode(data []byte, base int) error {
 			v.Port, err = a.Uint16BE()
 			name = "IFLA_VXLAN_PORT"
 		case nlmsg.IFLAVXLANGroup, nlmsg.IFLAVXLANGroup6:
-			if ip, ok := attrIPOf(vxlanFamily(a.Type()), a.Data()); ok {
+			if ip, ok := addrOfFamily(vxlanFamily(a.Type()), a.Data()); ok {
 				v.Group = ip
 			} else {
-				err, name = errBadAddrLen, "IFLA_VXLAN_GROUP"
+				err, name = ErrAddrFamily, "IFLA_VXLAN_GROUP"
 			}
 		case nlmsg.IFLAVXLANLocal, nlmsg.IFLAVXLANLocal6:
-			if ip, ok := attrIPOf(vxlanFamily(a.Type()), a.Data()); ok {
+			if ip, ok := addrOfFamily(vxlanFamily(a.Type()), a.Data()); ok {
 				v.Local = ip
 			} else {
-				err, name = errBadAddrLen, "IFLA_VXLAN_LOCAL"
+				err, name = ErrAddrFamily, "IFLA_VXLAN_LOCAL"
 			}
 		case nlmsg.IFLAVXLANLink:
 			var x uint32
@@ -171,7 +171,7 @@ func (v *VXLANInfo) decode(data []byte, base int) error {
 		}
 	}
 	if err := s.Err(); err != nil {
-		return scanFailure("link", "IFLA_INFO_DATA", base, err)
+		return scanErr("link", "IFLA_INFO_DATA", base, err)
 	}
 	return nil
 }
@@ -241,7 +241,7 @@ func (m *MACVLANInfo) decode(data []byte, base int) error {
 		}
 	}
 	if err := s.Err(); err != nil {
-		return scanFailure("link", "IFLA_INFO_DATA", base, err)
+		return scanErr("link", "IFLA_INFO_DATA", base, err)
 	}
 	return nil
 }

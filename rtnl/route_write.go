@@ -2,6 +2,7 @@ package rtnl
 
 import (
 	"context"
+	"strconv"
 	"sync"
 
 	"github.com/nlengine/nlengine/nlmsg"
@@ -30,7 +31,7 @@ func (o ChangeOp) String() string {
 	case ChangeDel:
 		return "del"
 	}
-	return "ChangeOp(" + itoa(int(o)) + ")"
+	return "ChangeOp(" + strconv.Itoa(int(o)) + ")"
 }
 
 // flags returns the request flags of o (NLM_F_REQUEST and NLM_F_ACK are
@@ -47,28 +48,6 @@ func (o ChangeOp) flags() (nlmsg.Flags, bool) {
 		return 0, true
 	}
 	return 0, false
-}
-
-func itoa(n int) string {
-	var b [20]byte
-	i := len(b)
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			break
-		}
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
 }
 
 // payloadPool holds the buffers single writes encode into.

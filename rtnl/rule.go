@@ -1,6 +1,7 @@
 package rtnl
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"iter"
@@ -178,7 +179,7 @@ func (u *Rule) Decode(payload []byte) error {
 // Clone returns a copy of u that owns its memory.
 func (u *Rule) Clone() Rule {
 	c := *u
-	c.Attrs = cloneBytes(u.Attrs)
+	c.Attrs = bytes.Clone(u.Attrs)
 	return c
 }
 
