@@ -101,12 +101,7 @@ func linksNS(b *testing.B) *netnstest.NS {
 	payloads := make([][]byte, 500)
 	for i := range payloads {
 		l := Link{Name: fmt.Sprintf("bv%d", i), Kind: KindVeth, Veth: VethInfo{PeerName: fmt.Sprintf("bp%d", i)}}
-		var m nlmsg.Builder
-		m.Begin(0, 0, 0)
-		nlmsg.AppendFamilyHeader(&m, nlmsg.IfInfoMsg{})
-		l.encodeAttrs(&m)
-		payloads[i] = append([]byte(nil), requestBody(&m)...)
-		m.Release()
+		payloads[i] = mustEncode(b)(l.appendAttrs(nlmsg.IfInfoMsg{}.AppendTo(nil)))
 	}
 	batch(b, c.Engine(), nlmsg.RTMNewLink, nlmsg.Create|nlmsg.Excl, payloads)
 	links, err := c.LinkList(bg, LinkFilter{Kind: KindVeth}) // also interns the names
@@ -236,11 +231,7 @@ func addrsNS(b *testing.B) *netnstest.NS {
 	payloads := make([][]byte, 1000)
 	for i := range payloads {
 		a := Addr{Prefix: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)}), 16), LinkIndex: va.Index, Label: "va"}
-		var m nlmsg.Builder
-		m.Begin(0, 0, 0)
-		a.encode(&m)
-		payloads[i] = append([]byte(nil), requestBody(&m)...)
-		m.Release()
+		payloads[i] = mustEncode(b)(a.appendTo(nil))
 	}
 	batch(b, c.Engine(), nlmsg.RTMNewAddr, nlmsg.Create|nlmsg.Excl, payloads)
 	if _, err := c.AddrList(bg, AddrFilter{}); err != nil { // intern the labels

@@ -36,34 +36,28 @@ func (f *LinkFilter) extMask() uint32 {
 // slice: an empty ifinfomsg, IFLA_EXT_MASK, and when strict the kernel's
 // filters IFLA_MASTER and IFLA_LINKINFO/IFLA_INFO_KIND.
 func (f *LinkFilter) dumpRequest(strict bool) []byte {
-	var b nlmsg.Builder
-	defer b.Release()
-	b.Begin(0, 0, 0)
-	nlmsg.AppendFamilyHeader(&b, nlmsg.IfInfoMsg{})
-	b.Uint32(nlmsg.IFLAExtMask, f.extMask())
+	b := nlmsg.IfInfoMsg{}.AppendTo(nil)
+	b = appendU32Attr(b, nlmsg.IFLAExtMask, f.extMask())
 	if strict {
 		if f.MasterIndex != 0 {
-			b.Uint32(nlmsg.IFLAMaster, uint32(f.MasterIndex))
+			b = appendU32Attr(b, nlmsg.IFLAMaster, uint32(f.MasterIndex))
 		}
-		if f.Kind != "" {
-			n := b.BeginNest(nlmsg.IFLALinkInfo)
-			b.String(nlmsg.IFLAInfoKind, f.Kind)
-			b.EndNest(n)
+		if f.Kind != "" && fitsAttr(len(f.Kind)+1+nlmsg.AttrHeaderLen) {
+			var n int
+			b, n = beginNest(b, nlmsg.IFLALinkInfo, true)
+			b = appendStringAttr(b, nlmsg.IFLAInfoKind, f.Kind)
+			endNest(b, n)
 		}
 	}
-	return append([]byte(nil), requestBody(&b)...)
+	return b
 }
 
-// getRequest encodes an RTM_GETLINK request for one link, by index or by
-// name, into an owned slice.
+// getLinkRequest encodes an RTM_GETLINK request for one link, by index or
+// by name, into an owned slice.
 func getLinkRequest(index int, name string, extMask uint32) []byte {
-	var b nlmsg.Builder
-	defer b.Release()
-	b.Begin(0, 0, 0)
-	nlmsg.AppendFamilyHeader(&b, nlmsg.IfInfoMsg{Index: int32(index)})
-	if name != "" {
-		b.String(nlmsg.IFLAIfName, name)
+	b := nlmsg.IfInfoMsg{Index: int32(index)}.AppendTo(nil)
+	if name != "" && fitsAttr(len(name)+1) {
+		b = appendStringAttr(b, nlmsg.IFLAIfName, name)
 	}
-	b.Uint32(nlmsg.IFLAExtMask, extMask)
-	return append([]byte(nil), requestBody(&b)...)
+	return appendU32Attr(b, nlmsg.IFLAExtMask, extMask)
 }

@@ -3,7 +3,6 @@ package rtnl
 import (
 	"context"
 	"strconv"
-	"sync"
 
 	"github.com/nlengine/nlengine/nlmsg"
 )
@@ -50,9 +49,6 @@ func (o ChangeOp) flags() (nlmsg.Flags, bool) {
 	return 0, false
 }
 
-// payloadPool holds the buffers single writes encode into.
-var payloadPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
-
 // RouteAdd adds r (RTM_NEWROUTE with NLM_F_CREATE|NLM_F_EXCL, like ip route
 // add): EEXIST if the route exists. A zero Type is sent as unicast and a
 // zero Protocol as boot; a zero Table means main. The kernel's error is
@@ -83,18 +79,9 @@ func (c *Conn) RouteDel(ctx context.Context, r *Route) error {
 
 func (c *Conn) routeWrite(ctx context.Context, op ChangeOp, r *Route) error {
 	flags, _ := op.flags()
-	bp := payloadPool.Get().(*[]byte)
-	defer payloadPool.Put(bp)
-	p, err := appendRoute((*bp)[:0], r, op == ChangeDel)
-	*bp = p[:0]
-	if err != nil {
-		return err
-	}
 	typ := nlmsg.RTMNewRoute
 	if op == ChangeDel {
 		typ = nlmsg.RTMDelRoute
 	}
-	return c.ec.RequestFunc(ctx, typ, p, flags, ignoreReply)
+	return c.write(ctx, typ, flags, func(b []byte) ([]byte, error) { return appendRoute(b, r, op == ChangeDel) })
 }
-
-func ignoreReply(nlmsg.View) error { return nil }

@@ -310,15 +310,9 @@ func (c *Conn) RuleAdd(ctx context.Context, u *Rule) error { return c.ruleWrite(
 func (c *Conn) RuleDel(ctx context.Context, u *Rule) error { return c.ruleWrite(ctx, u, true) }
 
 func (c *Conn) ruleWrite(ctx context.Context, u *Rule, del bool) error {
-	bp := payloadPool.Get().(*[]byte)
-	defer payloadPool.Put(bp)
-	p, err := appendRule((*bp)[:0], u, del)
-	*bp = p[:0]
-	if err != nil {
-		return err
-	}
+	typ, flags := nlmsg.RTMNewRule, nlmsg.Create|nlmsg.Excl
 	if del {
-		return c.ec.RequestFunc(ctx, nlmsg.RTMDelRule, p, 0, ignoreReply)
+		typ, flags = nlmsg.RTMDelRule, 0
 	}
-	return c.ec.RequestFunc(ctx, nlmsg.RTMNewRule, p, nlmsg.Create|nlmsg.Excl, ignoreReply)
+	return c.write(ctx, typ, flags, func(b []byte) ([]byte, error) { return appendRule(b, u, del) })
 }
