@@ -18,9 +18,16 @@ type LinkFilter struct {
 	Stats bool
 }
 
-// match reports whether a decoded link passes the conditions the kernel
-// may not have applied.
-func (f *LinkFilter) match(l *Link) bool {
+// Match reports whether l passes f, as Links decides it in user space.
+// Name is compared with l.Name only: the kernel's lookup by name, which
+// Links uses, also finds a link by one of its alternative names.
+func (f *LinkFilter) Match(l *Link) bool {
+	return (f.Name == "" || l.Name == f.Name) && f.matchDumped(l)
+}
+
+// matchDumped checks the conditions the kernel may not have applied (all
+// but Name, which the kernel always does).
+func (f *LinkFilter) matchDumped(l *Link) bool {
 	return (f.Kind == "" || l.Kind == f.Kind) && (f.MasterIndex == 0 || l.MasterIndex == f.MasterIndex)
 }
 

@@ -40,12 +40,12 @@ func (c *Conn) Links(ctx context.Context, f LinkFilter) iter.Seq2[*Link, error] 
 				yield(nil, err)
 				return
 			}
-			if found && f.match(l) {
+			if found && f.matchDumped(l) {
 				yield(l, nil)
 			}
 		}
 	}
-	return dumpInto(ctx, c, nlmsg.RTMGetLink, f.dumpRequest(c.strict), nlmsg.RTMNewLink, l, (*Link).Decode, f.match)
+	return dumpInto(ctx, c, nlmsg.RTMGetLink, f.dumpRequest(c.strict), nlmsg.RTMNewLink, l, (*Link).Decode, f.matchDumped)
 }
 
 // LinkList returns the links f selects as owned values (each copies its

@@ -271,3 +271,16 @@ func TestEncodersRefuseOversizedFields(t *testing.T) {
 		t.Error("ErrInvalidRoute must be a kind of ErrInvalid, not the reverse")
 	}
 }
+
+// LinkFilter.Match checks every field a dump selects by, Name included.
+func TestLinkFilterMatch(t *testing.T) {
+	l := Link{Name: "va", Kind: KindVeth, MasterIndex: 3}
+	for f, want := range map[LinkFilter]bool{
+		{}: true, {Name: "va"}: true, {Name: "vb"}: false, {Kind: KindVeth}: true, {Kind: KindBridge}: false,
+		{MasterIndex: 3}: true, {MasterIndex: 4}: false, {Name: "va", Kind: KindVeth, MasterIndex: 3, Stats: true}: true,
+	} {
+		if got := f.Match(&l); got != want {
+			t.Errorf("%+v.Match: %v, want %v", f, got, want)
+		}
+	}
+}

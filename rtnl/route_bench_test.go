@@ -117,7 +117,7 @@ func BenchmarkRouteDump(b *testing.B) {
 	ns := benchNS(b)
 	ctx := context.Background()
 	f := RouteFilter{Family: FamilyIPv4}
-	req := f.request(nil, true)
+	req := f.dumpRequest(nil, true)
 	b.Run("impl=floor", func(b *testing.B) {
 		fl := newRouteFloor(b, ns)
 		b.ReportAllocs()

@@ -34,7 +34,7 @@ func BenchmarkRouteDumpInterleaved(b *testing.B) {
 	ns := benchNS(b)
 	ctx := context.Background()
 	f := RouteFilter{Family: FamilyIPv4}
-	req := f.request(nil, true)
+	req := f.dumpRequest(nil, true)
 	fl := newRouteFloor(b, ns)
 	c := dialIn(b, ns)
 	var tFloor, tEngine, tIter, tList time.Duration

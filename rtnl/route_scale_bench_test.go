@@ -33,7 +33,7 @@ func BenchmarkRouteDumpScale(b *testing.B) {
 	ctx := context.Background()
 	cs, cl := dialIn(b, nsSmall), dialIn(b, nsLarge)
 	f := RouteFilter{Family: FamilyIPv4}
-	req := f.request(nil, true)
+	req := f.dumpRequest(nil, true)
 	typed := func(c *Conn, want int) {
 		n := 0
 		for r, err := range c.Routes(ctx, f) {

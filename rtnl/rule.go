@@ -281,12 +281,18 @@ func (f *RuleFilter) Match(u *Rule) bool {
 	return (f.Family == FamilyUnspec || u.Family == f.Family) && (f.Table == TableUnspec || u.Table == f.Table)
 }
 
+// dumpRequest is the RTM_GETRULE dump request: a fib_rule_hdr with the
+// family, the only filter the kernel applies to rule dumps.
+func (f *RuleFilter) dumpRequest() []byte {
+	return nlmsg.FibRuleHdr{Family: uint8(f.Family)}.AppendTo(make([]byte, 0, nlmsg.FibRuleHdrLen))
+}
+
 // Rules dumps the rules f selects and yields each in place, one Rule
 // reused and valid until the next step, as Routes does. Safe for
 // concurrent use.
 func (c *Conn) Rules(ctx context.Context, f RuleFilter) iter.Seq2[*Rule, error] {
 	return func(yield func(*Rule, error) bool) {
-		req := nlmsg.FibRuleHdr{Family: uint8(f.Family)}.AppendTo(make([]byte, 0, nlmsg.FibRuleHdrLen))
+		req := f.dumpRequest()
 		var u Rule
 		for v, err := range dumpInto(ctx, c, nlmsg.RTMGetRule, req, nlmsg.RTMNewRule, &u, (*Rule).Decode, f.Match) {
 			if !yield(v, err) || err != nil {

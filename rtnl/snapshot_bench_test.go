@@ -177,8 +177,8 @@ func newSnapFloorSocket(b *testing.B, ns *netnstest.NS) *snapFloor {
 	r4, r6 := RouteFilter{Family: FamilyIPv4}, RouteFilter{Family: FamilyIPv6}
 	var lf LinkFilter
 	f.reqs = [numKinds]snapReq{
-		{nlmsg.RTMGetRoute, r4.request(nil, true)},
-		{nlmsg.RTMGetRoute, r6.request(nil, true)},
+		{nlmsg.RTMGetRoute, r4.dumpRequest(nil, true)},
+		{nlmsg.RTMGetRoute, r6.dumpRequest(nil, true)},
 		{nlmsg.RTMGetLink, lf.dumpRequest(true)},
 		{nlmsg.RTMGetNeigh, nlmsg.NdMsg{}.AppendTo(nil)},
 		{nlmsg.RTMGetAddr, nlmsg.IfAddrMsg{}.AppendTo(nil)},
