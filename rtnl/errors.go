@@ -47,6 +47,7 @@ var ErrInvalid = errors.New("rtnl: invalid value")
 // matches both the value itself and ErrInvalid.
 type invalidError string
 
+// Error returns the message.
 func (e invalidError) Error() string { return string(e) }
 
 // Is makes every invalidError match ErrInvalid.

@@ -66,7 +66,8 @@ func (k EventKind) String() string {
 // Events reuses one Event for the whole stream: it and everything it
 // points to (Raw, the objects' Attrs and byte fields) are valid only until
 // the next step of the loop. Copy what you keep (Route.Clone, RouteList's
-// kind of owned values).
+// kind of owned values). Not safe for concurrent use while being decoded
+// into.
 type Event struct {
 	Kind    EventKind
 	Deleted bool        // an RTM_DELLINK, RTM_DELADDR, RTM_DELROUTE, RTM_DELNEIGH or RTM_DELRULE
@@ -88,7 +89,8 @@ type Event struct {
 // Subscribe joins rtnetlink multicast groups on c (GroupLink, ...), so
 // that Events sees their notifications. Joining at connect time with
 // engine.WithGroups(rtnl.EventGroups...) is the same, and also gives the
-// Conn the engine's large listener receive buffer.
+// Conn the engine's large listener receive buffer. It stops at the first
+// group the kernel refuses and returns its error. Safe for concurrent use.
 func (c *Conn) Subscribe(groups ...uint32) error {
 	for _, g := range groups {
 		if err := c.ec.AddMembership(g); err != nil {
@@ -144,7 +146,8 @@ func (c *Conn) Events(ctx context.Context) iter.Seq2[*Event, error] {
 // DecodeMessage decodes one rtnetlink notification (or dump message) into
 // e, as Events does: it reuses e's fields, so decoding a stream into one
 // Event allocates nothing once warm. A message of another type gives an
-// Event of kind EventUnknown and no error.
+// Event of kind EventUnknown and no error. e then points into v's bytes
+// (see Event), and a malformed message gives an *AttrError.
 func (e *Event) DecodeMessage(v nlmsg.View) error { return e.decode(v) }
 
 func (e *Event) decode(v nlmsg.View) error {

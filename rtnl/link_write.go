@@ -187,6 +187,7 @@ func (c *Conn) LinkSetMaster(ctx context.Context, index, master int) error {
 }
 
 // LinkSetNoMaster detaches the link from its master: LinkSetMaster with 0.
+// Safe for concurrent use.
 func (c *Conn) LinkSetNoMaster(ctx context.Context, index int) error {
 	return c.LinkSetMaster(ctx, index, 0)
 }

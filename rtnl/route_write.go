@@ -59,20 +59,22 @@ func (c *Conn) RouteAdd(ctx context.Context, r *Route) error {
 }
 
 // RouteReplace adds r or replaces the route with its key (ip route
-// replace).
+// replace). Safe for concurrent use.
 func (c *Conn) RouteReplace(ctx context.Context, r *Route) error {
 	return c.routeWrite(ctx, ChangeReplace, r)
 }
 
 // RouteAppend adds r after any route of the same destination (ip route
 // append); for IPv6 it adds a next hop to an existing multipath route.
+// Safe for concurrent use.
 func (c *Conn) RouteAppend(ctx context.Context, r *Route) error {
 	return c.routeWrite(ctx, ChangeAppend, r)
 }
 
 // RouteDel deletes the route r describes (ip route del). Zero fields match
 // any route: a Route with only Dst deletes the first route to Dst in the
-// main table; a Route from a dump deletes exactly that route.
+// main table; a Route from a dump deletes exactly that route. Safe for
+// concurrent use.
 func (c *Conn) RouteDel(ctx context.Context, r *Route) error {
 	return c.routeWrite(ctx, ChangeDel, r)
 }

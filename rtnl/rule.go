@@ -50,6 +50,8 @@ func (a RuleAction) String() string {
 // Rule is a policy routing rule (RTM_NEWRULE), with the fields `ip -d -j
 // rule` prints. A decoded Rule points into its message (Attrs), like a
 // Route: valid until the next step of the Rules iterator; Clone keeps one.
+// Its strings are interned and stay valid. Not safe for concurrent use
+// while being decoded into.
 type Rule struct {
 	Family   Family
 	Priority uint32 // FRA_PRIORITY; writes let the kernel choose when 0
@@ -176,7 +178,8 @@ func (u *Rule) Decode(payload []byte) error {
 	return nil
 }
 
-// Clone returns a copy of u that owns its memory.
+// Clone returns a copy of u that owns its memory: it stays valid after
+// the buffer u points into is reused. It allocates the copy of Attrs.
 func (u *Rule) Clone() Rule {
 	c := *u
 	c.Attrs = bytes.Clone(u.Attrs)
@@ -287,9 +290,12 @@ func (f *RuleFilter) dumpRequest() []byte {
 	return nlmsg.FibRuleHdr{Family: uint8(f.Family)}.AppendTo(make([]byte, 0, nlmsg.FibRuleHdrLen))
 }
 
-// Rules dumps the rules f selects and yields each in place, one Rule
-// reused and valid until the next step, as Routes does. Safe for
-// concurrent use.
+// Rules dumps the rules f selects and yields each in place: one Rule,
+// reused, valid only until the next step of the loop (Clone keeps one).
+// Decoding allocates nothing once the interface names have been seen.
+// Errors end the loop: the engine's (*engine.OpError, passed through) or
+// an *AttrError for a message that does not decode. Breaking out of the
+// loop is safe. Safe for concurrent use.
 func (c *Conn) Rules(ctx context.Context, f RuleFilter) iter.Seq2[*Rule, error] {
 	return func(yield func(*Rule, error) bool) {
 		req := f.dumpRequest()
@@ -302,7 +308,10 @@ func (c *Conn) Rules(ctx context.Context, f RuleFilter) iter.Seq2[*Rule, error] 
 	}
 }
 
-// RuleList is Rules collected into owned values.
+// RuleList is Rules collected into owned values (each a Clone: one
+// allocation per rule for its Attrs, plus the slice), valid for ever. On
+// error it returns the rules read so far and the error. Safe for
+// concurrent use.
 func (c *Conn) RuleList(ctx context.Context, f RuleFilter) ([]Rule, error) {
 	return listOf(c.Rules(ctx, f), (*Rule).Clone)
 }
@@ -312,7 +321,7 @@ func (c *Conn) RuleList(ctx context.Context, f RuleFilter) ([]Rule, error) {
 func (c *Conn) RuleAdd(ctx context.Context, u *Rule) error { return c.ruleWrite(ctx, u, false) }
 
 // RuleDel deletes the first rule u matches (ip rule del); zero fields
-// match any.
+// match any. Safe for concurrent use.
 func (c *Conn) RuleDel(ctx context.Context, u *Rule) error { return c.ruleWrite(ctx, u, true) }
 
 func (c *Conn) ruleWrite(ctx context.Context, u *Rule, del bool) error {

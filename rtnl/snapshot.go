@@ -94,6 +94,7 @@ type SnapshotError struct {
 	Err  error
 }
 
+// Error reads "rtnl: snapshot routes4: <cause>".
 func (e *SnapshotError) Error() string {
 	return "rtnl: snapshot " + e.Kind.String() + ": " + e.Err.Error()
 }
