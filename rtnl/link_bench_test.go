@@ -1,85 +1,15 @@
 package rtnl
 
 import (
-	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"runtime"
-	"syscall"
 	"testing"
-	"unsafe"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/nlengine/nlengine/engine"
 	"github.com/nlengine/nlengine/internal/netnstest"
 	"github.com/nlengine/nlengine/nlmsg"
 )
-
-// rawFloor is the floor every rtnl dump benchmark is measured against: one
-// blocking NETLINK_ROUTE socket in the namespace with the options a Dial'd
-// Conn has (NETLINK_EXT_ACK, NETLINK_CAP_ACK, NETLINK_GET_STRICT_CHK), the
-// same request (NLM_F_REQUEST|NLM_F_ACK|NLM_F_DUMP and the same payload),
-// sendto and recvfrom as bare unix.Syscall6 calls into one reused 64 KiB
-// buffer (the engine's buffer size), and each reply message handed to the
-// same decoder the iterator uses. It allocates nothing.
-type rawFloor struct {
-	fd  int
-	seq uint32
-	req []byte
-	buf []byte
-}
-
-func newRawFloor(tb testing.TB, ns *netnstest.NS) *rawFloor {
-	tb.Helper()
-	fd, err := ns.Socket(unix.NETLINK_ROUTE)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { unix.Close(fd) })
-	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		tb.Fatal(err)
-	}
-	for _, o := range []int{unix.NETLINK_EXT_ACK, unix.NETLINK_CAP_ACK, unix.NETLINK_GET_STRICT_CHK} {
-		if err := unix.SetsockoptInt(fd, unix.SOL_NETLINK, o, 1); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	return &rawFloor{fd: fd, buf: make([]byte, 64<<10)}
-}
-
-// dump sends one dump request and calls decode with the payload of every
-// message of type want, until NLMSG_DONE. It returns how many there were.
-func (f *rawFloor) dump(typ, want nlmsg.Type, payload []byte, decode func([]byte) error) (int, error) {
-	f.seq++
-	f.req = nlmsg.Header{Len: uint32(nlmsg.HeaderLen + len(payload)), Type: typ, Flags: nlmsg.Request | nlmsg.Ack | nlmsg.Dump, Seq: f.seq}.AppendTo(f.req[:0])
-	f.req = append(f.req, payload...)
-	if _, _, e := unix.Syscall6(unix.SYS_SENDTO, uintptr(f.fd), uintptr(unsafe.Pointer(&f.req[0])), uintptr(len(f.req)), 0, 0, 0); e != 0 {
-		return 0, e
-	}
-	count := 0
-	for {
-		n, _, e := unix.Syscall6(unix.SYS_RECVFROM, uintptr(f.fd), uintptr(unsafe.Pointer(&f.buf[0])), uintptr(len(f.buf)), 0, 0, 0)
-		if e != 0 {
-			return count, e
-		}
-		s := nlmsg.NewScanner(f.buf[:n])
-		for s.Next() {
-			v := s.View()
-			switch v.Type() {
-			case nlmsg.Done:
-				return count, nil
-			case nlmsg.Error:
-				return count, syscall.Errno(-int32(binary.NativeEndian.Uint32(v.Payload())))
-			case want:
-				if err := decode(v.Payload()); err != nil {
-					return count, err
-				}
-				count++
-			}
-		}
-	}
-}
 
 // batch applies payloads as typ requests in one engine.Batch.
 func batch(tb testing.TB, ec *engine.Conn, typ nlmsg.Type, flags nlmsg.Flags, payloads [][]byte) {
@@ -147,12 +77,12 @@ func BenchmarkLinkDump(b *testing.B) {
 	b.Run("impl=floor", func(b *testing.B) {
 		f := newRawFloor(b, ns)
 		var l Link
-		decode := func(p []byte) error { return l.Decode(p) }
+		decode := decodeEach(nlmsg.RTMNewLink, func(p []byte) error { return l.Decode(p) })
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		b.ReportAllocs()
 		for b.Loop() {
-			n, err := f.dump(nlmsg.RTMGetLink, nlmsg.RTMNewLink, req, decode)
+			n, err := f.dump(nlmsg.RTMGetLink, req, decode)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -254,12 +184,12 @@ func BenchmarkAddrDump(b *testing.B) {
 	b.Run("impl=floor", func(b *testing.B) {
 		f := newRawFloor(b, ns)
 		var a Addr
-		decode := func(p []byte) error { return a.Decode(p) }
+		decode := decodeEach(nlmsg.RTMNewAddr, func(p []byte) error { return a.Decode(p) })
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		b.ReportAllocs()
 		for b.Loop() {
-			n, err := f.dump(nlmsg.RTMGetAddr, nlmsg.RTMNewAddr, req, decode)
+			n, err := f.dump(nlmsg.RTMGetAddr, req, decode)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -53,14 +53,14 @@ func BenchmarkLinkDumpInterleaved(b *testing.B) {
 	f := newRawFloor(b, ns)
 	c := dialIn(b, ns)
 	var l Link
-	decode := func(p []byte) error { return l.Decode(p) }
+	decode := decodeEach(nlmsg.RTMNewLink, func(p []byte) error { return l.Decode(p) })
 	must := func(n int, err error) {
 		if err != nil || n != 1001 {
 			b.Fatalf("%d links, %v", n, err)
 		}
 	}
 	interleaved(b, 1001, "link", []string{"floor", "engine", "iter", "list"}, []func(){
-		func() { must(f.dump(nlmsg.RTMGetLink, nlmsg.RTMNewLink, req, decode)) },
+		func() { must(f.dump(nlmsg.RTMGetLink, req, decode)) },
 		func() {
 			n := 0
 			for m, err := range c.Engine().Dump(bg, nlmsg.RTMGetLink, req, 0) {
@@ -98,14 +98,14 @@ func BenchmarkAddrDumpInterleaved(b *testing.B) {
 	f := newRawFloor(b, ns)
 	c := dialIn(b, ns)
 	var a Addr
-	decode := func(p []byte) error { return a.Decode(p) }
+	decode := decodeEach(nlmsg.RTMNewAddr, func(p []byte) error { return a.Decode(p) })
 	must := func(n int, err error) {
 		if err != nil || n != 1002 {
 			b.Fatalf("%d addresses, %v", n, err)
 		}
 	}
 	interleaved(b, 1002, "addr", []string{"floor", "engine", "iter", "list"}, []func(){
-		func() { must(f.dump(nlmsg.RTMGetAddr, nlmsg.RTMNewAddr, req, decode)) },
+		func() { must(f.dump(nlmsg.RTMGetAddr, req, decode)) },
 		func() {
 			n := 0
 			for m, err := range c.Engine().Dump(bg, nlmsg.RTMGetAddr, req, 0) {
