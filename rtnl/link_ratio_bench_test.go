@@ -1,7 +1,6 @@
 package rtnl
 
 import (
-	"slices"
 	"testing"
 	"time"
 
@@ -31,10 +30,6 @@ func interleaved(b *testing.B, items int, unit string, names []string, impls []f
 			times[i] = append(times[i], d[i])
 			ratios[i] = append(ratios[i], d[i]/d[0])
 		}
-	}
-	median := func(v []float64) float64 {
-		slices.Sort(v)
-		return v[len(v)/2]
 	}
 	for i, n := range names {
 		b.ReportMetric(median(times[i]), n+"-ns/"+unit)

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
-	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -364,16 +363,4 @@ func BenchmarkSnapshotInterleaved(b *testing.B) {
 	for k, d := range fl.took {
 		b.ReportMetric(float64(d.Nanoseconds())/1e6/float64(b.N), "floor-ms-"+snapshotKindNames[k])
 	}
-}
-
-func median(x []float64) float64 {
-	if len(x) == 0 {
-		return 0
-	}
-	x = slices.Clone(x)
-	slices.Sort(x)
-	if len(x)%2 == 1 {
-		return x[len(x)/2]
-	}
-	return (x[len(x)/2-1] + x[len(x)/2]) / 2
 }

@@ -319,7 +319,7 @@ func TestIntegrationSnapshotInterrupted(t *testing.T) {
 	ops := make([]engine.Op, 1500)
 	for i := range ops {
 		p := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)}), 32)
-		ops[i] = engine.Op{Type: nlmsg.RTMNewAddr, Flags: nlmsg.Create | nlmsg.Excl, Payload: addrPayload(index, p)}
+		ops[i] = engine.Op{Type: nlmsg.RTMNewAddr, Flags: nlmsg.Create | nlmsg.Excl, Payload: mustEncode(t)((&Addr{Prefix: p, LinkIndex: index}).appendTo(nil))}
 	}
 	if err := c.Engine().Batch(bg, ops); err != nil {
 		t.Fatal(err)
@@ -327,11 +327,11 @@ func TestIntegrationSnapshotInterrupted(t *testing.T) {
 	other := dialIn(t, ns)
 	stop := make(chan struct{})
 	churned := make(chan struct{})
+	churn := mustEncode(t)((&Addr{Prefix: netip.MustParsePrefix("10.2.0.1/32"), LinkIndex: index}).appendTo(nil))
 	go func() {
 		defer close(churned)
-		p := netip.MustParsePrefix("10.2.0.1/32")
-		add := []engine.Op{{Type: nlmsg.RTMNewAddr, Flags: nlmsg.Create | nlmsg.Excl, Payload: addrPayload(index, p)}}
-		del := []engine.Op{{Type: nlmsg.RTMDelAddr, Payload: addrPayload(index, p)}}
+		add := []engine.Op{{Type: nlmsg.RTMNewAddr, Flags: nlmsg.Create | nlmsg.Excl, Payload: churn}}
+		del := []engine.Op{{Type: nlmsg.RTMDelAddr, Payload: churn}}
 		for {
 			select {
 			case <-stop:
@@ -358,11 +358,4 @@ func TestIntegrationSnapshotInterrupted(t *testing.T) {
 		return
 	}
 	t.Fatal("no address dump was interrupted in 200 snapshots")
-}
-
-// addrPayload is the RTM_NEWADDR or RTM_DELADDR payload of p on link index.
-func addrPayload(index int, p netip.Prefix) []byte {
-	b := nlmsg.IfAddrMsg{Family: uint8(FamilyIPv4), PrefixLen: uint8(p.Bits()), Index: uint32(index)}.AppendTo(nil)
-	b = appendAddrAttr(b, nlmsg.IFALocal, p.Addr())
-	return appendAddrAttr(b, nlmsg.IFAAddress, p.Addr())
 }
