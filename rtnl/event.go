@@ -130,7 +130,7 @@ func (c *Conn) Events(ctx context.Context) iter.Seq2[*Event, error] {
 				}
 				continue
 			}
-			if err := ev.decode(v); err != nil {
+			if err := ev.DecodeMessage(v); err != nil {
 				if !yield(nil, err) {
 					return
 				}
@@ -148,45 +148,27 @@ func (c *Conn) Events(ctx context.Context) iter.Seq2[*Event, error] {
 // Event allocates nothing once warm. A message of another type gives an
 // Event of kind EventUnknown and no error. e then points into v's bytes
 // (see Event), and a malformed message gives an *AttrError.
-func (e *Event) DecodeMessage(v nlmsg.View) error { return e.decode(v) }
-
-func (e *Event) decode(v nlmsg.View) error {
+func (e *Event) DecodeMessage(v nlmsg.View) error {
 	t := v.Type()
 	e.Type, e.Flags, e.Err, e.Raw = t, v.Flags(), nil, v.Bytes()
-	e.Deleted = false
 	p := v.Payload()
 	switch t {
-	case nlmsg.RTMDelLink:
-		e.Deleted = true
-		fallthrough
-	case nlmsg.RTMNewLink:
-		e.Kind = EventLink
+	case nlmsg.RTMNewLink, nlmsg.RTMDelLink:
+		e.Kind, e.Deleted = EventLink, t == nlmsg.RTMDelLink
 		return e.Link.Decode(p)
-	case nlmsg.RTMDelAddr:
-		e.Deleted = true
-		fallthrough
-	case nlmsg.RTMNewAddr:
-		e.Kind = EventAddr
+	case nlmsg.RTMNewAddr, nlmsg.RTMDelAddr:
+		e.Kind, e.Deleted = EventAddr, t == nlmsg.RTMDelAddr
 		return e.Addr.Decode(p)
-	case nlmsg.RTMDelRoute:
-		e.Deleted = true
-		fallthrough
-	case nlmsg.RTMNewRoute:
-		e.Kind = EventRoute
+	case nlmsg.RTMNewRoute, nlmsg.RTMDelRoute:
+		e.Kind, e.Deleted = EventRoute, t == nlmsg.RTMDelRoute
 		return e.Route.Decode(p)
-	case nlmsg.RTMDelNeigh:
-		e.Deleted = true
-		fallthrough
-	case nlmsg.RTMNewNeigh:
-		e.Kind = EventNeigh
+	case nlmsg.RTMNewNeigh, nlmsg.RTMDelNeigh:
+		e.Kind, e.Deleted = EventNeigh, t == nlmsg.RTMDelNeigh
 		return e.Neigh.Decode(p)
-	case nlmsg.RTMDelRule:
-		e.Deleted = true
-		fallthrough
-	case nlmsg.RTMNewRule:
-		e.Kind = EventRule
+	case nlmsg.RTMNewRule, nlmsg.RTMDelRule:
+		e.Kind, e.Deleted = EventRule, t == nlmsg.RTMDelRule
 		return e.Rule.Decode(p)
 	}
-	e.Kind = EventUnknown
+	e.Kind, e.Deleted = EventUnknown, false
 	return nil
 }
