@@ -44,5 +44,5 @@ func (c *Conn) Addrs(ctx context.Context, f AddrFilter) iter.Seq2[*Addr, error] 
 // per address for its Attrs, plus the slice). On an error it returns the
 // addresses read so far with it. Safe for concurrent use.
 func (c *Conn) AddrList(ctx context.Context, f AddrFilter) ([]Addr, error) {
-	return listOf(c.Addrs(ctx, f), (*Addr).Clone)
+	return collect(c.Addrs(ctx, f), (*Addr).Clone)
 }

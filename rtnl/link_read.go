@@ -52,7 +52,7 @@ func (c *Conn) Links(ctx context.Context, f LinkFilter) iter.Seq2[*Link, error] 
 // message's attributes: one allocation per link, plus the slice). On an
 // error it returns the links read so far with it. Safe for concurrent use.
 func (c *Conn) LinkList(ctx context.Context, f LinkFilter) ([]Link, error) {
-	return listOf(c.Links(ctx, f), (*Link).Clone)
+	return collect(c.Links(ctx, f), (*Link).Clone)
 }
 
 // LinkByName returns the link called name (or with that alternative name),

@@ -49,5 +49,5 @@ func (c *Conn) Neighs(ctx context.Context, f NeighFilter) iter.Seq2[*Neigh, erro
 // allocation per entry, plus the slice). On an error it returns the
 // entries read so far with it. Safe for concurrent use.
 func (c *Conn) NeighList(ctx context.Context, f NeighFilter) ([]Neigh, error) {
-	return listOf(c.Neighs(ctx, f), (*Neigh).Clone)
+	return collect(c.Neighs(ctx, f), (*Neigh).Clone)
 }

@@ -313,7 +313,7 @@ func (c *Conn) Rules(ctx context.Context, f RuleFilter) iter.Seq2[*Rule, error] 
 // error it returns the rules read so far and the error. Safe for
 // concurrent use.
 func (c *Conn) RuleList(ctx context.Context, f RuleFilter) ([]Rule, error) {
-	return listOf(c.Rules(ctx, f), (*Rule).Clone)
+	return collect(c.Rules(ctx, f), (*Rule).Clone)
 }
 
 // RuleAdd adds u (RTM_NEWRULE with NLM_F_CREATE|NLM_F_EXCL, like ip rule
