@@ -18,6 +18,11 @@ func neighFixture(t *testing.T, ns *netnstest.NS) {
 	t.Helper()
 	ipRun(t, ns, "link", "add", "va", "type", "veth", "peer", "name", "vb")
 	ipRun(t, ns, "link", "add", "wa", "type", "veth", "peer", "name", "wb")
+	// No link-local addresses: no MLD report makes a neighbour (ff02::16)
+	// appear between two dumps of a test.
+	for _, l := range []string{"va", "vb", "wa", "wb"} {
+		ipRun(t, ns, "link", "set", l, "addrgenmode", "none")
+	}
 	ipRun(t, ns, "link", "set", "va", "up")
 	ipRun(t, ns, "link", "set", "vb", "up")
 	ipRun(t, ns, "link", "set", "wa", "up")
