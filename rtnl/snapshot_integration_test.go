@@ -26,8 +26,8 @@ func snapshotFixture(t *testing.T, ns *netnstest.NS, extraRoutes int) {
 		{"link", "add", "va", "type", "veth", "peer", "name", "vb"},
 		{"link", "set", "va", "master", "br0"},
 		{"link", "add", "d0", "type", "veth", "peer", "name", "d1"},
-		// no link-local addresses: no router solicitation or MLD report
-		// makes neighbours appear while the test compares dumps
+		// no link-local addresses: no router solicitation makes
+		// neighbours appear while the test compares dumps
 		{"link", "set", "br0", "addrgenmode", "none"}, {"link", "set", "va", "addrgenmode", "none"},
 		{"link", "set", "vb", "addrgenmode", "none"}, {"link", "set", "d0", "addrgenmode", "none"},
 		{"link", "set", "d1", "addrgenmode", "none"},
@@ -46,6 +46,13 @@ func snapshotFixture(t *testing.T, ns *netnstest.NS, extraRoutes int) {
 		{"neigh", "add", "10.0.0.2", "lladdr", "02:00:00:00:00:02", "dev", "vb", "nud", "permanent"},
 		{"neigh", "add", "10.0.0.3", "lladdr", "02:00:00:00:00:03", "dev", "vb", "nud", "reachable"},
 		{"neigh", "add", "2001:db8::2", "lladdr", "02:00:00:00:00:04", "dev", "vb", "nud", "stale", "router"},
+		// The entries of the IGMP and MLD report groups, made now rather
+		// than by the kernel's first report, which may come between two
+		// dumps of a test.
+		{"neigh", "replace", "224.0.0.22", "lladdr", "01:00:5e:00:00:16", "dev", "br0", "nud", "noarp"},
+		{"-6", "neigh", "replace", "ff02::16", "lladdr", "33:33:00:00:00:16", "dev", "br0", "nud", "noarp"},
+		{"-6", "neigh", "replace", "ff02::16", "lladdr", "33:33:00:00:00:16", "dev", "vb", "nud", "noarp"},
+		{"-6", "neigh", "replace", "ff02::16", "lladdr", "33:33:00:00:00:16", "dev", "d0", "nud", "noarp"},
 		{"rule", "add", "from", "10.9.0.0/16", "table", "100", "priority", "100"},
 		{"rule", "add", "fwmark", "7", "table", "200", "priority", "200"},
 		{"-6", "rule", "add", "from", "2001:db8:9::/48", "table", "100", "priority", "100"},
