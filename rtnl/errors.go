@@ -37,10 +37,11 @@ func (e *AttrError) Error() string {
 // Unwrap returns the cause.
 func (e *AttrError) Unwrap() error { return e.Err }
 
-// ErrInvalid is what every write refused before anything is sent
-// errors.Is: a value that cannot be encoded (a missing address, a family
-// that disagrees with its addresses, a field or nest longer than an
-// attribute can hold). ErrInvalidRoute is one of its kinds.
+// ErrInvalid is matched, with errors.Is, by the error of every write
+// refused before anything is sent: a value that cannot be encoded (a
+// missing address, a family that disagrees with its addresses, a field or
+// nest longer than an attribute can hold). ErrInvalidRoute is one of its
+// kinds.
 var ErrInvalid = errors.New("rtnl: invalid value")
 
 // invalidError is a kind of ErrInvalid with its own message: errors.Is
