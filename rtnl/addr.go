@@ -3,7 +3,6 @@ package rtnl
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -97,8 +96,6 @@ func (f AddrFlags) Names() []string {
 // String joins Names with spaces, as ip prints them.
 func (f AddrFlags) String() string { return strings.Join(f.Names(), " ") }
 
-var errBadPrefixLen = errors.New("prefix length longer than the address")
-
 // Decode reads an RTM_NEWADDR (or RTM_DELADDR) payload into a, replacing
 // everything in it; a.Attrs then points into payload. A malformed header or
 // attribute gives an *AttrError naming it. Decode does not allocate once
@@ -124,7 +121,7 @@ func (a *Addr) Decode(payload []byte) error {
 		var name string
 		switch at.Type() {
 		case nlmsg.IFALocal, nlmsg.IFAAddress, nlmsg.IFABroadcast:
-			ip, ok := attrIPOf(a.Family, at.Data())
+			ip, ok := addrOfFamily(a.Family, at.Data())
 			switch at.Type() {
 			case nlmsg.IFALocal:
 				local, name = ip, "IFA_LOCAL"
@@ -134,7 +131,7 @@ func (a *Addr) Decode(payload []byte) error {
 				a.Broadcast, name = ip, "IFA_BROADCAST"
 			}
 			if !ok {
-				err = errBadAddrLen
+				err = ErrAddrFamily
 			}
 		case nlmsg.IFALabel:
 			a.Label = names.String(at.StringBytes())
@@ -161,7 +158,7 @@ func (a *Addr) Decode(payload []byte) error {
 		}
 	}
 	if err := s.Err(); err != nil {
-		return scanFailure("address", "IFA attributes", base, err)
+		return scanErr("address", "IFA attributes", base, err)
 	}
 	if local.IsValid() {
 		if address.IsValid() && address != local {
@@ -172,7 +169,7 @@ func (a *Addr) Decode(payload []byte) error {
 	}
 	if local.IsValid() {
 		if int(h.PrefixLen) > local.BitLen() {
-			return &AttrError{Object: "address", Attr: "ifa_prefixlen", Offset: 1, Err: errBadPrefixLen}
+			return &AttrError{Object: "address", Attr: "ifa_prefixlen", Offset: 1, Err: ErrAddrFamily}
 		}
 		a.Prefix = netip.PrefixFrom(local, int(h.PrefixLen))
 	}

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/nlengine/nlengine/engine"
 	"github.com/nlengine/nlengine/internal/netnstest"
 	"github.com/nlengine/nlengine/nlmsg"
 )
@@ -144,12 +143,7 @@ func TestIntegrationAddrFiltersKernelAndUserSpaceAgree(t *testing.T) {
 	ns := netnstest.New(t)
 	addrFixture(t, ns)
 	strict := dialIn(t, ns)
-	ec, err := engine.Connect(bg, 0, engine.WithNetNSFD(ns.FD()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ec.Close()
-	loose, _ := New(ec)
+	loose := plainConn(t, ns)
 	va := mustIndex(t, strict, "va")
 	for _, c := range []struct {
 		f  AddrFilter

@@ -16,7 +16,8 @@ type AddrFilter struct {
 	LinkIndex int    // only the addresses of this link
 }
 
-func (f *AddrFilter) match(a *Addr) bool {
+// Match reports whether a passes f, as Addrs decides it in user space.
+func (f *AddrFilter) Match(a *Addr) bool {
 	return (f.Family == FamilyUnspec || a.Family == f.Family) && (f.LinkIndex == 0 || a.LinkIndex == f.LinkIndex)
 }
 
@@ -36,12 +37,12 @@ func (f *AddrFilter) dumpRequest(strict bool) []byte {
 // a nil Addr. Breaking out early is safe. Decoding allocates nothing per
 // address once the labels have been seen. Safe for concurrent use.
 func (c *Conn) Addrs(ctx context.Context, f AddrFilter) iter.Seq2[*Addr, error] {
-	return dumpInto(ctx, c, nlmsg.RTMGetAddr, f.dumpRequest(c.strict), nlmsg.RTMNewAddr, new(Addr), (*Addr).Decode, f.match)
+	return dumpInto(ctx, c, nlmsg.RTMGetAddr, f.dumpRequest(c.strict), nlmsg.RTMNewAddr, new(Addr), (*Addr).Decode, f.Match)
 }
 
 // AddrList returns the addresses f selects as owned values (one allocation
 // per address for its Attrs, plus the slice). On an error it returns the
 // addresses read so far with it. Safe for concurrent use.
 func (c *Conn) AddrList(ctx context.Context, f AddrFilter) ([]Addr, error) {
-	return listOf(c.Addrs(ctx, f), (*Addr).Clone)
+	return collect(c.Addrs(ctx, f), (*Addr).Clone)
 }

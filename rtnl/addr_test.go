@@ -114,3 +114,14 @@ func TestAddrFlagNames(t *testing.T) {
 		}
 	}
 }
+
+func TestAddrFilterMatch(t *testing.T) {
+	a := Addr{Family: FamilyIPv6, LinkIndex: 2}
+	for f, want := range map[AddrFilter]bool{
+		{}: true, {Family: FamilyIPv6}: true, {Family: FamilyIPv4}: false, {LinkIndex: 2}: true, {LinkIndex: 3}: false,
+	} {
+		if got := f.Match(&a); got != want {
+			t.Errorf("%+v.Match: %v, want %v", f, got, want)
+		}
+	}
+}

@@ -3,7 +3,7 @@ package rtnl
 import (
 	"context"
 	"encoding/binary"
-	"errors"
+	"fmt"
 
 	"github.com/nlengine/nlengine/nlmsg"
 )
@@ -33,50 +33,53 @@ func (c *Conn) AddrDel(ctx context.Context, a *Addr) error {
 
 // errNoPrefix refuses an address write without an address, before
 // anything is sent.
-var errNoPrefix = errors.New("rtnl: address: Prefix is not a valid prefix")
+var errNoPrefix = invalidError("rtnl: address: Prefix is not a valid prefix")
+
+// errInvalidAddr is wrapped by the error of an address write whose label
+// is too long for its attribute.
+var errInvalidAddr = invalidError("rtnl: invalid address")
 
 func (c *Conn) addrRequest(ctx context.Context, typ nlmsg.Type, flags nlmsg.Flags, a *Addr) error {
-	if !a.Prefix.IsValid() {
-		return errNoPrefix
-	}
-	var b nlmsg.Builder
-	defer b.Release()
-	b.Begin(0, 0, 0)
-	a.encode(&b)
-	return c.ec.RequestFunc(ctx, typ, requestBody(&b), flags, func(nlmsg.View) error { return nil })
+	return c.write(ctx, typ, flags, a.appendTo)
 }
 
-// encode appends the ifaddrmsg and attributes of a write of a, whose
-// Prefix is valid.
-func (a *Addr) encode(b *nlmsg.Builder) {
+// appendTo appends the ifaddrmsg and attributes of a write of a.
+func (a *Addr) appendTo(b []byte) ([]byte, error) {
+	if !a.Prefix.IsValid() {
+		return b, errNoPrefix
+	}
+	if !fitsAttr(len(a.Label) + 1) {
+		return b, fmt.Errorf("%w: a label of %d bytes", errInvalidAddr, len(a.Label))
+	}
 	local := a.Prefix.Addr()
 	fam := FamilyIPv6
 	if local.Is4() {
 		fam = FamilyIPv4
 	}
-	nlmsg.AppendFamilyHeader(b, nlmsg.IfAddrMsg{Family: uint8(fam), PrefixLen: uint8(a.Prefix.Bits()), Flags: uint8(a.Flags), Scope: uint8(a.Scope), Index: uint32(a.LinkIndex)})
-	putIP(b, nlmsg.IFALocal, local)
+	b = nlmsg.IfAddrMsg{Family: uint8(fam), PrefixLen: uint8(a.Prefix.Bits()), Flags: uint8(a.Flags), Scope: uint8(a.Scope), Index: uint32(a.LinkIndex)}.AppendTo(b)
+	b = appendAddrAttr(b, nlmsg.IFALocal, local)
 	if a.Peer.IsValid() {
-		putIP(b, nlmsg.IFAAddress, a.Peer)
+		b = appendAddrAttr(b, nlmsg.IFAAddress, a.Peer)
 	} else {
-		putIP(b, nlmsg.IFAAddress, local)
+		b = appendAddrAttr(b, nlmsg.IFAAddress, local)
 	}
 	if a.Broadcast.IsValid() {
-		putIP(b, nlmsg.IFABroadcast, a.Broadcast)
+		b = appendAddrAttr(b, nlmsg.IFABroadcast, a.Broadcast)
 	}
 	if a.Label != "" {
-		b.String(nlmsg.IFALabel, a.Label)
+		b = appendStringAttr(b, nlmsg.IFALabel, a.Label)
 	}
 	if a.Flags != 0 {
-		b.Uint32(nlmsg.IFAFlags, uint32(a.Flags))
+		b = appendU32Attr(b, nlmsg.IFAFlags, uint32(a.Flags))
 	}
 	if a.Metric != 0 {
-		b.Uint32(nlmsg.IFARtPriority, a.Metric)
+		b = appendU32Attr(b, nlmsg.IFARtPriority, a.Metric)
 	}
 	if a.ValidLifetime != 0 || a.PreferredLifetime != 0 {
 		var ci [nlmsg.IFACacheInfoLen]byte
 		binary.NativeEndian.PutUint32(ci[0:], a.PreferredLifetime)
 		binary.NativeEndian.PutUint32(ci[4:], a.ValidLifetime)
-		b.Attr(nlmsg.IFACacheInfo, ci[:])
+		b = appendAttr(b, nlmsg.IFACacheInfo, ci[:])
 	}
+	return b, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/nlengine/nlengine/internal/netnstest"
@@ -12,9 +13,8 @@ import (
 )
 
 // TestIntegrationWriteFuzzCorpus regenerates the checked-in seed corpora
-// of FuzzLinkDecode, FuzzAddrDecode and FuzzNeighDecode from the kernel's
-// own messages about the fixtures of the agreement tests. It runs only with
-// RTNL_WRITE_CORPUS=1.
+// of every decoder's fuzz target from the kernel's own messages about the
+// fixtures of the agreement tests. It runs only with RTNL_WRITE_CORPUS=1.
 func TestIntegrationWriteFuzzCorpus(t *testing.T) {
 	if os.Getenv("RTNL_WRITE_CORPUS") != "1" {
 		t.Skip("set RTNL_WRITE_CORPUS=1 to regenerate testdata/fuzz")
@@ -25,6 +25,11 @@ func TestIntegrationWriteFuzzCorpus(t *testing.T) {
 	neighFixture(t, neighFixture2)
 	addrNS := netnstest.New(t)
 	addrFixture(t, addrNS)
+	routeNS := netnstest.New(t)
+	routeFixture(t, routeNS)
+	for _, c := range []string{"fwmark 0x10/0xff table 100 prio 100", "not from 10.1.0.0/16 oif v1 goto 32766 prio 300", "from all table main suppress_prefixlength 0 prio 400"} {
+		ipRun(t, routeNS, append([]string{"rule", "add"}, strings.Fields(c)...)...)
+	}
 	write := func(dir string, ns *netnstest.NS, typ nlmsg.Type, req []byte) {
 		c := dialIn(t, ns)
 		if err := os.MkdirAll(filepath.Join("testdata", "fuzz", dir), 0o755); err != nil {
@@ -51,4 +56,6 @@ func TestIntegrationWriteFuzzCorpus(t *testing.T) {
 	write("FuzzAddrDecode", addrNS, nlmsg.RTMGetAddr, af.dumpRequest(false))
 	nf := NeighFilter{}
 	write("FuzzNeighDecode", neighFixture2, nlmsg.RTMGetNeigh, nf.dumpRequest(false))
+	write("FuzzRouteDecode", routeNS, nlmsg.RTMGetRoute, (&RouteFilter{}).dumpRequest(nil, false))
+	write("FuzzRuleDecode", routeNS, nlmsg.RTMGetRule, (&RuleFilter{}).dumpRequest())
 }

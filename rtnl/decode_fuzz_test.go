@@ -9,8 +9,11 @@ import (
 	"testing"
 )
 
-// seeds reads the checked-in corpus of a fuzz target: real kernel
-// messages (see TestIntegrationWriteFuzzCorpus).
+// The seed corpora under testdata/fuzz are real kernel messages about the
+// fixtures of the agreement tests, written by TestIntegrationWriteFuzzCorpus.
+
+// seeds reads the checked-in corpus of a fuzz target (and fails when there
+// is none).
 func seeds(tb testing.TB, target string) [][]byte {
 	tb.Helper()
 	files, err := filepath.Glob(filepath.Join("testdata", "fuzz", target, "*"))
@@ -96,6 +99,36 @@ func FuzzNeighDecode(f *testing.F) {
 			o := n.Clone()
 			if o.LLAddr.String() != n.LLAddr.String() || o.Dst != n.Dst {
 				t.Fatalf("the owned copy differs: %+v vs %+v", o, n)
+			}
+		}
+	})
+}
+
+func FuzzRouteDecode(f *testing.F) {
+	for _, r := range sampleRoutes() {
+		f.Add(encoded(f, &r))
+	}
+	var r Route // reused, as the iterator reuses it
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		err := r.Decode(payload)
+		checkDecodeErr(t, payload, err)
+		if err == nil {
+			c := r.Clone()
+			if len(c.Multipath) != len(r.Multipath) || string(c.Attrs) != string(r.Attrs) || (addrLen(r.Family) > 0 && !r.Dst.IsValid()) {
+				t.Fatalf("decoded %+v, owned copy %+v", r, c)
+			}
+		}
+	})
+}
+
+func FuzzRuleDecode(f *testing.F) {
+	var u Rule // reused, as the iterator reuses it
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		err := u.Decode(payload)
+		checkDecodeErr(t, payload, err)
+		if err == nil {
+			if c := u.Clone(); string(c.Attrs) != string(u.Attrs) || c.Src != u.Src || c.Dst != u.Dst {
+				t.Fatalf("the owned copy differs: %+v vs %+v", c, u)
 			}
 		}
 	})

@@ -1,8 +1,10 @@
 package rtnl
 
 import (
+	"context"
 	"encoding/binary"
 	"net/netip"
+	"sync"
 
 	"github.com/nlengine/nlengine/nlmsg"
 )
@@ -85,3 +87,39 @@ func endNest(b []byte, off int) bool {
 	binary.NativeEndian.PutUint16(b[off:], uint16(n))
 	return true
 }
+
+// appendU16BEAttr appends a two-byte attribute in network byte order, with
+// NLA_F_NET_BYTEORDER set.
+func appendU16BEAttr(b []byte, typ uint16, v uint16) []byte {
+	b = binary.NativeEndian.AppendUint16(b, nlmsg.AttrHeaderLen+2)
+	b = binary.NativeEndian.AppendUint16(b, typ|nlmsg.AttrNetByteOrder)
+	b = binary.BigEndian.AppendUint16(b, v)
+	return append(b, 0, 0)
+}
+
+// fitsAttr reports whether a payload of n bytes fits one attribute (the
+// 16-bit nla_len): the encoders check it for every field of caller-chosen
+// length, so that an oversized field fails the write instead of wrapping
+// its length.
+func fitsAttr(n int) bool { return n <= nlmsg.MaxAttrData }
+
+// payloadPool holds the buffers single writes encode into.
+var payloadPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// write sends one request whose payload encode appends to a pooled buffer,
+// and waits for the kernel's ack. An encoding error is returned before
+// anything is sent; the kernel's is an *engine.OpError.
+func (c *Conn) write(ctx context.Context, typ nlmsg.Type, flags nlmsg.Flags, encode func([]byte) ([]byte, error)) error {
+	bp := payloadPool.Get().(*[]byte)
+	defer payloadPool.Put(bp)
+	p, err := encode((*bp)[:0])
+	*bp = p[:0]
+	if err != nil {
+		return err
+	}
+	// NB: the engine copies the payload before RequestFunc returns, so the
+	// buffer may go back to the pool afterwards.
+	return c.ec.RequestFunc(ctx, typ, p, flags, ignoreReply)
+}
+
+func ignoreReply(nlmsg.View) error { return nil }

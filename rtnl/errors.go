@@ -1,6 +1,7 @@
 package rtnl
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 )
@@ -35,3 +36,20 @@ func (e *AttrError) Error() string {
 
 // Unwrap returns the cause.
 func (e *AttrError) Unwrap() error { return e.Err }
+
+// ErrInvalid is matched, with errors.Is, by the error of every write
+// refused before anything is sent: a value that cannot be encoded (a
+// missing address, a family that disagrees with its addresses, a field or
+// nest longer than an attribute can hold). ErrInvalidRoute is one of its
+// kinds.
+var ErrInvalid = errors.New("rtnl: invalid value")
+
+// invalidError is a kind of ErrInvalid with its own message: errors.Is
+// matches both the value itself and ErrInvalid.
+type invalidError string
+
+// Error returns the message.
+func (e invalidError) Error() string { return string(e) }
+
+// Is makes every invalidError match ErrInvalid.
+func (e invalidError) Is(target error) bool { return target == ErrInvalid }

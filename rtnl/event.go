@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 
@@ -54,7 +55,7 @@ func (k EventKind) String() string {
 	if int(k) < len(eventKindNames) {
 		return eventKindNames[k]
 	}
-	return "EventKind(" + itoa(int(k)) + ")"
+	return "EventKind(" + strconv.Itoa(int(k)) + ")"
 }
 
 // Event is one rtnetlink notification, decoded by the same Decode as a
@@ -65,7 +66,8 @@ func (k EventKind) String() string {
 // Events reuses one Event for the whole stream: it and everything it
 // points to (Raw, the objects' Attrs and byte fields) are valid only until
 // the next step of the loop. Copy what you keep (Route.Clone, RouteList's
-// kind of owned values).
+// kind of owned values). Not safe for concurrent use while being decoded
+// into.
 type Event struct {
 	Kind    EventKind
 	Deleted bool        // an RTM_DELLINK, RTM_DELADDR, RTM_DELROUTE, RTM_DELNEIGH or RTM_DELRULE
@@ -87,7 +89,8 @@ type Event struct {
 // Subscribe joins rtnetlink multicast groups on c (GroupLink, ...), so
 // that Events sees their notifications. Joining at connect time with
 // engine.WithGroups(rtnl.EventGroups...) is the same, and also gives the
-// Conn the engine's large listener receive buffer.
+// Conn the engine's large listener receive buffer. It stops at the first
+// group the kernel refuses and returns its error. Safe for concurrent use.
 func (c *Conn) Subscribe(groups ...uint32) error {
 	for _, g := range groups {
 		if err := c.ec.AddMembership(g); err != nil {
@@ -127,7 +130,7 @@ func (c *Conn) Events(ctx context.Context) iter.Seq2[*Event, error] {
 				}
 				continue
 			}
-			if err := ev.decode(v); err != nil {
+			if err := ev.DecodeMessage(v); err != nil {
 				if !yield(nil, err) {
 					return
 				}
@@ -143,46 +146,29 @@ func (c *Conn) Events(ctx context.Context) iter.Seq2[*Event, error] {
 // DecodeMessage decodes one rtnetlink notification (or dump message) into
 // e, as Events does: it reuses e's fields, so decoding a stream into one
 // Event allocates nothing once warm. A message of another type gives an
-// Event of kind EventUnknown and no error.
-func (e *Event) DecodeMessage(v nlmsg.View) error { return e.decode(v) }
-
-func (e *Event) decode(v nlmsg.View) error {
+// Event of kind EventUnknown and no error. e then points into v's bytes
+// (see Event), and a malformed message gives an *AttrError.
+func (e *Event) DecodeMessage(v nlmsg.View) error {
 	t := v.Type()
 	e.Type, e.Flags, e.Err, e.Raw = t, v.Flags(), nil, v.Bytes()
-	e.Deleted = false
 	p := v.Payload()
 	switch t {
-	case nlmsg.RTMDelLink:
-		e.Deleted = true
-		fallthrough
-	case nlmsg.RTMNewLink:
-		e.Kind = EventLink
+	case nlmsg.RTMNewLink, nlmsg.RTMDelLink:
+		e.Kind, e.Deleted = EventLink, t == nlmsg.RTMDelLink
 		return e.Link.Decode(p)
-	case nlmsg.RTMDelAddr:
-		e.Deleted = true
-		fallthrough
-	case nlmsg.RTMNewAddr:
-		e.Kind = EventAddr
+	case nlmsg.RTMNewAddr, nlmsg.RTMDelAddr:
+		e.Kind, e.Deleted = EventAddr, t == nlmsg.RTMDelAddr
 		return e.Addr.Decode(p)
-	case nlmsg.RTMDelRoute:
-		e.Deleted = true
-		fallthrough
-	case nlmsg.RTMNewRoute:
-		e.Kind = EventRoute
+	case nlmsg.RTMNewRoute, nlmsg.RTMDelRoute:
+		e.Kind, e.Deleted = EventRoute, t == nlmsg.RTMDelRoute
 		return e.Route.Decode(p)
-	case nlmsg.RTMDelNeigh:
-		e.Deleted = true
-		fallthrough
-	case nlmsg.RTMNewNeigh:
-		e.Kind = EventNeigh
+	case nlmsg.RTMNewNeigh, nlmsg.RTMDelNeigh:
+		e.Kind, e.Deleted = EventNeigh, t == nlmsg.RTMDelNeigh
 		return e.Neigh.Decode(p)
-	case nlmsg.RTMDelRule:
-		e.Deleted = true
-		fallthrough
-	case nlmsg.RTMNewRule:
-		e.Kind = EventRule
+	case nlmsg.RTMNewRule, nlmsg.RTMDelRule:
+		e.Kind, e.Deleted = EventRule, t == nlmsg.RTMDelRule
 		return e.Rule.Decode(p)
 	}
-	e.Kind = EventUnknown
+	e.Kind, e.Deleted = EventUnknown, false
 	return nil
 }

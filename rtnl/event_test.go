@@ -64,3 +64,37 @@ func TestEventDecodeTellsNewFromDel(t *testing.T) {
 		}
 	}
 }
+
+// TestEventDecodeEveryKind decodes the NEW and DEL message of every object
+// (a bare family header each) into one Event.
+func TestEventDecodeEveryKind(t *testing.T) {
+	var e Event
+	for _, c := range []struct {
+		newT, delT nlmsg.Type
+		kind       EventKind
+		body       []byte
+	}{
+		{nlmsg.RTMNewLink, nlmsg.RTMDelLink, EventLink, nlmsg.IfInfoMsg{Index: 7}.AppendTo(nil)},
+		{nlmsg.RTMNewAddr, nlmsg.RTMDelAddr, EventAddr, nlmsg.IfAddrMsg{Family: uint8(FamilyIPv4), Index: 7}.AppendTo(nil)},
+		{nlmsg.RTMNewRoute, nlmsg.RTMDelRoute, EventRoute, nlmsg.RtMsg{Family: uint8(FamilyIPv4)}.AppendTo(nil)},
+		{nlmsg.RTMNewNeigh, nlmsg.RTMDelNeigh, EventNeigh, nlmsg.NdMsg{Family: uint8(FamilyIPv4), Index: 7}.AppendTo(nil)},
+		{nlmsg.RTMNewRule, nlmsg.RTMDelRule, EventRule, nlmsg.FibRuleHdr{Family: uint8(FamilyIPv4)}.AppendTo(nil)},
+	} {
+		for _, typ := range []nlmsg.Type{c.newT, c.delT} {
+			b := nlmsg.Header{Len: uint32(nlmsg.HeaderLen + len(c.body)), Type: typ}.AppendTo(nil)
+			v, err := nlmsg.ViewOf(append(b, c.body...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := e.DecodeMessage(v); err != nil {
+				t.Fatalf("%v: %v", c.kind, err)
+			}
+			if e.Kind != c.kind || e.Deleted != (typ == c.delT) || e.Type != typ || len(e.Raw) != len(b)+len(c.body) {
+				t.Errorf("type %d: kind %v deleted %v type %d, want %v deleted %v", typ, e.Kind, e.Deleted, e.Type, c.kind, typ == c.delT)
+			}
+		}
+	}
+	if e.Link.Index != 7 || e.Addr.LinkIndex != 7 || e.Neigh.LinkIndex != 7 {
+		t.Errorf("objects not decoded: link %d addr %d neigh %d", e.Link.Index, e.Addr.LinkIndex, e.Neigh.LinkIndex)
+	}
+}

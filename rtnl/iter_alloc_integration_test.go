@@ -34,20 +34,13 @@ func TestIntegrationIteratorsAllocatePerDumpNotPerObject(t *testing.T) {
 	var links, addrs, neighs [][]byte
 	for i := range 20 {
 		l := Link{Name: fmt.Sprintf("x%d", i), Kind: KindVeth, Veth: VethInfo{PeerName: fmt.Sprintf("y%d", i)}}
-		links = append(links, craft(nlmsg.IfInfoMsg{}, l.encodeAttrs))
+		links = append(links, mustEncode(t)(l.appendAttrs(nlmsg.IfInfoMsg{}.AppendTo(nil))))
 	}
 	for i := range 40 {
 		a := Addr{Prefix: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 5, 0, byte(i + 1)}), 24), LinkIndex: va, Label: "va"}
-		var b nlmsg.Builder
-		b.Begin(0, 0, 0)
-		a.encode(&b)
-		addrs = append(addrs, append([]byte(nil), requestBody(&b)...))
-		b.Release()
+		addrs = append(addrs, mustEncode(t)(a.appendTo(nil)))
 		n := Neigh{Dst: netip.AddrFrom4([4]byte{10, 5, 1, byte(i + 1)}), LinkIndex: va, LLAddr: []byte{2, 0, 0, 0, 1, byte(i)}, State: NeighPermanent}
-		neighs = append(neighs, craft(nlmsg.NdMsg{Family: uint8(FamilyIPv4), Index: int32(va), State: uint16(NeighPermanent)}, func(b *nlmsg.Builder) {
-			putIP(b, nlmsg.NDADst, n.Dst)
-			b.Attr(nlmsg.NDALLAddr, n.LLAddr)
-		}))
+		neighs = append(neighs, mustEncode(t)(n.appendTo(nil, true)))
 	}
 	batch(t, cb.Engine(), nlmsg.RTMNewLink, nlmsg.Create|nlmsg.Excl, links)
 	batch(t, cb.Engine(), nlmsg.RTMNewAddr, nlmsg.Create|nlmsg.Excl, addrs)

@@ -128,7 +128,7 @@ func (l *Link) Decode(payload []byte) error {
 		}
 	}
 	if err := s.Err(); err != nil {
-		return scanFailure("link", "IFLA attributes", base, err)
+		return scanErr("link", "IFLA attributes", base, err)
 	}
 	if hasInfo {
 		return l.decodeLinkInfo(info, base+info.Offset()+nlmsg.AttrHeaderLen)
@@ -154,7 +154,7 @@ func (l *Link) decodeLinkInfo(info nlmsg.Attr, base int) error {
 		}
 	}
 	if err := s.Err(); err != nil {
-		return scanFailure("link", "IFLA_LINKINFO", base, err)
+		return scanErr("link", "IFLA_LINKINFO", base, err)
 	}
 	if !hasData {
 		return nil

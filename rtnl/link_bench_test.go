@@ -1,85 +1,16 @@
 package rtnl
 
 import (
-	"encoding/binary"
 	"fmt"
+	"iter"
 	"net/netip"
 	"runtime"
-	"syscall"
 	"testing"
-	"unsafe"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/nlengine/nlengine/engine"
 	"github.com/nlengine/nlengine/internal/netnstest"
 	"github.com/nlengine/nlengine/nlmsg"
 )
-
-// rawFloor is the floor every rtnl dump benchmark is measured against: one
-// blocking NETLINK_ROUTE socket in the namespace with the options a Dial'd
-// Conn has (NETLINK_EXT_ACK, NETLINK_CAP_ACK, NETLINK_GET_STRICT_CHK), the
-// same request (NLM_F_REQUEST|NLM_F_ACK|NLM_F_DUMP and the same payload),
-// sendto and recvfrom as bare unix.Syscall6 calls into one reused 64 KiB
-// buffer (the engine's buffer size), and each reply message handed to the
-// same decoder the iterator uses. It allocates nothing.
-type rawFloor struct {
-	fd  int
-	seq uint32
-	req []byte
-	buf []byte
-}
-
-func newRawFloor(tb testing.TB, ns *netnstest.NS) *rawFloor {
-	tb.Helper()
-	fd, err := ns.Socket(unix.NETLINK_ROUTE)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { unix.Close(fd) })
-	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		tb.Fatal(err)
-	}
-	for _, o := range []int{unix.NETLINK_EXT_ACK, unix.NETLINK_CAP_ACK, unix.NETLINK_GET_STRICT_CHK} {
-		if err := unix.SetsockoptInt(fd, unix.SOL_NETLINK, o, 1); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	return &rawFloor{fd: fd, buf: make([]byte, 64<<10)}
-}
-
-// dump sends one dump request and calls decode with the payload of every
-// message of type want, until NLMSG_DONE. It returns how many there were.
-func (f *rawFloor) dump(typ, want nlmsg.Type, payload []byte, decode func([]byte) error) (int, error) {
-	f.seq++
-	f.req = nlmsg.Header{Len: uint32(nlmsg.HeaderLen + len(payload)), Type: typ, Flags: nlmsg.Request | nlmsg.Ack | nlmsg.Dump, Seq: f.seq}.AppendTo(f.req[:0])
-	f.req = append(f.req, payload...)
-	if _, _, e := unix.Syscall6(unix.SYS_SENDTO, uintptr(f.fd), uintptr(unsafe.Pointer(&f.req[0])), uintptr(len(f.req)), 0, 0, 0); e != 0 {
-		return 0, e
-	}
-	count := 0
-	for {
-		n, _, e := unix.Syscall6(unix.SYS_RECVFROM, uintptr(f.fd), uintptr(unsafe.Pointer(&f.buf[0])), uintptr(len(f.buf)), 0, 0, 0)
-		if e != 0 {
-			return count, e
-		}
-		s := nlmsg.NewScanner(f.buf[:n])
-		for s.Next() {
-			v := s.View()
-			switch v.Type() {
-			case nlmsg.Done:
-				return count, nil
-			case nlmsg.Error:
-				return count, syscall.Errno(-int32(binary.NativeEndian.Uint32(v.Payload())))
-			case want:
-				if err := decode(v.Payload()); err != nil {
-					return count, err
-				}
-				count++
-			}
-		}
-	}
-}
 
 // batch applies payloads as typ requests in one engine.Batch.
 func batch(tb testing.TB, ec *engine.Conn, typ nlmsg.Type, flags nlmsg.Flags, payloads [][]byte) {
@@ -101,12 +32,7 @@ func linksNS(b *testing.B) *netnstest.NS {
 	payloads := make([][]byte, 500)
 	for i := range payloads {
 		l := Link{Name: fmt.Sprintf("bv%d", i), Kind: KindVeth, Veth: VethInfo{PeerName: fmt.Sprintf("bp%d", i)}}
-		var m nlmsg.Builder
-		m.Begin(0, 0, 0)
-		nlmsg.AppendFamilyHeader(&m, nlmsg.IfInfoMsg{})
-		l.encodeAttrs(&m)
-		payloads[i] = append([]byte(nil), requestBody(&m)...)
-		m.Release()
+		payloads[i] = mustEncode(b)(l.appendAttrs(nlmsg.IfInfoMsg{}.AppendTo(nil)))
 	}
 	batch(b, c.Engine(), nlmsg.RTMNewLink, nlmsg.Create|nlmsg.Excl, payloads)
 	links, err := c.LinkList(bg, LinkFilter{Kind: KindVeth}) // also interns the names
@@ -137,89 +63,113 @@ func perItem(b *testing.B, before *runtime.MemStats, items int, unit string) {
 	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/total, "allocs/"+unit)
 }
 
-// BenchmarkLinkDump dumps 1 001 links decoded into rtnl.Link: by the raw
-// floor, by the engine's Dump with Link.Decode, by Links (the in-place
-// iterator) and by LinkList (owned values).
-func BenchmarkLinkDump(b *testing.B) {
-	ns := linksNS(b)
-	const want = 1001
-	req := (&LinkFilter{}).dumpRequest(true)
-	check := func(b *testing.B, n int) {
-		if n != want {
-			b.Fatalf("%d links, want %d", n, want)
-		}
-	}
-	b.Run("impl=floor", func(b *testing.B) {
-		f := newRawFloor(b, ns)
-		var l Link
-		decode := func(p []byte) error { return l.Decode(p) }
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		b.ReportAllocs()
-		for b.Loop() {
-			n, err := f.dump(nlmsg.RTMGetLink, nlmsg.RTMNewLink, req, decode)
+// objectDump is one object's dump through the four paths its benchmarks
+// compare: the raw floor decoding into one value, the engine's Dump with
+// the same Decode, the in-place iterator and the list.
+type objectDump[T any] struct {
+	unit     string     // "link": the unit of the per-object metrics
+	want     int        // objects in the namespace
+	get, new nlmsg.Type // RTM_GET*, and the RTM_NEW* the dump answers with
+	req      []byte     // the dump request
+	decode   func(*T, []byte) error
+	iter     func(*Conn) iter.Seq2[*T, error]
+	list     func(*Conn) (int, error)
+}
+
+var dumpImpls = []string{"floor", "engine", "iter", "list"}
+
+// impl returns a function that runs one dump by the path named impl, on
+// floor f or Conn c, and returns how many objects it decoded. A failed
+// dump fails b.
+func (d *objectDump[T]) impl(b *testing.B, impl string, f *rawFloor, c *Conn) func() int {
+	var v T
+	switch impl {
+	case "floor":
+		each := decodeEach(d.new, func(p []byte) error { return d.decode(&v, p) })
+		return func() int {
+			n, err := f.dump(d.get, d.req, each)
 			if err != nil {
 				b.Fatal(err)
 			}
-			check(b, n)
+			return n
 		}
-		perItem(b, &ms, want, "link")
-	})
-	b.Run("impl=engine", func(b *testing.B) {
-		c := dialIn(b, ns)
-		var l Link
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		b.ReportAllocs()
-		for b.Loop() {
+	case "engine":
+		return func() int {
 			n := 0
-			for m, err := range c.Engine().Dump(bg, nlmsg.RTMGetLink, req, 0) {
+			for m, err := range c.Engine().Dump(bg, d.get, d.req, 0) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if m.Type() == nlmsg.RTMNewLink {
-					if err := l.Decode(m.Payload()); err != nil {
+				if m.Type() == d.new {
+					if err := d.decode(&v, m.Payload()); err != nil {
 						b.Fatal(err)
 					}
 					n++
 				}
 			}
-			check(b, n)
+			return n
 		}
-		perItem(b, &ms, want, "link")
-	})
-	b.Run("impl=iter", func(b *testing.B) {
-		c := dialIn(b, ns)
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		b.ReportAllocs()
-		for b.Loop() {
+	case "iter":
+		return func() int {
 			n := 0
-			for _, err := range c.Links(bg, LinkFilter{}) {
+			for _, err := range d.iter(c) {
 				if err != nil {
 					b.Fatal(err)
 				}
 				n++
 			}
-			check(b, n)
+			return n
 		}
-		perItem(b, &ms, want, "link")
-	})
-	b.Run("impl=list", func(b *testing.B) {
-		c := dialIn(b, ns)
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		b.ReportAllocs()
-		for b.Loop() {
-			ls, err := c.LinkList(bg, LinkFilter{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			check(b, len(ls))
+	}
+	return func() int {
+		n, err := d.list(c)
+		if err != nil {
+			b.Fatal(err)
 		}
-		perItem(b, &ms, want, "link")
-	})
+		return n
+	}
 }
+
+// run runs the four paths as sub-benchmarks impl=floor, impl=engine,
+// impl=iter and impl=list, each with its own socket, reporting ns and
+// allocations per object.
+func (d *objectDump[T]) run(b *testing.B, ns *netnstest.NS) {
+	for _, impl := range dumpImpls {
+		b.Run("impl="+impl, func(b *testing.B) {
+			var f *rawFloor
+			var c *Conn
+			if impl == "floor" {
+				f = newRawFloor(b, ns)
+			} else {
+				c = dialIn(b, ns)
+			}
+			dump := d.impl(b, impl, f, c)
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			b.ReportAllocs()
+			for b.Loop() {
+				if n := dump(); n != d.want {
+					b.Fatalf("%d %ss, want %d", n, d.unit, d.want)
+				}
+			}
+			perItem(b, &ms, d.want, d.unit)
+		})
+	}
+}
+
+// linkDump is the dump of linksNS's 1 001 links.
+var linkDump = objectDump[Link]{
+	unit: "link", want: 1001, get: nlmsg.RTMGetLink, new: nlmsg.RTMNewLink,
+	req:    (&LinkFilter{}).dumpRequest(true),
+	decode: (*Link).Decode,
+	iter:   func(c *Conn) iter.Seq2[*Link, error] { return c.Links(bg, LinkFilter{}) },
+	list:   func(c *Conn) (int, error) { ls, err := c.LinkList(bg, LinkFilter{}); return len(ls), err },
+}
+
+// BenchmarkLinkDump dumps 1 001 links decoded into rtnl.Link: by the raw
+// floor, by the engine's Dump with Link.Decode, by Links (the in-place
+// iterator) and by LinkList (owned values).
+func BenchmarkLinkDump(b *testing.B) { linkDump.run(b, linksNS(b)) }
 
 // addrsNS returns a namespace whose veth va holds 1 000 IPv4 addresses
 // (one Batch of RTM_NEWADDR), 1 002 addresses with lo's two.
@@ -236,11 +186,7 @@ func addrsNS(b *testing.B) *netnstest.NS {
 	payloads := make([][]byte, 1000)
 	for i := range payloads {
 		a := Addr{Prefix: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)}), 16), LinkIndex: va.Index, Label: "va"}
-		var m nlmsg.Builder
-		m.Begin(0, 0, 0)
-		a.encode(&m)
-		payloads[i] = append([]byte(nil), requestBody(&m)...)
-		m.Release()
+		payloads[i] = mustEncode(b)(a.appendTo(nil))
 	}
 	batch(b, c.Engine(), nlmsg.RTMNewAddr, nlmsg.Create|nlmsg.Excl, payloads)
 	if _, err := c.AddrList(bg, AddrFilter{}); err != nil { // intern the labels
@@ -249,85 +195,15 @@ func addrsNS(b *testing.B) *netnstest.NS {
 	return ns
 }
 
+// addrDump is the dump of addrsNS's 1 002 addresses.
+var addrDump = objectDump[Addr]{
+	unit: "addr", want: 1002, get: nlmsg.RTMGetAddr, new: nlmsg.RTMNewAddr,
+	req:    (&AddrFilter{}).dumpRequest(true),
+	decode: (*Addr).Decode,
+	iter:   func(c *Conn) iter.Seq2[*Addr, error] { return c.Addrs(bg, AddrFilter{}) },
+	list:   func(c *Conn) (int, error) { as, err := c.AddrList(bg, AddrFilter{}); return len(as), err },
+}
+
 // BenchmarkAddrDump dumps 1 002 addresses decoded into rtnl.Addr, by the
 // same four paths as BenchmarkLinkDump.
-func BenchmarkAddrDump(b *testing.B) {
-	ns := addrsNS(b)
-	const want = 1002
-	req := (&AddrFilter{}).dumpRequest(true)
-	check := func(b *testing.B, n int) {
-		if n != want {
-			b.Fatalf("%d addresses, want %d", n, want)
-		}
-	}
-	b.Run("impl=floor", func(b *testing.B) {
-		f := newRawFloor(b, ns)
-		var a Addr
-		decode := func(p []byte) error { return a.Decode(p) }
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		b.ReportAllocs()
-		for b.Loop() {
-			n, err := f.dump(nlmsg.RTMGetAddr, nlmsg.RTMNewAddr, req, decode)
-			if err != nil {
-				b.Fatal(err)
-			}
-			check(b, n)
-		}
-		perItem(b, &ms, want, "addr")
-	})
-	b.Run("impl=engine", func(b *testing.B) {
-		c := dialIn(b, ns)
-		var a Addr
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		b.ReportAllocs()
-		for b.Loop() {
-			n := 0
-			for m, err := range c.Engine().Dump(bg, nlmsg.RTMGetAddr, req, 0) {
-				if err != nil {
-					b.Fatal(err)
-				}
-				if m.Type() == nlmsg.RTMNewAddr {
-					if err := a.Decode(m.Payload()); err != nil {
-						b.Fatal(err)
-					}
-					n++
-				}
-			}
-			check(b, n)
-		}
-		perItem(b, &ms, want, "addr")
-	})
-	b.Run("impl=iter", func(b *testing.B) {
-		c := dialIn(b, ns)
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		b.ReportAllocs()
-		for b.Loop() {
-			n := 0
-			for _, err := range c.Addrs(bg, AddrFilter{}) {
-				if err != nil {
-					b.Fatal(err)
-				}
-				n++
-			}
-			check(b, n)
-		}
-		perItem(b, &ms, want, "addr")
-	})
-	b.Run("impl=list", func(b *testing.B) {
-		c := dialIn(b, ns)
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		b.ReportAllocs()
-		for b.Loop() {
-			as, err := c.AddrList(bg, AddrFilter{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			check(b, len(as))
-		}
-		perItem(b, &ms, want, "addr")
-	})
-}
+func BenchmarkAddrDump(b *testing.B) { addrDump.run(b, addrsNS(b)) }

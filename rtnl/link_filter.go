@@ -18,9 +18,16 @@ type LinkFilter struct {
 	Stats bool
 }
 
-// match reports whether a decoded link passes the conditions the kernel
-// may not have applied.
-func (f *LinkFilter) match(l *Link) bool {
+// Match reports whether l passes f, as Links decides it in user space.
+// Name is compared with l.Name only: the kernel's lookup by name, which
+// Links uses, also finds a link by one of its alternative names.
+func (f *LinkFilter) Match(l *Link) bool {
+	return (f.Name == "" || l.Name == f.Name) && f.matchDumped(l)
+}
+
+// matchDumped checks the conditions the kernel may not have applied (all
+// but Name, which the kernel always does).
+func (f *LinkFilter) matchDumped(l *Link) bool {
 	return (f.Kind == "" || l.Kind == f.Kind) && (f.MasterIndex == 0 || l.MasterIndex == f.MasterIndex)
 }
 
@@ -36,34 +43,28 @@ func (f *LinkFilter) extMask() uint32 {
 // slice: an empty ifinfomsg, IFLA_EXT_MASK, and when strict the kernel's
 // filters IFLA_MASTER and IFLA_LINKINFO/IFLA_INFO_KIND.
 func (f *LinkFilter) dumpRequest(strict bool) []byte {
-	var b nlmsg.Builder
-	defer b.Release()
-	b.Begin(0, 0, 0)
-	nlmsg.AppendFamilyHeader(&b, nlmsg.IfInfoMsg{})
-	b.Uint32(nlmsg.IFLAExtMask, f.extMask())
+	b := nlmsg.IfInfoMsg{}.AppendTo(nil)
+	b = appendU32Attr(b, nlmsg.IFLAExtMask, f.extMask())
 	if strict {
 		if f.MasterIndex != 0 {
-			b.Uint32(nlmsg.IFLAMaster, uint32(f.MasterIndex))
+			b = appendU32Attr(b, nlmsg.IFLAMaster, uint32(f.MasterIndex))
 		}
-		if f.Kind != "" {
-			n := b.BeginNest(nlmsg.IFLALinkInfo)
-			b.String(nlmsg.IFLAInfoKind, f.Kind)
-			b.EndNest(n)
+		if f.Kind != "" && fitsAttr(len(f.Kind)+1+nlmsg.AttrHeaderLen) {
+			var n int
+			b, n = beginNest(b, nlmsg.IFLALinkInfo, true)
+			b = appendStringAttr(b, nlmsg.IFLAInfoKind, f.Kind)
+			endNest(b, n)
 		}
 	}
-	return append([]byte(nil), requestBody(&b)...)
+	return b
 }
 
-// getRequest encodes an RTM_GETLINK request for one link, by index or by
-// name, into an owned slice.
+// getLinkRequest encodes an RTM_GETLINK request for one link, by index or
+// by name, into an owned slice.
 func getLinkRequest(index int, name string, extMask uint32) []byte {
-	var b nlmsg.Builder
-	defer b.Release()
-	b.Begin(0, 0, 0)
-	nlmsg.AppendFamilyHeader(&b, nlmsg.IfInfoMsg{Index: int32(index)})
-	if name != "" {
-		b.String(nlmsg.IFLAIfName, name)
+	b := nlmsg.IfInfoMsg{Index: int32(index)}.AppendTo(nil)
+	if name != "" && fitsAttr(len(name)+1) {
+		b = appendStringAttr(b, nlmsg.IFLAIfName, name)
 	}
-	b.Uint32(nlmsg.IFLAExtMask, extMask)
-	return append([]byte(nil), requestBody(&b)...)
+	return appendU32Attr(b, nlmsg.IFLAExtMask, extMask)
 }

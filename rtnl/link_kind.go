@@ -80,31 +80,34 @@ func (b *BridgeInfo) decode(data []byte, base int) error {
 		}
 	}
 	if err := s.Err(); err != nil {
-		return scanFailure("link", "IFLA_INFO_DATA", base, err)
+		return scanErr("link", "IFLA_INFO_DATA", base, err)
 	}
 	return nil
 }
 
-func (b *BridgeInfo) encode(m *nlmsg.Builder) {
-	put32 := func(t uint16, v uint32) {
-		if v != 0 {
-			m.Uint32(t, v)
+// append appends the bridge's IFLA_BR_* attributes that are set.
+func (b *BridgeInfo) append(m []byte) []byte {
+	for _, a := range [...]struct {
+		t uint16
+		v uint32
+	}{
+		{nlmsg.IFLABRForwardDelay, b.ForwardDelay}, {nlmsg.IFLABRHelloTime, b.HelloTime},
+		{nlmsg.IFLABRMaxAge, b.MaxAge}, {nlmsg.IFLABRAgeingTime, b.AgeingTime}, {nlmsg.IFLABRSTPState, b.STPState},
+	} {
+		if a.v != 0 {
+			m = appendU32Attr(m, a.t, a.v)
 		}
 	}
-	put32(nlmsg.IFLABRForwardDelay, b.ForwardDelay)
-	put32(nlmsg.IFLABRHelloTime, b.HelloTime)
-	put32(nlmsg.IFLABRMaxAge, b.MaxAge)
-	put32(nlmsg.IFLABRAgeingTime, b.AgeingTime)
-	put32(nlmsg.IFLABRSTPState, b.STPState)
 	if b.Priority != 0 {
-		m.Uint16(nlmsg.IFLABRPriority, b.Priority)
+		m = appendU16Attr(m, nlmsg.IFLABRPriority, b.Priority)
 	}
 	if b.VLANFiltering {
-		m.Uint8(nlmsg.IFLABRVLANFiltering, 1)
+		m = appendU8Attr(m, nlmsg.IFLABRVLANFiltering, 1)
 	}
 	if b.VLANDefaultPVID != 0 {
-		m.Uint16(nlmsg.IFLABRVLANDefaultPVID, b.VLANDefaultPVID)
+		m = appendU16Attr(m, nlmsg.IFLABRVLANDefaultPVID, b.VLANDefaultPVID)
 	}
+	return m
 }
 
 // VXLANInfo is a vxlan's own data (IFLA_VXLAN_*). When written, zero fields
@@ -135,16 +138,16 @@ func (v *VXLANInfo) decode(data []byte, base int) error {
 			v.Port, err = a.Uint16BE()
 			name = "IFLA_VXLAN_PORT"
 		case nlmsg.IFLAVXLANGroup, nlmsg.IFLAVXLANGroup6:
-			if ip, ok := attrIPOf(vxlanFamily(a.Type()), a.Data()); ok {
+			if ip, ok := addrOfFamily(vxlanFamily(a.Type()), a.Data()); ok {
 				v.Group = ip
 			} else {
-				err, name = errBadAddrLen, "IFLA_VXLAN_GROUP"
+				err, name = ErrAddrFamily, "IFLA_VXLAN_GROUP"
 			}
 		case nlmsg.IFLAVXLANLocal, nlmsg.IFLAVXLANLocal6:
-			if ip, ok := attrIPOf(vxlanFamily(a.Type()), a.Data()); ok {
+			if ip, ok := addrOfFamily(vxlanFamily(a.Type()), a.Data()); ok {
 				v.Local = ip
 			} else {
-				err, name = errBadAddrLen, "IFLA_VXLAN_LOCAL"
+				err, name = ErrAddrFamily, "IFLA_VXLAN_LOCAL"
 			}
 		case nlmsg.IFLAVXLANLink:
 			var x uint32
@@ -171,7 +174,7 @@ func (v *VXLANInfo) decode(data []byte, base int) error {
 		}
 	}
 	if err := s.Err(); err != nil {
-		return scanFailure("link", "IFLA_INFO_DATA", base, err)
+		return scanErr("link", "IFLA_INFO_DATA", base, err)
 	}
 	return nil
 }
@@ -183,34 +186,37 @@ func vxlanFamily(t uint16) Family {
 	return FamilyIPv4
 }
 
-func (v *VXLANInfo) encode(m *nlmsg.Builder) {
-	m.Uint32(nlmsg.IFLAVXLANID, v.ID)
+// append appends the vxlan's IFLA_VXLAN_* attributes: the ID always, the
+// others when set.
+func (v *VXLANInfo) append(m []byte) []byte {
+	m = appendU32Attr(m, nlmsg.IFLAVXLANID, v.ID)
 	if v.Port != 0 {
-		m.Uint16BE(nlmsg.IFLAVXLANPort, v.Port)
+		m = appendU16BEAttr(m, nlmsg.IFLAVXLANPort, v.Port)
 	}
 	if v.Group.IsValid() {
 		t := nlmsg.IFLAVXLANGroup
 		if v.Group.Is6() {
 			t = nlmsg.IFLAVXLANGroup6
 		}
-		putIP(m, t, v.Group)
+		m = appendAddrAttr(m, t, v.Group)
 	}
 	if v.Local.IsValid() {
 		t := nlmsg.IFLAVXLANLocal
 		if v.Local.Is6() {
 			t = nlmsg.IFLAVXLANLocal6
 		}
-		putIP(m, t, v.Local)
+		m = appendAddrAttr(m, t, v.Local)
 	}
 	if v.LinkIndex != 0 {
-		m.Uint32(nlmsg.IFLAVXLANLink, uint32(v.LinkIndex))
+		m = appendU32Attr(m, nlmsg.IFLAVXLANLink, uint32(v.LinkIndex))
 	}
 	if v.TTL != 0 {
-		m.Uint8(nlmsg.IFLAVXLANTTL, v.TTL)
+		m = appendU8Attr(m, nlmsg.IFLAVXLANTTL, v.TTL)
 	}
 	if v.TOS != 0 {
-		m.Uint8(nlmsg.IFLAVXLANTOS, v.TOS)
+		m = appendU8Attr(m, nlmsg.IFLAVXLANTOS, v.TOS)
 	}
+	return m
 }
 
 // MACVLANInfo is a macvlan's own data (IFLA_MACVLAN_*). Its parent is the
@@ -241,7 +247,7 @@ func (m *MACVLANInfo) decode(data []byte, base int) error {
 		}
 	}
 	if err := s.Err(); err != nil {
-		return scanFailure("link", "IFLA_INFO_DATA", base, err)
+		return scanErr("link", "IFLA_INFO_DATA", base, err)
 	}
 	return nil
 }

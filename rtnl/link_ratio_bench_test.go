@@ -1,11 +1,10 @@
 package rtnl
 
 import (
-	"slices"
 	"testing"
 	"time"
 
-	"github.com/nlengine/nlengine/nlmsg"
+	"github.com/nlengine/nlengine/internal/netnstest"
 )
 
 // interleaved runs the dumps of impls one after the other in each
@@ -32,10 +31,6 @@ func interleaved(b *testing.B, items int, unit string, names []string, impls []f
 			ratios[i] = append(ratios[i], d[i]/d[0])
 		}
 	}
-	median := func(v []float64) float64 {
-		slices.Sort(v)
-		return v[len(v)/2]
-	}
 	for i, n := range names {
 		b.ReportMetric(median(times[i]), n+"-ns/"+unit)
 		if i > 0 {
@@ -45,92 +40,26 @@ func interleaved(b *testing.B, items int, unit string, names []string, impls []f
 	b.ReportMetric(0, "ns/op") // the per-implementation metrics say it
 }
 
-// BenchmarkLinkDumpInterleaved measures the four paths of BenchmarkLinkDump
-// in the same iterations: their ratios to the floor.
-func BenchmarkLinkDumpInterleaved(b *testing.B) {
-	ns := linksNS(b)
-	req := (&LinkFilter{}).dumpRequest(true)
-	f := newRawFloor(b, ns)
-	c := dialIn(b, ns)
-	var l Link
-	decode := func(p []byte) error { return l.Decode(p) }
-	must := func(n int, err error) {
-		if err != nil || n != 1001 {
-			b.Fatalf("%d links, %v", n, err)
+// interleavedDump runs d's four paths through interleaved, on one floor
+// and one Conn.
+func interleavedDump[T any](b *testing.B, d *objectDump[T], ns *netnstest.NS) {
+	f, c := newRawFloor(b, ns), dialIn(b, ns)
+	impls := make([]func(), len(dumpImpls))
+	for i, name := range dumpImpls {
+		dump := d.impl(b, name, f, c)
+		impls[i] = func() {
+			if n := dump(); n != d.want {
+				b.Fatalf("%s: %d %ss, want %d", name, n, d.unit, d.want)
+			}
 		}
 	}
-	interleaved(b, 1001, "link", []string{"floor", "engine", "iter", "list"}, []func(){
-		func() { must(f.dump(nlmsg.RTMGetLink, nlmsg.RTMNewLink, req, decode)) },
-		func() {
-			n := 0
-			for m, err := range c.Engine().Dump(bg, nlmsg.RTMGetLink, req, 0) {
-				if err != nil {
-					b.Fatal(err)
-				}
-				if m.Type() == nlmsg.RTMNewLink {
-					if err := l.Decode(m.Payload()); err != nil {
-						b.Fatal(err)
-					}
-					n++
-				}
-			}
-			must(n, nil)
-		},
-		func() {
-			n := 0
-			for _, err := range c.Links(bg, LinkFilter{}) {
-				if err != nil {
-					b.Fatal(err)
-				}
-				n++
-			}
-			must(n, nil)
-		},
-		func() { ls, err := c.LinkList(bg, LinkFilter{}); must(len(ls), err) },
-	})
+	interleaved(b, d.want, d.unit, dumpImpls, impls)
 }
+
+// BenchmarkLinkDumpInterleaved measures the four paths of BenchmarkLinkDump
+// in the same iterations: their ratios to the floor.
+func BenchmarkLinkDumpInterleaved(b *testing.B) { interleavedDump(b, &linkDump, linksNS(b)) }
 
 // BenchmarkAddrDumpInterleaved is BenchmarkLinkDumpInterleaved for the
 // 1 002-address dump.
-func BenchmarkAddrDumpInterleaved(b *testing.B) {
-	ns := addrsNS(b)
-	req := (&AddrFilter{}).dumpRequest(true)
-	f := newRawFloor(b, ns)
-	c := dialIn(b, ns)
-	var a Addr
-	decode := func(p []byte) error { return a.Decode(p) }
-	must := func(n int, err error) {
-		if err != nil || n != 1002 {
-			b.Fatalf("%d addresses, %v", n, err)
-		}
-	}
-	interleaved(b, 1002, "addr", []string{"floor", "engine", "iter", "list"}, []func(){
-		func() { must(f.dump(nlmsg.RTMGetAddr, nlmsg.RTMNewAddr, req, decode)) },
-		func() {
-			n := 0
-			for m, err := range c.Engine().Dump(bg, nlmsg.RTMGetAddr, req, 0) {
-				if err != nil {
-					b.Fatal(err)
-				}
-				if m.Type() == nlmsg.RTMNewAddr {
-					if err := a.Decode(m.Payload()); err != nil {
-						b.Fatal(err)
-					}
-					n++
-				}
-			}
-			must(n, nil)
-		},
-		func() {
-			n := 0
-			for _, err := range c.Addrs(bg, AddrFilter{}) {
-				if err != nil {
-					b.Fatal(err)
-				}
-				n++
-			}
-			must(n, nil)
-		},
-		func() { as, err := c.AddrList(bg, AddrFilter{}); must(len(as), err) },
-	})
-}
+func BenchmarkAddrDumpInterleaved(b *testing.B) { interleavedDump(b, &addrDump, addrsNS(b)) }

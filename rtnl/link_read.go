@@ -40,19 +40,19 @@ func (c *Conn) Links(ctx context.Context, f LinkFilter) iter.Seq2[*Link, error] 
 				yield(nil, err)
 				return
 			}
-			if found && f.match(l) {
+			if found && f.matchDumped(l) {
 				yield(l, nil)
 			}
 		}
 	}
-	return dumpInto(ctx, c, nlmsg.RTMGetLink, f.dumpRequest(c.strict), nlmsg.RTMNewLink, l, (*Link).Decode, f.match)
+	return dumpInto(ctx, c, nlmsg.RTMGetLink, f.dumpRequest(c.strict), nlmsg.RTMNewLink, l, (*Link).Decode, f.matchDumped)
 }
 
 // LinkList returns the links f selects as owned values (each copies its
 // message's attributes: one allocation per link, plus the slice). On an
 // error it returns the links read so far with it. Safe for concurrent use.
 func (c *Conn) LinkList(ctx context.Context, f LinkFilter) ([]Link, error) {
-	return listOf(c.Links(ctx, f), (*Link).Clone)
+	return collect(c.Links(ctx, f), (*Link).Clone)
 }
 
 // LinkByName returns the link called name (or with that alternative name),

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/nlengine/nlengine/nlmsg"
@@ -19,7 +21,19 @@ func craft[H nlmsg.FamilyHeader](h H, attrs func(b *nlmsg.Builder)) []byte {
 	if attrs != nil {
 		attrs(&b)
 	}
-	return append([]byte(nil), requestBody(&b)...)
+	return append([]byte(nil), b.Bytes()[nlmsg.HeaderLen:]...)
+}
+
+// mustEncode returns the payload an encoder of this package returned, failing
+// tb on its error: mustEncode(t)(l.appendAttrs(h.AppendTo(nil))).
+func mustEncode(tb testing.TB) func([]byte, error) []byte {
+	return func(b []byte, err error) []byte {
+		tb.Helper()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return b
+	}
 }
 
 // wantAttrError checks that err is an *AttrError naming attr at offset off.
@@ -222,6 +236,51 @@ func TestCloneSharesNothingWithTheMessage(t *testing.T) {
 		clear(p)
 		if o.LLAddr.String() != want {
 			t.Fatalf("the neighbour's clone changed with the message: %v, want %s", o.LLAddr, want)
+		}
+	}
+}
+
+// A write whose field cannot fit an attribute is refused with ErrInvalid
+// before anything is sent (the length would otherwise wrap its 16 bits).
+func TestEncodersRefuseOversizedFields(t *testing.T) {
+	long := strings.Repeat("x", nlmsg.MaxAttrData+1)
+	for name, enc := range map[string]func() ([]byte, error){
+		"link name": func() ([]byte, error) { return (&Link{Name: long}).appendAttrs(nil) },
+		"link kind": func() ([]byte, error) { return (&Link{Kind: long}).appendAttrs(nil) },
+		"veth peer": func() ([]byte, error) {
+			return (&Link{Kind: KindVeth, Veth: VethInfo{PeerName: long}}).appendAttrs(nil)
+		},
+		"link info": func() ([]byte, error) {
+			return (&Link{Kind: KindVeth, Veth: VethInfo{PeerName: long[:40000], PeerHardwareAddr: []byte(long[:40000])}}).appendAttrs(nil)
+		},
+		"addr label": func() ([]byte, error) {
+			return (&Addr{Prefix: netip.MustParsePrefix("10.0.0.1/8"), Label: long}).appendTo(nil)
+		},
+		"addr prefix": func() ([]byte, error) { return (&Addr{}).appendTo(nil) },
+		"neigh lladdr": func() ([]byte, error) {
+			return (&Neigh{Dst: netip.MustParseAddr("10.0.0.1"), LLAddr: []byte(long)}).appendTo(nil, true)
+		},
+		"neigh dst":    func() ([]byte, error) { return (&Neigh{}).appendTo(nil, true) },
+		"route family": func() ([]byte, error) { return appendRoute(nil, &Route{}, false) },
+	} {
+		if _, err := enc(); !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s: %v, want an error that errors.Is ErrInvalid", name, err)
+		}
+	}
+	if !errors.Is(ErrInvalidRoute, ErrInvalid) || errors.Is(ErrInvalid, ErrInvalidRoute) {
+		t.Error("ErrInvalidRoute must be a kind of ErrInvalid, not the reverse")
+	}
+}
+
+// LinkFilter.Match checks every field a dump selects by, Name included.
+func TestLinkFilterMatch(t *testing.T) {
+	l := Link{Name: "va", Kind: KindVeth, MasterIndex: 3}
+	for f, want := range map[LinkFilter]bool{
+		{}: true, {Name: "va"}: true, {Name: "vb"}: false, {Kind: KindVeth}: true, {Kind: KindBridge}: false,
+		{MasterIndex: 3}: true, {MasterIndex: 4}: false, {Name: "va", Kind: KindVeth, MasterIndex: 3, Stats: true}: true,
+	} {
+		if got := f.Match(&l); got != want {
+			t.Errorf("%+v.Match: %v, want %v", f, got, want)
 		}
 	}
 }

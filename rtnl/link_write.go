@@ -3,23 +3,26 @@ package rtnl
 import (
 	"cmp"
 	"context"
+	"encoding/binary"
+	"fmt"
 
 	"github.com/nlengine/nlengine/nlmsg"
 )
 
+// errInvalidLink is wrapped by the error of a link write that cannot be
+// encoded (a field longer than an attribute can hold); nothing is sent.
+var errInvalidLink = invalidError("rtnl: invalid link")
+
 // linkRequest sends one RTM_*LINK request with header h and the attributes
-// attrs appends, and waits for the kernel's ack.
-func (c *Conn) linkRequest(ctx context.Context, typ nlmsg.Type, flags nlmsg.Flags, h nlmsg.IfInfoMsg, attrs func(*nlmsg.Builder)) error {
-	var b nlmsg.Builder
-	defer b.Release()
-	b.Begin(0, 0, 0)
-	nlmsg.AppendFamilyHeader(&b, h)
-	if attrs != nil {
-		attrs(&b)
-	}
-	// NB: the engine copies the payload before RequestFunc returns, so the
-	// Builder may be released afterwards.
-	return c.ec.RequestFunc(ctx, typ, requestBody(&b), flags, func(nlmsg.View) error { return nil })
+// attrs appends (attrs nil: none), and waits for the kernel's ack.
+func (c *Conn) linkRequest(ctx context.Context, typ nlmsg.Type, flags nlmsg.Flags, h nlmsg.IfInfoMsg, attrs func([]byte) ([]byte, error)) error {
+	return c.write(ctx, typ, flags, func(b []byte) ([]byte, error) {
+		b = h.AppendTo(b)
+		if attrs == nil {
+			return b, nil
+		}
+		return attrs(b)
+	})
 }
 
 // LinkAdd creates a link (RTM_NEWLINK with NLM_F_CREATE|NLM_F_EXCL) from
@@ -29,81 +32,91 @@ func (c *Conn) linkRequest(ctx context.Context, typ nlmsg.Type, flags nlmsg.Flag
 // Alias, OperState and the read-only fields are not written. A veth is
 // created with its peer (l.Veth), which l.Veth.PeerNetNSFD may place in
 // another namespace. It fails with the kernel's error (EEXIST when the
-// name is taken). Safe for concurrent use.
+// name is taken), or, before anything is sent, with an error that
+// errors.Is ErrInvalid for a field too long for its attribute. l is not
+// retained. Safe for concurrent use.
 func (c *Conn) LinkAdd(ctx context.Context, l *Link) error {
 	h := nlmsg.IfInfoMsg{Flags: uint32(l.Flags), Change: uint32(l.Flags)}
-	return c.linkRequest(ctx, nlmsg.RTMNewLink, nlmsg.Create|nlmsg.Excl, h, l.encodeAttrs)
+	return c.linkRequest(ctx, nlmsg.RTMNewLink, nlmsg.Create|nlmsg.Excl, h, l.appendAttrs)
 }
 
-// encodeAttrs appends the attributes LinkAdd writes for l.
-func (l *Link) encodeAttrs(b *nlmsg.Builder) {
+// appendAttrs appends the attributes LinkAdd writes for l.
+func (l *Link) appendAttrs(b []byte) ([]byte, error) {
+	for _, n := range [...]int{len(l.Name) + 1, len(l.Kind) + 1, len(l.HardwareAddr), len(l.Broadcast), len(l.Veth.PeerName) + 1, len(l.Veth.PeerHardwareAddr)} {
+		if !fitsAttr(n) {
+			return b, fmt.Errorf("%w: a field of %d bytes", errInvalidLink, n)
+		}
+	}
 	if l.Name != "" {
-		b.String(nlmsg.IFLAIfName, l.Name)
+		b = appendStringAttr(b, nlmsg.IFLAIfName, l.Name)
 	}
 	if l.MTU != 0 {
-		b.Uint32(nlmsg.IFLAMTU, l.MTU)
+		b = appendU32Attr(b, nlmsg.IFLAMTU, l.MTU)
 	}
 	if len(l.HardwareAddr) != 0 {
-		b.Attr(nlmsg.IFLAAddress, l.HardwareAddr)
+		b = appendAttr(b, nlmsg.IFLAAddress, l.HardwareAddr)
 	}
 	if len(l.Broadcast) != 0 {
-		b.Attr(nlmsg.IFLABroadcast, l.Broadcast)
+		b = appendAttr(b, nlmsg.IFLABroadcast, l.Broadcast)
 	}
 	if l.TxQLen != 0 {
-		b.Uint32(nlmsg.IFLATxQLen, l.TxQLen)
+		b = appendU32Attr(b, nlmsg.IFLATxQLen, l.TxQLen)
 	}
 	if l.Group != 0 {
-		b.Uint32(nlmsg.IFLAGroup, l.Group)
+		b = appendU32Attr(b, nlmsg.IFLAGroup, l.Group)
 	}
 	if l.MasterIndex != 0 {
-		b.Uint32(nlmsg.IFLAMaster, uint32(l.MasterIndex))
+		b = appendU32Attr(b, nlmsg.IFLAMaster, uint32(l.MasterIndex))
 	}
 	if l.ParentIndex != 0 {
-		b.Uint32(nlmsg.IFLALink, uint32(l.ParentIndex))
+		b = appendU32Attr(b, nlmsg.IFLALink, uint32(l.ParentIndex))
 	}
 	if l.Kind == "" {
-		return
+		return b, nil
 	}
-	info := b.BeginNest(nlmsg.IFLALinkInfo)
-	b.String(nlmsg.IFLAInfoKind, l.Kind)
-	data := b.BeginNest(nlmsg.IFLAInfoData)
+	b, info := beginNest(b, nlmsg.IFLALinkInfo, true)
+	b = appendStringAttr(b, nlmsg.IFLAInfoKind, l.Kind)
+	b, data := beginNest(b, nlmsg.IFLAInfoData, true)
 	switch l.Kind {
 	case KindVeth:
-		l.Veth.encode(b, l.MTU)
+		b = l.Veth.append(b, l.MTU)
 	case KindBridge:
-		l.Bridge.encode(b)
+		b = l.Bridge.append(b)
 	case KindVXLAN:
-		l.VXLAN.encode(b)
+		b = l.VXLAN.append(b)
 	case KindMACVLAN:
 		if l.MACVLAN.Mode != 0 {
-			b.Uint32(nlmsg.IFLAMACVLANMode, uint32(l.MACVLAN.Mode))
+			b = appendU32Attr(b, nlmsg.IFLAMACVLANMode, uint32(l.MACVLAN.Mode))
 		}
 		if l.MACVLAN.Flags != 0 {
-			b.Uint16(nlmsg.IFLAMACVLANFlags, l.MACVLAN.Flags)
+			b = appendU16Attr(b, nlmsg.IFLAMACVLANFlags, l.MACVLAN.Flags)
 		}
 	}
-	b.EndNest(data)
-	b.EndNest(info)
+	if !endNest(b, data) || !endNest(b, info) {
+		return b, fmt.Errorf("%w: IFLA_LINKINFO longer than 65535 bytes", errInvalidLink)
+	}
+	return b, nil
 }
 
-// encode appends the VETH_INFO_PEER nest: an ifinfomsg and the peer's
-// attributes.
-func (v *VethInfo) encode(b *nlmsg.Builder, linkMTU uint32) {
-	peer := b.BeginNest(nlmsg.VETHInfoPeer)
-	nlmsg.AppendFamilyHeader(b, nlmsg.IfInfoMsg{})
+// append appends the VETH_INFO_PEER nest: an ifinfomsg and the peer's
+// attributes (whose lengths appendAttrs checked).
+func (v *VethInfo) append(b []byte, linkMTU uint32) []byte {
+	b, peer := beginNest(b, nlmsg.VETHInfoPeer, true)
+	b = nlmsg.IfInfoMsg{}.AppendTo(b)
 	if v.PeerName != "" {
-		b.String(nlmsg.IFLAIfName, v.PeerName)
+		b = appendStringAttr(b, nlmsg.IFLAIfName, v.PeerName)
 	}
 	if len(v.PeerHardwareAddr) != 0 {
-		b.Attr(nlmsg.IFLAAddress, v.PeerHardwareAddr)
+		b = appendAttr(b, nlmsg.IFLAAddress, v.PeerHardwareAddr)
 	}
 	if mtu := cmp.Or(v.PeerMTU, linkMTU); mtu != 0 {
-		b.Uint32(nlmsg.IFLAMTU, mtu)
+		b = appendU32Attr(b, nlmsg.IFLAMTU, mtu)
 	}
 	if v.PeerNetNSFD > 0 {
-		b.Uint32(nlmsg.IFLANetNSFD, uint32(v.PeerNetNSFD))
+		b = appendU32Attr(b, nlmsg.IFLANetNSFD, uint32(v.PeerNetNSFD))
 	}
-	b.EndNest(peer)
+	endNest(b, peer) // within IFLA_LINKINFO, whose length is checked
+	return b
 }
 
 // LinkDel deletes the link with that index (a veth's peer goes with it).
@@ -125,44 +138,56 @@ func (c *Conn) LinkSetDown(ctx context.Context, index int) error {
 
 // LinkSetMTU sets the link's MTU. Safe for concurrent use.
 func (c *Conn) LinkSetMTU(ctx context.Context, index int, mtu uint32) error {
-	return c.linkRequest(ctx, nlmsg.RTMSetLink, 0, nlmsg.IfInfoMsg{Index: int32(index)}, func(b *nlmsg.Builder) {
-		b.Uint32(nlmsg.IFLAMTU, mtu)
+	return c.linkSet(ctx, index, func(b []byte) ([]byte, error) {
+		return appendU32Attr(b, nlmsg.IFLAMTU, mtu), nil
 	})
 }
 
 // LinkSetName renames the link (the kernel refuses while it is up: EBUSY).
 // Safe for concurrent use.
 func (c *Conn) LinkSetName(ctx context.Context, index int, name string) error {
-	return c.linkRequest(ctx, nlmsg.RTMSetLink, 0, nlmsg.IfInfoMsg{Index: int32(index)}, func(b *nlmsg.Builder) {
-		b.String(nlmsg.IFLAIfName, name)
+	return c.linkSet(ctx, index, func(b []byte) ([]byte, error) {
+		if !fitsAttr(len(name) + 1) {
+			return b, fmt.Errorf("%w: a name of %d bytes", errInvalidLink, len(name))
+		}
+		return appendStringAttr(b, nlmsg.IFLAIfName, name), nil
 	})
 }
 
 // LinkSetAlias sets the link's alias ("" removes it). Safe for concurrent
 // use.
 func (c *Conn) LinkSetAlias(ctx context.Context, index int, alias string) error {
-	return c.linkRequest(ctx, nlmsg.RTMSetLink, 0, nlmsg.IfInfoMsg{Index: int32(index)}, func(b *nlmsg.Builder) {
-		b.Attr(nlmsg.IFLAIfAlias, []byte(alias))
+	return c.linkSet(ctx, index, func(b []byte) ([]byte, error) {
+		if !fitsAttr(len(alias)) {
+			return b, fmt.Errorf("%w: an alias of %d bytes", errInvalidLink, len(alias))
+		}
+		b = binary.NativeEndian.AppendUint16(b, uint16(nlmsg.AttrHeaderLen+len(alias)))
+		b = binary.NativeEndian.AppendUint16(b, nlmsg.IFLAIfAlias)
+		return pad4(append(b, alias...)), nil
 	})
 }
 
 // LinkSetHardwareAddr sets the link's hardware address. Safe for concurrent
 // use.
 func (c *Conn) LinkSetHardwareAddr(ctx context.Context, index int, hw []byte) error {
-	return c.linkRequest(ctx, nlmsg.RTMSetLink, 0, nlmsg.IfInfoMsg{Index: int32(index)}, func(b *nlmsg.Builder) {
-		b.Attr(nlmsg.IFLAAddress, hw)
+	return c.linkSet(ctx, index, func(b []byte) ([]byte, error) {
+		if !fitsAttr(len(hw)) {
+			return b, fmt.Errorf("%w: a hardware address of %d bytes", errInvalidLink, len(hw))
+		}
+		return appendAttr(b, nlmsg.IFLAAddress, hw), nil
 	})
 }
 
 // LinkSetMaster makes the link a port of master (a bridge); master 0
 // detaches it (ip link set nomaster). Safe for concurrent use.
 func (c *Conn) LinkSetMaster(ctx context.Context, index, master int) error {
-	return c.linkRequest(ctx, nlmsg.RTMSetLink, 0, nlmsg.IfInfoMsg{Index: int32(index)}, func(b *nlmsg.Builder) {
-		b.Uint32(nlmsg.IFLAMaster, uint32(master))
+	return c.linkSet(ctx, index, func(b []byte) ([]byte, error) {
+		return appendU32Attr(b, nlmsg.IFLAMaster, uint32(master)), nil
 	})
 }
 
 // LinkSetNoMaster detaches the link from its master: LinkSetMaster with 0.
+// Safe for concurrent use.
 func (c *Conn) LinkSetNoMaster(ctx context.Context, index int) error {
 	return c.LinkSetMaster(ctx, index, 0)
 }
@@ -171,7 +196,13 @@ func (c *Conn) LinkSetNoMaster(ctx context.Context, index int) error {
 // descriptor nsfd (it gets a new index there, and leaves this namespace).
 // Safe for concurrent use.
 func (c *Conn) LinkSetNetNS(ctx context.Context, index, nsfd int) error {
-	return c.linkRequest(ctx, nlmsg.RTMSetLink, 0, nlmsg.IfInfoMsg{Index: int32(index)}, func(b *nlmsg.Builder) {
-		b.Uint32(nlmsg.IFLANetNSFD, uint32(nsfd))
+	return c.linkSet(ctx, index, func(b []byte) ([]byte, error) {
+		return appendU32Attr(b, nlmsg.IFLANetNSFD, uint32(nsfd)), nil
 	})
+}
+
+// linkSet sends an RTM_SETLINK for the link index with the attributes
+// attrs appends.
+func (c *Conn) linkSet(ctx context.Context, index int, attrs func([]byte) ([]byte, error)) error {
+	return c.linkRequest(ctx, nlmsg.RTMSetLink, 0, nlmsg.IfInfoMsg{Index: int32(index)}, attrs)
 }

@@ -5,8 +5,10 @@ import (
 	"slices"
 )
 
-// collect is listOf for big values (a Route is over 300 bytes): it doubles
-// the slice's capacity when full, where append grows a large slice by a
+// collect gathers an iterator's values into owned copies (own makes each:
+// a deep copy of the in-place value); every list of the package is one.
+// On an error it returns the values read so far with it. It doubles the
+// slice's capacity when full, where append grows a large slice by a
 // quarter, which for 100 000 routes allocated five times their size in
 // all and copied most of it several times.
 func collect[T any](seq iter.Seq2[*T, error], own func(*T) T) ([]T, error) {

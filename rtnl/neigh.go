@@ -148,9 +148,9 @@ func (n *Neigh) Decode(payload []byte) error {
 		var name string
 		switch a.Type() {
 		case nlmsg.NDADst:
-			ip, ok := attrIPOf(n.Family, a.Data())
+			ip, ok := addrOfFamily(n.Family, a.Data())
 			if !ok {
-				err, name = errBadAddrLen, "NDA_DST"
+				err, name = ErrAddrFamily, "NDA_DST"
 			}
 			n.Dst = ip
 		case nlmsg.NDALLAddr:
@@ -173,7 +173,7 @@ func (n *Neigh) Decode(payload []byte) error {
 		}
 	}
 	if err := s.Err(); err != nil {
-		return scanFailure("neighbour", "NDA attributes", base, err)
+		return scanErr("neighbour", "NDA attributes", base, err)
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package rtnl
 
 import (
 	"context"
-	"encoding/binary"
 	"iter"
 
 	"github.com/nlengine/nlengine/nlmsg"
@@ -20,7 +19,8 @@ type NeighFilter struct {
 	State     NeighState // only entries in one of these states (a set of bits)
 }
 
-func (f *NeighFilter) match(n *Neigh) bool {
+// Match reports whether n passes f, as Neighs decides it in user space.
+func (f *NeighFilter) Match(n *Neigh) bool {
 	return (f.Family == FamilyUnspec || n.Family == f.Family) &&
 		(f.LinkIndex == 0 || n.LinkIndex == f.LinkIndex) &&
 		(f.State == 0 || n.State&f.State != 0)
@@ -31,8 +31,7 @@ func (f *NeighFilter) match(n *Neigh) bool {
 func (f *NeighFilter) dumpRequest(strict bool) []byte {
 	b := nlmsg.NdMsg{Family: uint8(f.Family)}.AppendTo(nil)
 	if strict && f.LinkIndex != 0 {
-		b = append(b, 8, 0, byte(nlmsg.NDAIfIndex), 0, 0, 0, 0, 0)
-		binary.NativeEndian.PutUint32(b[len(b)-4:], uint32(f.LinkIndex))
+		b = appendU32Attr(b, nlmsg.NDAIfIndex, uint32(f.LinkIndex))
 	}
 	return b
 }
@@ -43,12 +42,12 @@ func (f *NeighFilter) dumpRequest(strict bool) []byte {
 // last with a nil Neigh. Breaking out early is safe. Decoding allocates
 // nothing. Safe for concurrent use.
 func (c *Conn) Neighs(ctx context.Context, f NeighFilter) iter.Seq2[*Neigh, error] {
-	return dumpInto(ctx, c, nlmsg.RTMGetNeigh, f.dumpRequest(c.strict), nlmsg.RTMNewNeigh, new(Neigh), (*Neigh).Decode, f.match)
+	return dumpInto(ctx, c, nlmsg.RTMGetNeigh, f.dumpRequest(c.strict), nlmsg.RTMNewNeigh, new(Neigh), (*Neigh).Decode, f.Match)
 }
 
 // NeighList returns the neighbours f selects as owned values (one
 // allocation per entry, plus the slice). On an error it returns the
 // entries read so far with it. Safe for concurrent use.
 func (c *Conn) NeighList(ctx context.Context, f NeighFilter) ([]Neigh, error) {
-	return listOf(c.Neighs(ctx, f), (*Neigh).Clone)
+	return collect(c.Neighs(ctx, f), (*Neigh).Clone)
 }

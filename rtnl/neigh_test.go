@@ -88,3 +88,15 @@ func TestNeighEnumNames(t *testing.T) {
 		t.Errorf("flags: %q", got)
 	}
 }
+
+func TestNeighFilterMatch(t *testing.T) {
+	n := Neigh{Family: FamilyIPv4, LinkIndex: 2, State: NeighStale}
+	for f, want := range map[NeighFilter]bool{
+		{}: true, {Family: FamilyIPv4}: true, {Family: FamilyBridge}: false, {LinkIndex: 2}: true, {LinkIndex: 5}: false,
+		{State: NeighStale | NeighReachable}: true, {State: NeighPermanent}: false,
+	} {
+		if got := f.Match(&n); got != want {
+			t.Errorf("%+v.Match: %v, want %v", f, got, want)
+		}
+	}
+}

@@ -2,14 +2,18 @@ package rtnl
 
 import (
 	"context"
-	"errors"
+	"fmt"
 
 	"github.com/nlengine/nlengine/nlmsg"
 )
 
 // errNoDst refuses a neighbour write without a destination, before anything
 // is sent.
-var errNoDst = errors.New("rtnl: neighbour: Dst is not a valid address")
+var errNoDst = invalidError("rtnl: neighbour: Dst is not a valid address")
+
+// errInvalidNeigh is wrapped by the error of a neighbour write whose
+// LLAddr is too long for its attribute.
+var errInvalidNeigh = invalidError("rtnl: invalid neighbour")
 
 // NeighAdd adds the entry n (RTM_NEWNEIGH with NLM_F_CREATE|NLM_F_EXCL):
 // n.Dst on link n.LinkIndex with n.LLAddr, in state n.State (0:
@@ -33,8 +37,17 @@ func (c *Conn) NeighDel(ctx context.Context, n *Neigh) error {
 }
 
 func (c *Conn) neighRequest(ctx context.Context, typ nlmsg.Type, flags nlmsg.Flags, n *Neigh) error {
+	return c.write(ctx, typ, flags, func(b []byte) ([]byte, error) { return n.appendTo(b, typ == nlmsg.RTMNewNeigh) })
+}
+
+// appendTo appends the ndmsg and attributes of a write of n (isNew: an
+// RTM_NEWNEIGH, whose zero State is sent as PERMANENT).
+func (n *Neigh) appendTo(b []byte, isNew bool) ([]byte, error) {
 	if !n.Dst.IsValid() {
-		return errNoDst
+		return b, errNoDst
+	}
+	if !fitsAttr(len(n.LLAddr)) {
+		return b, fmt.Errorf("%w: a link-layer address of %d bytes", errInvalidNeigh, len(n.LLAddr))
 	}
 	fam := n.Family
 	if fam == FamilyUnspec {
@@ -44,22 +57,19 @@ func (c *Conn) neighRequest(ctx context.Context, typ nlmsg.Type, flags nlmsg.Fla
 		}
 	}
 	state := n.State
-	if state == 0 && typ == nlmsg.RTMNewNeigh {
+	if state == 0 && isNew {
 		state = NeighPermanent
 	}
-	var b nlmsg.Builder
-	defer b.Release()
-	b.Begin(0, 0, 0)
-	nlmsg.AppendFamilyHeader(&b, nlmsg.NdMsg{Family: uint8(fam), Index: int32(n.LinkIndex), State: uint16(state), Flags: uint8(n.Flags), Type: n.Type})
-	putIP(&b, nlmsg.NDADst, n.Dst)
+	b = nlmsg.NdMsg{Family: uint8(fam), Index: int32(n.LinkIndex), State: uint16(state), Flags: uint8(n.Flags), Type: n.Type}.AppendTo(b)
+	b = appendAddrAttr(b, nlmsg.NDADst, n.Dst)
 	if len(n.LLAddr) != 0 {
-		b.Attr(nlmsg.NDALLAddr, n.LLAddr)
+		b = appendAttr(b, nlmsg.NDALLAddr, n.LLAddr)
 	}
 	if n.VLAN != 0 {
-		b.Uint16(nlmsg.NDAVLAN, n.VLAN)
+		b = appendU16Attr(b, nlmsg.NDAVLAN, n.VLAN)
 	}
 	if n.MasterIndex != 0 {
-		b.Uint32(nlmsg.NDAMaster, uint32(n.MasterIndex))
+		b = appendU32Attr(b, nlmsg.NDAMaster, uint32(n.MasterIndex))
 	}
-	return c.ec.RequestFunc(ctx, typ, requestBody(&b), flags, func(nlmsg.View) error { return nil })
+	return b, nil
 }

@@ -1,8 +1,8 @@
 package rtnl
 
 import (
+	"bytes"
 	"encoding/binary"
-	"errors"
 	"net/netip"
 	"time"
 
@@ -80,29 +80,6 @@ const (
 	familyIP6MR Family = 129 // RTNL_FAMILY_IP6MR
 )
 
-// addrOf reads an address of n bytes (4 or 16).
-func addrOf(b []byte, n int) (netip.Addr, bool) {
-	if len(b) != n {
-		return netip.Addr{}, false
-	}
-	if n == 4 {
-		return netip.AddrFrom4([4]byte(b)), true
-	}
-	return netip.AddrFrom16([16]byte(b)), true
-}
-
-// zeroAddr is the unspecified address of family f (0.0.0.0 or ::).
-func zeroAddr(n int) netip.Addr {
-	if n == 4 {
-		return netip.IPv4Unspecified()
-	}
-	return netip.IPv6Unspecified()
-}
-
-// ErrAddrFamily is the cause in an AttrError for an address whose length
-// does not fit its family, or a prefix length longer than the address.
-var ErrAddrFamily = errors.New("address does not match the family")
-
 // routeAttrNames names the attributes Decode checks, for errors.
 var routeAttrNames = [...]string{
 	nlmsg.RTADst: "RTA_DST", nlmsg.RTASrc: "RTA_SRC", nlmsg.RTAIIF: "RTA_IIF",
@@ -119,18 +96,6 @@ func routeAttrErr(a nlmsg.Attr, err error) error {
 		name = routeAttrNames[t]
 	}
 	return &AttrError{Object: "route", Attr: name, Offset: nlmsg.RtMsgLen + a.Offset(), Err: err}
-}
-
-// scanErr turns an attribute scanner's malformation into an AttrError
-// whose offset is relative to the message payload (base is where the
-// scanned bytes start in it).
-func scanErr(object, attr string, base int, err error) error {
-	off := base
-	var fe *nlmsg.FormatError
-	if errors.As(err, &fe) {
-		off += fe.Offset
-	}
-	return &AttrError{Object: object, Attr: attr, Offset: off, Err: err}
 }
 
 // Decode reads one RTM_NEWROUTE or RTM_DELROUTE payload (after the netlink
@@ -277,23 +242,16 @@ func decodeVia(b []byte) (netip.Addr, error) {
 // and Multipath (once each, when not empty).
 func (r *Route) Clone() Route {
 	c := *r
-	c.Attrs = cloneBytes(r.Attrs)
-	c.Encap = cloneBytes(r.Encap)
+	c.Attrs = bytes.Clone(r.Attrs)
+	c.Encap = bytes.Clone(r.Encap)
 	if len(r.Multipath) > 0 {
 		c.Multipath = make([]NextHop, len(r.Multipath))
 		for i, nh := range r.Multipath {
-			nh.Attrs = cloneBytes(nh.Attrs)
+			nh.Attrs = bytes.Clone(nh.Attrs)
 			c.Multipath[i] = nh
 		}
 	} else {
 		c.Multipath = nil
 	}
 	return c
-}
-
-func cloneBytes(b []byte) []byte {
-	if b == nil {
-		return nil
-	}
-	return append(make([]byte, 0, len(b)), b...)
 }

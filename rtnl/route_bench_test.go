@@ -2,13 +2,8 @@ package rtnl
 
 import (
 	"context"
-	"encoding/binary"
 	"net/netip"
-	"syscall"
 	"testing"
-	"unsafe"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/nlengine/nlengine/engine"
 	"github.com/nlengine/nlengine/internal/netnstest"
@@ -49,66 +44,6 @@ func benchNS(b *testing.B) *netnstest.NS {
 	return ns
 }
 
-// routeFloor is one blocking netlink socket with the options a Dial'd Conn
-// has (NETLINK_EXT_ACK, NETLINK_CAP_ACK, NETLINK_GET_STRICT_CHK), driven by
-// plain sendto and recvfrom syscalls (unix.Syscall6, no sockaddr
-// allocated) into one reused 64 KiB buffer, like the engine's. It sends the
-// same request with the same flags (REQUEST|ACK|DUMP) and scans the
-// messages with nlmsg.Scanner, decoding nothing. It allocates nothing.
-type routeFloor struct {
-	fd  int
-	seq uint32
-	buf []byte
-	req []byte
-}
-
-func newRouteFloor(b *testing.B, ns *netnstest.NS) *routeFloor {
-	fd, err := ns.Socket(unix.NETLINK_ROUTE)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { unix.Close(fd) })
-	for _, o := range []int{unix.NETLINK_EXT_ACK, unix.NETLINK_CAP_ACK, unix.NETLINK_GET_STRICT_CHK} {
-		if err := unix.SetsockoptInt(fd, unix.SOL_NETLINK, o, 1); err != nil {
-			b.Fatal(err)
-		}
-	}
-	return &routeFloor{fd: fd, buf: make([]byte, 64<<10)}
-}
-
-// dump runs one dump of payload and returns its message count.
-func (f *routeFloor) dump(typ nlmsg.Type, payload []byte) (int, error) {
-	f.seq++
-	f.req = nlmsg.Header{Len: uint32(nlmsg.HeaderLen + len(payload)), Type: typ, Flags: nlmsg.Request | nlmsg.Ack | nlmsg.Dump, Seq: f.seq}.AppendTo(f.req[:0])
-	f.req = append(f.req, payload...)
-	var sa unix.RawSockaddrNetlink
-	sa.Family = unix.AF_NETLINK
-	if _, _, e := unix.Syscall6(unix.SYS_SENDTO, uintptr(f.fd), uintptr(unsafe.Pointer(&f.req[0])), uintptr(len(f.req)), 0, uintptr(unsafe.Pointer(&sa)), unsafe.Sizeof(sa)); e != 0 {
-		return 0, e
-	}
-	count := 0
-	for {
-		n, _, e := unix.Syscall6(unix.SYS_RECVFROM, uintptr(f.fd), uintptr(unsafe.Pointer(&f.buf[0])), uintptr(len(f.buf)), 0, 0, 0)
-		if e != 0 {
-			return count, e
-		}
-		s := nlmsg.NewScanner(f.buf[:n])
-		for s.Next() {
-			v := s.View()
-			switch v.Type() {
-			case nlmsg.Done:
-				return count, nil
-			case nlmsg.Error:
-				if e := int32(binary.NativeEndian.Uint32(v.Payload())); e != 0 {
-					return count, syscall.Errno(-e)
-				}
-				return count, nil
-			}
-			count++
-		}
-	}
-}
-
 func perRoute(b *testing.B, routes int) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(routes), "ns/route")
 }
@@ -117,13 +52,13 @@ func BenchmarkRouteDump(b *testing.B) {
 	ns := benchNS(b)
 	ctx := context.Background()
 	f := RouteFilter{Family: FamilyIPv4}
-	req := f.request(nil, true)
+	req := f.dumpRequest(nil, true)
 	b.Run("impl=floor", func(b *testing.B) {
-		fl := newRouteFloor(b, ns)
+		fl := newRawFloor(b, ns)
 		b.ReportAllocs()
 		total := 0
 		for b.Loop() {
-			n, err := fl.dump(nlmsg.RTMGetRoute, req)
+			n, err := fl.dump(nlmsg.RTMGetRoute, req, nil)
 			if err != nil {
 				b.Fatal(err)
 			}

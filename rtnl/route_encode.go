@@ -1,7 +1,6 @@
 package rtnl
 
 import (
-	"errors"
 	"fmt"
 	"net/netip"
 	"time"
@@ -9,10 +8,11 @@ import (
 	"github.com/nlengine/nlengine/nlmsg"
 )
 
-// ErrInvalidRoute is wrapped by the error a write returns, before anything
-// is sent, for a Route that cannot be encoded (a family that disagrees with
-// its addresses, a nest longer than 65535 bytes).
-var ErrInvalidRoute = errors.New("rtnl: invalid route")
+// ErrInvalidRoute is wrapped by the error a route or rule write returns,
+// before anything is sent, for a value that cannot be encoded (a family
+// that disagrees with its addresses, a nest longer than 65535 bytes). It
+// errors.Is ErrInvalid.
+var ErrInvalidRoute error = invalidError("rtnl: invalid route")
 
 // routeFamily returns the family of r: r.Family, or the family of its
 // destination when r.Family is unspecified.

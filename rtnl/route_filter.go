@@ -63,14 +63,14 @@ func (f *RouteFilter) Match(r *Route) bool {
 // isZero reports whether f keeps every route but the cached ones.
 func (f *RouteFilter) isZero() bool { return *f == RouteFilter{} }
 
-// request encodes the RTM_GETROUTE dump request for f. With strict the
+// dumpRequest appends the RTM_GETROUTE dump request for f to b. With strict the
 // kernel reads the filter from it: rtm_table, rtm_protocol, rtm_type,
 // RTM_F_CLONED, and the RTA_TABLE and RTA_OIF attributes (the only ones
 // the strict check accepts). Without strict, only the family and
 // RTM_F_CLONED are sent (the kernel ignores the rest, and a non-strict
 // IPv4 or IPv6 dump includes the exceptions unless RTM_F_CLONED asks for
 // them alone).
-func (f *RouteFilter) request(b []byte, strict bool) []byte {
+func (f *RouteFilter) dumpRequest(b []byte, strict bool) []byte {
 	h := nlmsg.RtMsg{Family: uint8(f.Family)}
 	if f.Cloned {
 		h.Flags = nlmsg.RTMFCloned

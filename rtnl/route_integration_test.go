@@ -2,7 +2,6 @@ package rtnl
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/netip"
 	"reflect"
@@ -10,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nlengine/nlengine/engine"
 	"github.com/nlengine/nlengine/internal/netnstest"
 )
 
@@ -49,21 +47,10 @@ func routeFixture(t *testing.T, ns *netnstest.NS) {
 	}
 }
 
-// ipRoutes runs ip -j -d with args inside ns and returns its routes.
-func ipRouteJSON(t *testing.T, ns *netnstest.NS, args ...string) []map[string]any {
-	t.Helper()
-	out := ns.Run(t, "ip", append([]string{"-j", "-d"}, args...)...)
-	var v []map[string]any
-	if err := json.Unmarshal(out, &v); err != nil {
-		t.Fatalf("ip %v: %v\n%s", args, err, out)
-	}
-	return v
-}
-
 // linkNames maps interface indexes to names, as ip prints them.
 func linkNames(t *testing.T, ns *netnstest.NS) map[int]string {
 	names := map[int]string{}
-	for _, l := range ipRouteJSON(t, ns, "link") {
+	for _, l := range ipJSON(t, ns, "-d", "link") {
 		names[int(l["ifindex"].(float64))] = l["ifname"].(string)
 	}
 	return names
@@ -157,7 +144,7 @@ func fromIP(m map[string]any) map[string]any {
 	for k, v := range m {
 		switch k {
 		case "flags":
-			out[k] = fmt.Sprint(jsonStrings(v))
+			out[k] = fmt.Sprint(strsOf(v))
 		case "nh_info":
 			// ip -d asks for the nexthop object separately (RTM_GETNEXTHOP):
 			// not part of the route.
@@ -179,7 +166,7 @@ func fromIP(m map[string]any) map[string]any {
 				h := map[string]any{}
 				for hk, hv := range e.(map[string]any) {
 					if hk == "flags" {
-						hv = fmt.Sprint(jsonStrings(hv))
+						hv = fmt.Sprint(strsOf(hv))
 					}
 					h[hk] = hv
 				}
@@ -193,21 +180,13 @@ func fromIP(m map[string]any) map[string]any {
 	return out
 }
 
-func jsonStrings(v any) []string {
-	var s []string
-	for _, e := range v.([]any) {
-		s = append(s, e.(string))
-	}
-	return s
-}
-
 // checkAgainstIP compares routes with what ip -j -d route show prints for
 // args, route by route (in the kernel's order, which both follow) and
 // field by field.
 func checkAgainstIP(t *testing.T, ns *netnstest.NS, routes []Route, famFlag string, args ...string) {
 	t.Helper()
 	names := linkNames(t, ns)
-	want := ipRouteJSON(t, ns, append([]string{famFlag, "route", "show"}, args...)...)
+	want := ipJSON(t, ns, append([]string{"-d", famFlag, "route", "show"}, args...)...)
 	if len(routes) != len(want) {
 		t.Fatalf("ip route show %v: %d routes, rtnl: %d", args, len(want), len(routes))
 	}
@@ -242,24 +221,6 @@ func TestIntegrationRoutesAgreeWithIproute2(t *testing.T) {
 			t.Errorf("%v: only %d routes; the fixture has more", fam.f, len(routes))
 		}
 	}
-}
-
-// plainConn is an rtnl Conn without NETLINK_GET_STRICT_CHK: its filters run
-// in user space.
-func plainConn(t *testing.T, ns *netnstest.NS) *Conn {
-	ec, err := engine.Connect(context.Background(), 0, engine.WithNetNSFD(ns.FD()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ec.Close() })
-	c, err := New(ec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.strict {
-		t.Fatal("engine.Connect turned strict checking on by itself")
-	}
-	return c
 }
 
 // comparable drops what changes between two dumps (the cache info's clocks
@@ -352,7 +313,7 @@ func TestIntegrationTenThousandRoutesInTableTwoThousand(t *testing.T) {
 	if len(routes) != n {
 		t.Fatalf("%d routes in table 2000, want %d", len(routes), n)
 	}
-	ip := ipRouteJSON(t, ns, "route", "show", "table", "2000")
+	ip := ipJSON(t, ns, "-d", "route", "show", "table", "2000")
 	if len(ip) != n {
 		t.Fatalf("ip shows %d routes in table 2000, want %d", len(ip), n)
 	}

@@ -34,8 +34,8 @@ func BenchmarkRouteDumpInterleaved(b *testing.B) {
 	ns := benchNS(b)
 	ctx := context.Background()
 	f := RouteFilter{Family: FamilyIPv4}
-	req := f.request(nil, true)
-	fl := newRouteFloor(b, ns)
+	req := f.dumpRequest(nil, true)
+	fl := newRawFloor(b, ns)
 	c := dialIn(b, ns)
 	var tFloor, tEngine, tIter, tList time.Duration
 	var cFloor, cEngine, cIter, cList time.Duration
@@ -43,7 +43,7 @@ func BenchmarkRouteDumpInterleaved(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		c0, t0 := cpuTime(), time.Now()
-		n, err := fl.dump(nlmsg.RTMGetRoute, req)
+		n, err := fl.dump(nlmsg.RTMGetRoute, req, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

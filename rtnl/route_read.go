@@ -22,7 +22,7 @@ import (
 func (c *Conn) Routes(ctx context.Context, f RouteFilter) iter.Seq2[*Route, error] {
 	return func(yield func(*Route, error) bool) {
 		var reqBuf [nlmsg.RtMsgLen + 16]byte
-		req := f.request(reqBuf[:0], c.strict)
+		req := f.dumpRequest(reqBuf[:0], c.strict)
 		keep := f.Match
 		var r Route
 		for v, err := range dumpInto(ctx, c, nlmsg.RTMGetRoute, req, nlmsg.RTMNewRoute, &r, (*Route).Decode, keep) {

@@ -33,7 +33,7 @@ func BenchmarkRouteDumpScale(b *testing.B) {
 	ctx := context.Background()
 	cs, cl := dialIn(b, nsSmall), dialIn(b, nsLarge)
 	f := RouteFilter{Family: FamilyIPv4}
-	req := f.request(nil, true)
+	req := f.dumpRequest(nil, true)
 	typed := func(c *Conn, want int) {
 		n := 0
 		for r, err := range c.Routes(ctx, f) {
@@ -51,9 +51,9 @@ func BenchmarkRouteDumpScale(b *testing.B) {
 
 	// Peak RSS, once: each contender starts from a collected heap and a
 	// reset high-water mark.
-	fl := newRouteFloor(b, nsLarge)
+	fl := newRawFloor(b, nsLarge)
 	floorRSS := peakRSSOf(b, func() {
-		if n, err := fl.dump(nlmsg.RTMGetRoute, req); err != nil || n < large {
+		if n, err := fl.dump(nlmsg.RTMGetRoute, req, nil); err != nil || n < large {
 			b.Fatalf("floor: %d routes, %v", n, err)
 		}
 	})
@@ -65,9 +65,9 @@ func BenchmarkRouteDumpScale(b *testing.B) {
 
 	// The floor's own large/small ratio is the kernel's: a larger FIB
 	// costs it more per route (a deeper trie, more cache misses).
-	fs := newRouteFloor(b, nsSmall)
-	floor := func(f *routeFloor, want int) {
-		if n, err := f.dump(nlmsg.RTMGetRoute, req); err != nil || n < want {
+	fs := newRawFloor(b, nsSmall)
+	floor := func(f *rawFloor, want int) {
+		if n, err := f.dump(nlmsg.RTMGetRoute, req, nil); err != nil || n < want {
 			b.Fatalf("floor: %d routes (want %d), %v", n, want, err)
 		}
 	}

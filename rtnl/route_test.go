@@ -144,12 +144,12 @@ func TestRouteDecodeAllocatesNothingOnceWarm(t *testing.T) {
 
 func TestRouteFilterRequestCarriesTheFilterOnlyForAStrictKernel(t *testing.T) {
 	f := RouteFilter{Family: FamilyIPv6, Table: 1000, Protocol: ProtocolBird, Type: RouteTypeUnicast, OIF: 3, Cloned: true}
-	strict := f.request(nil, true)
+	strict := f.dumpRequest(nil, true)
 	h, attrs, _ := nlmsg.DecodeRtMsg(strict)
 	if h.Family != uint8(FamilyIPv6) || h.Protocol != 12 || h.Type != 1 || h.Flags != nlmsg.RTMFCloned || len(attrs) != 16 {
 		t.Errorf("strict request: %+v with %d bytes of attributes", h, len(attrs))
 	}
-	plain := f.request(nil, false)
+	plain := f.dumpRequest(nil, false)
 	if h, attrs, _ := nlmsg.DecodeRtMsg(plain); h != (nlmsg.RtMsg{Family: uint8(FamilyIPv6), Flags: nlmsg.RTMFCloned}) || len(attrs) != 0 {
 		t.Errorf("non-strict request: %+v with %d bytes of attributes", h, len(attrs))
 	}

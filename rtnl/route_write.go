@@ -2,7 +2,7 @@ package rtnl
 
 import (
 	"context"
-	"sync"
+	"strconv"
 
 	"github.com/nlengine/nlengine/nlmsg"
 )
@@ -30,7 +30,7 @@ func (o ChangeOp) String() string {
 	case ChangeDel:
 		return "del"
 	}
-	return "ChangeOp(" + itoa(int(o)) + ")"
+	return "ChangeOp(" + strconv.Itoa(int(o)) + ")"
 }
 
 // flags returns the request flags of o (NLM_F_REQUEST and NLM_F_ACK are
@@ -49,31 +49,6 @@ func (o ChangeOp) flags() (nlmsg.Flags, bool) {
 	return 0, false
 }
 
-func itoa(n int) string {
-	var b [20]byte
-	i := len(b)
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			break
-		}
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
-}
-
-// payloadPool holds the buffers single writes encode into.
-var payloadPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
-
 // RouteAdd adds r (RTM_NEWROUTE with NLM_F_CREATE|NLM_F_EXCL, like ip route
 // add): EEXIST if the route exists. A zero Type is sent as unicast and a
 // zero Protocol as boot; a zero Table means main. The kernel's error is
@@ -84,38 +59,31 @@ func (c *Conn) RouteAdd(ctx context.Context, r *Route) error {
 }
 
 // RouteReplace adds r or replaces the route with its key (ip route
-// replace).
+// replace). Safe for concurrent use.
 func (c *Conn) RouteReplace(ctx context.Context, r *Route) error {
 	return c.routeWrite(ctx, ChangeReplace, r)
 }
 
 // RouteAppend adds r after any route of the same destination (ip route
 // append); for IPv6 it adds a next hop to an existing multipath route.
+// Safe for concurrent use.
 func (c *Conn) RouteAppend(ctx context.Context, r *Route) error {
 	return c.routeWrite(ctx, ChangeAppend, r)
 }
 
 // RouteDel deletes the route r describes (ip route del). Zero fields match
 // any route: a Route with only Dst deletes the first route to Dst in the
-// main table; a Route from a dump deletes exactly that route.
+// main table; a Route from a dump deletes exactly that route. Safe for
+// concurrent use.
 func (c *Conn) RouteDel(ctx context.Context, r *Route) error {
 	return c.routeWrite(ctx, ChangeDel, r)
 }
 
 func (c *Conn) routeWrite(ctx context.Context, op ChangeOp, r *Route) error {
 	flags, _ := op.flags()
-	bp := payloadPool.Get().(*[]byte)
-	defer payloadPool.Put(bp)
-	p, err := appendRoute((*bp)[:0], r, op == ChangeDel)
-	*bp = p[:0]
-	if err != nil {
-		return err
-	}
 	typ := nlmsg.RTMNewRoute
 	if op == ChangeDel {
 		typ = nlmsg.RTMDelRoute
 	}
-	return c.ec.RequestFunc(ctx, typ, p, flags, ignoreReply)
+	return c.write(ctx, typ, flags, func(b []byte) ([]byte, error) { return appendRoute(b, r, op == ChangeDel) })
 }
-
-func ignoreReply(nlmsg.View) error { return nil }

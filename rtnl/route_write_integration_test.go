@@ -52,7 +52,7 @@ func TestIntegrationRouteWritesShowInIproute2AsWritten(t *testing.T) {
 		t.Fatal(err)
 	}
 	names := linkNames(t, ns)
-	shown := ipRouteJSON(t, ns, "-4", "route", "show", "table", "1000")
+	shown := ipJSON(t, ns, "-d", "-4", "route", "show", "table", "1000")
 	if len(shown) != len(want) || len(got) != len(want) {
 		t.Fatalf("ip shows %d routes, rtnl lists %d, %d written", len(shown), len(got), len(want))
 	}
@@ -83,7 +83,7 @@ func TestIntegrationRouteWritesShowInIproute2AsWritten(t *testing.T) {
 		t.Fatal(err)
 	}
 	after := map[string]map[string]any{}
-	for _, s := range ipRouteJSON(t, ns, "-4", "route", "show", "table", "1000") {
+	for _, s := range ipJSON(t, ns, "-d", "-4", "route", "show", "table", "1000") {
 		after[s["dst"].(string)] = s
 	}
 	if after["10.20.0.0/16"]["gateway"] != "10.0.0.3" {
@@ -106,7 +106,7 @@ func TestIntegrationRouteWritesShowInIproute2AsWritten(t *testing.T) {
 	if err := c.RouteAppend(ctx, &r6b); err != nil {
 		t.Fatal(err)
 	}
-	s6 := ipRouteJSON(t, ns, "-6", "route", "show", "2001:db8:5::/48")
+	s6 := ipJSON(t, ns, "-d", "-6", "route", "show", "2001:db8:5::/48")
 	if len(s6) != 1 || s6[0]["pref"] != "high" || s6[0]["metric"] != 1024.0 || len(s6[0]["nexthops"].([]any)) != 2 {
 		t.Errorf("after RouteAdd and RouteAppend ip shows %v", s6)
 	}
@@ -134,7 +134,7 @@ func TestIntegrationApplyRoutesReportsEachFailureByIndex(t *testing.T) {
 			t.Errorf("change %d: %v, want %v", i, got, want)
 		}
 	}
-	if s := ipRouteJSON(t, ns, "-4", "route", "show", "10.31.0.0/16"); len(s) != 1 {
+	if s := ipJSON(t, ns, "-d", "-4", "route", "show", "10.31.0.0/16"); len(s) != 1 {
 		t.Errorf("the replace in the batch did not apply: %v", s)
 	}
 }

@@ -1,6 +1,7 @@
 package rtnl
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"iter"
@@ -49,6 +50,8 @@ func (a RuleAction) String() string {
 // Rule is a policy routing rule (RTM_NEWRULE), with the fields `ip -d -j
 // rule` prints. A decoded Rule points into its message (Attrs), like a
 // Route: valid until the next step of the Rules iterator; Clone keeps one.
+// Its strings are interned and stay valid. Not safe for concurrent use
+// while being decoded into.
 type Rule struct {
 	Family   Family
 	Priority uint32 // FRA_PRIORITY; writes let the kernel choose when 0
@@ -175,10 +178,11 @@ func (u *Rule) Decode(payload []byte) error {
 	return nil
 }
 
-// Clone returns a copy of u that owns its memory.
+// Clone returns a copy of u that owns its memory: it stays valid after
+// the buffer u points into is reused. It allocates the copy of Attrs.
 func (u *Rule) Clone() Rule {
 	c := *u
-	c.Attrs = cloneBytes(u.Attrs)
+	c.Attrs = bytes.Clone(u.Attrs)
 	return c
 }
 
@@ -280,12 +284,21 @@ func (f *RuleFilter) Match(u *Rule) bool {
 	return (f.Family == FamilyUnspec || u.Family == f.Family) && (f.Table == TableUnspec || u.Table == f.Table)
 }
 
-// Rules dumps the rules f selects and yields each in place, one Rule
-// reused and valid until the next step, as Routes does. Safe for
-// concurrent use.
+// dumpRequest is the RTM_GETRULE dump request: a fib_rule_hdr with the
+// family, the only filter the kernel applies to rule dumps.
+func (f *RuleFilter) dumpRequest() []byte {
+	return nlmsg.FibRuleHdr{Family: uint8(f.Family)}.AppendTo(make([]byte, 0, nlmsg.FibRuleHdrLen))
+}
+
+// Rules dumps the rules f selects and yields each in place: one Rule,
+// reused, valid only until the next step of the loop (Clone keeps one).
+// Decoding allocates nothing once the interface names have been seen.
+// Errors end the loop: the engine's (*engine.OpError, passed through) or
+// an *AttrError for a message that does not decode. Breaking out of the
+// loop is safe. Safe for concurrent use.
 func (c *Conn) Rules(ctx context.Context, f RuleFilter) iter.Seq2[*Rule, error] {
 	return func(yield func(*Rule, error) bool) {
-		req := nlmsg.FibRuleHdr{Family: uint8(f.Family)}.AppendTo(make([]byte, 0, nlmsg.FibRuleHdrLen))
+		req := f.dumpRequest()
 		var u Rule
 		for v, err := range dumpInto(ctx, c, nlmsg.RTMGetRule, req, nlmsg.RTMNewRule, &u, (*Rule).Decode, f.Match) {
 			if !yield(v, err) || err != nil {
@@ -295,9 +308,12 @@ func (c *Conn) Rules(ctx context.Context, f RuleFilter) iter.Seq2[*Rule, error] 
 	}
 }
 
-// RuleList is Rules collected into owned values.
+// RuleList is Rules collected into owned values (each a Clone: one
+// allocation per rule for its Attrs, plus the slice), valid for ever. On
+// error it returns the rules read so far and the error. Safe for
+// concurrent use.
 func (c *Conn) RuleList(ctx context.Context, f RuleFilter) ([]Rule, error) {
-	return listOf(c.Rules(ctx, f), (*Rule).Clone)
+	return collect(c.Rules(ctx, f), (*Rule).Clone)
 }
 
 // RuleAdd adds u (RTM_NEWRULE with NLM_F_CREATE|NLM_F_EXCL, like ip rule
@@ -305,19 +321,13 @@ func (c *Conn) RuleList(ctx context.Context, f RuleFilter) ([]Rule, error) {
 func (c *Conn) RuleAdd(ctx context.Context, u *Rule) error { return c.ruleWrite(ctx, u, false) }
 
 // RuleDel deletes the first rule u matches (ip rule del); zero fields
-// match any.
+// match any. Safe for concurrent use.
 func (c *Conn) RuleDel(ctx context.Context, u *Rule) error { return c.ruleWrite(ctx, u, true) }
 
 func (c *Conn) ruleWrite(ctx context.Context, u *Rule, del bool) error {
-	bp := payloadPool.Get().(*[]byte)
-	defer payloadPool.Put(bp)
-	p, err := appendRule((*bp)[:0], u, del)
-	*bp = p[:0]
-	if err != nil {
-		return err
-	}
+	typ, flags := nlmsg.RTMNewRule, nlmsg.Create|nlmsg.Excl
 	if del {
-		return c.ec.RequestFunc(ctx, nlmsg.RTMDelRule, p, 0, ignoreReply)
+		typ, flags = nlmsg.RTMDelRule, 0
 	}
-	return c.ec.RequestFunc(ctx, nlmsg.RTMNewRule, p, nlmsg.Create|nlmsg.Excl, ignoreReply)
+	return c.write(ctx, typ, flags, func(b []byte) ([]byte, error) { return appendRule(b, u, del) })
 }

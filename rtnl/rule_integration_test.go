@@ -74,7 +74,7 @@ func ruleFixture(t *testing.T, ns *netnstest.NS) {
 
 func checkRulesAgainstIP(t *testing.T, ns *netnstest.NS, rules []Rule, famFlag string) {
 	t.Helper()
-	shown := ipRouteJSON(t, ns, famFlag, "rule", "show")
+	shown := ipJSON(t, ns, "-d", famFlag, "rule", "show")
 	if len(shown) != len(rules) {
 		t.Fatalf("ip %s rule: %d rules, rtnl %d", famFlag, len(shown), len(rules))
 	}
@@ -124,7 +124,7 @@ func TestIntegrationRuleWritesShowInIproute2AsWritten(t *testing.T) {
 			t.Fatalf("RuleAdd %d: %v", i, err)
 		}
 	}
-	shown := append(ipRouteJSON(t, ns, "-4", "rule", "show"), ipRouteJSON(t, ns, "-6", "rule", "show")...)
+	shown := append(ipJSON(t, ns, "-d", "-4", "rule", "show"), ipJSON(t, ns, "-d", "-6", "rule", "show")...)
 	for i, w := range written {
 		if w.Action == 0 {
 			w.Action = RuleActionToTable
@@ -149,7 +149,7 @@ func TestIntegrationRuleWritesShowInIproute2AsWritten(t *testing.T) {
 	if err := c.RuleDel(ctx, &Rule{Priority: 150, Mark: 0x20, Mask: 0xff, Table: 1001}); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range ipRouteJSON(t, ns, "-4", "rule", "show") {
+	for _, s := range ipJSON(t, ns, "-d", "-4", "rule", "show") {
 		if s["priority"] == 150.0 {
 			t.Errorf("RuleDel left %v", s)
 		}

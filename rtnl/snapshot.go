@@ -94,6 +94,7 @@ type SnapshotError struct {
 	Err  error
 }
 
+// Error reads "rtnl: snapshot routes4: <cause>".
 func (e *SnapshotError) Error() string {
 	return "rtnl: snapshot " + e.Kind.String() + ": " + e.Err.Error()
 }
@@ -225,23 +226,22 @@ func (c *Conn) snapshotDump(ctx context.Context, s *Snapshot, k int, pipelined b
 	switch SnapshotKind(1 << k) {
 	case SnapshotRoutes4:
 		f := RouteFilter{Family: FamilyIPv4}
-		return dumpOwned(ctx, c, nlmsg.RTMGetRoute, f.request(nil, c.strict), nlmsg.RTMNewRoute, &s.Routes, m, (*Route).Decode, f.Match, pipelined)
+		return dumpOwned(ctx, c, nlmsg.RTMGetRoute, f.dumpRequest(nil, c.strict), nlmsg.RTMNewRoute, &s.Routes, m, (*Route).Decode, f.Match, pipelined)
 	case SnapshotRoutes6:
 		f := RouteFilter{Family: FamilyIPv6}
-		return dumpOwned(ctx, c, nlmsg.RTMGetRoute, f.request(nil, c.strict), nlmsg.RTMNewRoute, &s.routes6, m, (*Route).Decode, f.Match, pipelined)
+		return dumpOwned(ctx, c, nlmsg.RTMGetRoute, f.dumpRequest(nil, c.strict), nlmsg.RTMNewRoute, &s.routes6, m, (*Route).Decode, f.Match, pipelined)
 	case SnapshotNeighs:
 		var f NeighFilter
-		return dumpOwned(ctx, c, nlmsg.RTMGetNeigh, f.dumpRequest(c.strict), nlmsg.RTMNewNeigh, &s.Neighs, m, (*Neigh).Decode, f.match, pipelined)
+		return dumpOwned(ctx, c, nlmsg.RTMGetNeigh, f.dumpRequest(c.strict), nlmsg.RTMNewNeigh, &s.Neighs, m, (*Neigh).Decode, f.Match, pipelined)
 	case SnapshotAddrs:
 		var f AddrFilter
-		return dumpOwned(ctx, c, nlmsg.RTMGetAddr, f.dumpRequest(c.strict), nlmsg.RTMNewAddr, &s.Addrs, m, (*Addr).Decode, f.match, pipelined)
+		return dumpOwned(ctx, c, nlmsg.RTMGetAddr, f.dumpRequest(c.strict), nlmsg.RTMNewAddr, &s.Addrs, m, (*Addr).Decode, f.Match, pipelined)
 	case SnapshotLinks:
 		var f LinkFilter
-		return dumpOwned(ctx, c, nlmsg.RTMGetLink, f.dumpRequest(c.strict), nlmsg.RTMNewLink, &s.Links, m, (*Link).Decode, f.match, pipelined)
+		return dumpOwned(ctx, c, nlmsg.RTMGetLink, f.dumpRequest(c.strict), nlmsg.RTMNewLink, &s.Links, m, (*Link).Decode, f.Match, pipelined)
 	default: // SnapshotRules
 		var f RuleFilter
-		req := nlmsg.FibRuleHdr{}.AppendTo(make([]byte, 0, nlmsg.FibRuleHdrLen))
-		return dumpOwned(ctx, c, nlmsg.RTMGetRule, req, nlmsg.RTMNewRule, &s.Rules, m, (*Rule).Decode, f.Match, pipelined)
+		return dumpOwned(ctx, c, nlmsg.RTMGetRule, f.dumpRequest(), nlmsg.RTMNewRule, &s.Rules, m, (*Rule).Decode, f.Match, pipelined)
 	}
 }
 

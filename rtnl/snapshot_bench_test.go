@@ -5,12 +5,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
-	"slices"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -150,7 +147,8 @@ func routeOps(n4, n6 int) []engine.Op {
 // none: it allocates nothing, and does less than Snapshot, which also
 // copies each value into its slices.
 type snapFloor struct {
-	routeFloor
+	rawFloor
+	each  func(nlmsg.View) error // f.decode, made once
 	r     Route
 	n     Neigh
 	a     Addr
@@ -173,12 +171,13 @@ func newSnapFloor(b *testing.B, ns *netnstest.NS) *snapFloor {
 }
 
 func newSnapFloorSocket(b *testing.B, ns *netnstest.NS) *snapFloor {
-	f := &snapFloor{routeFloor: *newRouteFloor(b, ns)}
+	f := &snapFloor{rawFloor: *newRawFloor(b, ns)}
+	f.each = f.decode
 	r4, r6 := RouteFilter{Family: FamilyIPv4}, RouteFilter{Family: FamilyIPv6}
 	var lf LinkFilter
 	f.reqs = [numKinds]snapReq{
-		{nlmsg.RTMGetRoute, r4.request(nil, true)},
-		{nlmsg.RTMGetRoute, r6.request(nil, true)},
+		{nlmsg.RTMGetRoute, r4.dumpRequest(nil, true)},
+		{nlmsg.RTMGetRoute, r6.dumpRequest(nil, true)},
 		{nlmsg.RTMGetLink, lf.dumpRequest(true)},
 		{nlmsg.RTMGetNeigh, nlmsg.NdMsg{}.AppendTo(nil)},
 		{nlmsg.RTMGetAddr, nlmsg.IfAddrMsg{}.AppendTo(nil)},
@@ -209,51 +208,26 @@ func (f *snapFloor) dumpDecodeOn(typ nlmsg.Type, payload []byte) (int, error) {
 	return f.other.dumpDecode(typ, payload)
 }
 
-// dumpDecode is routeFloor.dump decoding each message.
+// dumpDecode is rawFloor.dump decoding each message into f's values.
 func (f *snapFloor) dumpDecode(typ nlmsg.Type, payload []byte) (int, error) {
-	f.seq++
-	f.req = nlmsg.Header{Len: uint32(nlmsg.HeaderLen + len(payload)), Type: typ, Flags: nlmsg.Request | nlmsg.Ack | nlmsg.Dump, Seq: f.seq}.AppendTo(f.req[:0])
-	f.req = append(f.req, payload...)
-	var sa unix.RawSockaddrNetlink
-	sa.Family = unix.AF_NETLINK
-	if _, _, e := unix.Syscall6(unix.SYS_SENDTO, uintptr(f.fd), uintptr(unsafe.Pointer(&f.req[0])), uintptr(len(f.req)), 0, uintptr(unsafe.Pointer(&sa)), unsafe.Sizeof(sa)); e != 0 {
-		return 0, e
+	return f.dump(typ, payload, f.each)
+}
+
+// decode decodes one message of any of the Snapshot's types.
+func (f *snapFloor) decode(v nlmsg.View) error {
+	switch v.Type() {
+	case nlmsg.RTMNewRoute:
+		return f.r.Decode(v.Payload())
+	case nlmsg.RTMNewNeigh:
+		return f.n.Decode(v.Payload())
+	case nlmsg.RTMNewAddr:
+		return f.a.Decode(v.Payload())
+	case nlmsg.RTMNewLink:
+		return f.l.Decode(v.Payload())
+	case nlmsg.RTMNewRule:
+		return f.u.Decode(v.Payload())
 	}
-	count := 0
-	for {
-		n, _, e := unix.Syscall6(unix.SYS_RECVFROM, uintptr(f.fd), uintptr(unsafe.Pointer(&f.buf[0])), uintptr(len(f.buf)), 0, 0, 0)
-		if e != 0 {
-			return count, e
-		}
-		s := nlmsg.NewScanner(f.buf[:n])
-		for s.Next() {
-			v := s.View()
-			var err error
-			switch v.Type() {
-			case nlmsg.Done:
-				return count, nil
-			case nlmsg.Error:
-				if e := int32(binary.NativeEndian.Uint32(v.Payload())); e != 0 {
-					return count, syscall.Errno(-e)
-				}
-				return count, nil
-			case nlmsg.RTMNewRoute:
-				err = f.r.Decode(v.Payload())
-			case nlmsg.RTMNewNeigh:
-				err = f.n.Decode(v.Payload())
-			case nlmsg.RTMNewAddr:
-				err = f.a.Decode(v.Payload())
-			case nlmsg.RTMNewLink:
-				err = f.l.Decode(v.Payload())
-			case nlmsg.RTMNewRule:
-				err = f.u.Decode(v.Payload())
-			}
-			if err != nil {
-				return count, err
-			}
-			count++
-		}
-	}
+	return nil
 }
 
 func snapshotSize(s *Snapshot) int {
@@ -389,16 +363,4 @@ func BenchmarkSnapshotInterleaved(b *testing.B) {
 	for k, d := range fl.took {
 		b.ReportMetric(float64(d.Nanoseconds())/1e6/float64(b.N), "floor-ms-"+snapshotKindNames[k])
 	}
-}
-
-func median(x []float64) float64 {
-	if len(x) == 0 {
-		return 0
-	}
-	x = slices.Clone(x)
-	slices.Sort(x)
-	if len(x)%2 == 1 {
-		return x[len(x)/2]
-	}
-	return (x[len(x)/2-1] + x[len(x)/2]) / 2
 }

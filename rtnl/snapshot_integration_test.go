@@ -26,8 +26,8 @@ func snapshotFixture(t *testing.T, ns *netnstest.NS, extraRoutes int) {
 		{"link", "add", "va", "type", "veth", "peer", "name", "vb"},
 		{"link", "set", "va", "master", "br0"},
 		{"link", "add", "d0", "type", "veth", "peer", "name", "d1"},
-		// no link-local addresses: no router solicitation or MLD report
-		// makes neighbours appear while the test compares dumps
+		// no link-local addresses: no router solicitation makes
+		// neighbours appear while the test compares dumps
 		{"link", "set", "br0", "addrgenmode", "none"}, {"link", "set", "va", "addrgenmode", "none"},
 		{"link", "set", "vb", "addrgenmode", "none"}, {"link", "set", "d0", "addrgenmode", "none"},
 		{"link", "set", "d1", "addrgenmode", "none"},
@@ -46,6 +46,13 @@ func snapshotFixture(t *testing.T, ns *netnstest.NS, extraRoutes int) {
 		{"neigh", "add", "10.0.0.2", "lladdr", "02:00:00:00:00:02", "dev", "vb", "nud", "permanent"},
 		{"neigh", "add", "10.0.0.3", "lladdr", "02:00:00:00:00:03", "dev", "vb", "nud", "reachable"},
 		{"neigh", "add", "2001:db8::2", "lladdr", "02:00:00:00:00:04", "dev", "vb", "nud", "stale", "router"},
+		// The entries of the IGMP and MLD report groups, made now rather
+		// than by the kernel's first report, which may come between two
+		// dumps of a test.
+		{"neigh", "replace", "224.0.0.22", "lladdr", "01:00:5e:00:00:16", "dev", "br0", "nud", "noarp"},
+		{"-6", "neigh", "replace", "ff02::16", "lladdr", "33:33:00:00:00:16", "dev", "br0", "nud", "noarp"},
+		{"-6", "neigh", "replace", "ff02::16", "lladdr", "33:33:00:00:00:16", "dev", "vb", "nud", "noarp"},
+		{"-6", "neigh", "replace", "ff02::16", "lladdr", "33:33:00:00:00:16", "dev", "d0", "nud", "noarp"},
 		{"rule", "add", "from", "10.9.0.0/16", "table", "100", "priority", "100"},
 		{"rule", "add", "fwmark", "7", "table", "200", "priority", "200"},
 		{"-6", "rule", "add", "from", "2001:db8:9::/48", "table", "100", "priority", "100"},
@@ -319,7 +326,7 @@ func TestIntegrationSnapshotInterrupted(t *testing.T) {
 	ops := make([]engine.Op, 1500)
 	for i := range ops {
 		p := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)}), 32)
-		ops[i] = engine.Op{Type: nlmsg.RTMNewAddr, Flags: nlmsg.Create | nlmsg.Excl, Payload: addrPayload(index, p)}
+		ops[i] = engine.Op{Type: nlmsg.RTMNewAddr, Flags: nlmsg.Create | nlmsg.Excl, Payload: mustEncode(t)((&Addr{Prefix: p, LinkIndex: index}).appendTo(nil))}
 	}
 	if err := c.Engine().Batch(bg, ops); err != nil {
 		t.Fatal(err)
@@ -327,11 +334,11 @@ func TestIntegrationSnapshotInterrupted(t *testing.T) {
 	other := dialIn(t, ns)
 	stop := make(chan struct{})
 	churned := make(chan struct{})
+	churn := mustEncode(t)((&Addr{Prefix: netip.MustParsePrefix("10.2.0.1/32"), LinkIndex: index}).appendTo(nil))
 	go func() {
 		defer close(churned)
-		p := netip.MustParsePrefix("10.2.0.1/32")
-		add := []engine.Op{{Type: nlmsg.RTMNewAddr, Flags: nlmsg.Create | nlmsg.Excl, Payload: addrPayload(index, p)}}
-		del := []engine.Op{{Type: nlmsg.RTMDelAddr, Payload: addrPayload(index, p)}}
+		add := []engine.Op{{Type: nlmsg.RTMNewAddr, Flags: nlmsg.Create | nlmsg.Excl, Payload: churn}}
+		del := []engine.Op{{Type: nlmsg.RTMDelAddr, Payload: churn}}
 		for {
 			select {
 			case <-stop:
@@ -358,11 +365,4 @@ func TestIntegrationSnapshotInterrupted(t *testing.T) {
 		return
 	}
 	t.Fatal("no address dump was interrupted in 200 snapshots")
-}
-
-// addrPayload is the RTM_NEWADDR or RTM_DELADDR payload of p on link index.
-func addrPayload(index int, p netip.Prefix) []byte {
-	b := nlmsg.IfAddrMsg{Family: uint8(FamilyIPv4), PrefixLen: uint8(p.Bits()), Index: uint32(index)}.AppendTo(nil)
-	b = appendAddrAttr(b, nlmsg.IFALocal, p.Addr())
-	return appendAddrAttr(b, nlmsg.IFAAddress, p.Addr())
 }

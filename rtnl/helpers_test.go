@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"testing"
 
+	"github.com/nlengine/nlengine/engine"
 	"github.com/nlengine/nlengine/internal/netnstest"
 	"github.com/nlengine/nlengine/nlmsg"
 )
@@ -43,23 +45,62 @@ func str(m map[string]any, k string) string {
 	return s
 }
 
-// strs reads a JSON array of strings.
+// strs reads a JSON array of strings (nil when absent).
 func strs(m map[string]any, k string) []string {
-	var out []string
-	a, _ := m[k].([]any)
-	for _, v := range a {
-		s, _ := v.(string)
-		out = append(out, s)
+	if v, ok := m[k]; ok {
+		return strsOf(v)
 	}
-	return out
+	return nil
 }
 
+// strsOf converts a decoded JSON array of strings; anything else panics,
+// failing the test.
+func strsOf(v any) []string {
+	var s []string
+	for _, e := range v.([]any) {
+		s = append(s, e.(string))
+	}
+	return s
+}
+
+// obj reads a JSON object field (nil when absent).
 func obj(m map[string]any, k string) map[string]any {
 	o, _ := m[k].(map[string]any)
 	return o
 }
 
 var bg = context.Background()
+
+// median returns the median of x (0 for none), leaving x as it is.
+func median(x []float64) float64 {
+	if len(x) == 0 {
+		return 0
+	}
+	x = slices.Clone(x)
+	slices.Sort(x)
+	if len(x)%2 == 1 {
+		return x[len(x)/2]
+	}
+	return (x[len(x)/2-1] + x[len(x)/2]) / 2
+}
+
+// plainConn is an rtnl Conn without NETLINK_GET_STRICT_CHK: its filters run
+// in user space.
+func plainConn(t *testing.T, ns *netnstest.NS) *Conn {
+	ec, err := engine.Connect(context.Background(), 0, engine.WithNetNSFD(ns.FD()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ec.Close() })
+	c, err := New(ec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.strict {
+		t.Fatal("engine.Connect turned strict checking on by itself")
+	}
+	return c
+}
 
 // nsPathForTools names ns's fd by this process's pid, so that a tool run as
 // a child (which does not inherit the fd) can open it.
