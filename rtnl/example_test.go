@@ -77,14 +77,10 @@ func ExampleLinkAdd_veth() {
 	if err := rtnl.LinkAdd(ctx, veth); err != nil {
 		log.Fatal(err)
 	}
-	host, err := rtnl.LinkByName(ctx, "veth0")
-	if err != nil {
+	if err := rtnl.AddrAdd(ctx, &rtnl.Addr{LinkIndex: veth.Index, Prefix: netip.MustParsePrefix("10.0.0.1/24")}); err != nil {
 		log.Fatal(err)
 	}
-	if err := rtnl.AddrAdd(ctx, &rtnl.Addr{LinkIndex: host.Index, Prefix: netip.MustParsePrefix("10.0.0.1/24")}); err != nil {
-		log.Fatal(err)
-	}
-	if err := rtnl.LinkSetUp(ctx, host.Index); err != nil {
+	if err := rtnl.LinkSetUp(ctx, veth.Index); err != nil {
 		log.Fatal(err)
 	}
 	cc, err := rtnl.Dial(ctx, engine.WithNetNSFD(int(ctr.Fd())))

@@ -256,13 +256,13 @@ func TestIntegrationExampleVethSetupShowsInBothNamespaces(t *testing.T) {
 		t.Fatal(err)
 	}
 	host, err := c.LinkByName(ctx, "veth0")
-	if err != nil {
+	if err != nil || host.Index != veth.Index || veth.Index == 0 {
+		t.Fatalf("LinkAdd set Index %d, LinkByName says %d (%v)", veth.Index, host.Index, err)
+	}
+	if err := c.AddrAdd(ctx, &Addr{LinkIndex: veth.Index, Prefix: netip.MustParsePrefix("10.0.0.1/24")}); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.AddrAdd(ctx, &Addr{LinkIndex: host.Index, Prefix: netip.MustParsePrefix("10.0.0.1/24")}); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.LinkSetUp(ctx, host.Index); err != nil {
+	if err := c.LinkSetUp(ctx, veth.Index); err != nil {
 		t.Fatal(err)
 	}
 	cc, err := Dial(ctx, engine.WithNetNSFD(ctr))

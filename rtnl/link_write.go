@@ -33,11 +33,24 @@ func (c *Conn) linkRequest(ctx context.Context, typ nlmsg.Type, flags nlmsg.Flag
 // created with its peer (l.Veth), which l.Veth.PeerNetNSFD may place in
 // another namespace. It fails with the kernel's error (EEXIST when the
 // name is taken), or, before anything is sent, with an error that
-// errors.Is ErrInvalid for a field too long for its attribute. l is not
-// retained. Safe for concurrent use.
+// errors.Is ErrInvalid for a field too long for its attribute. Once the
+// link exists, LinkAdd sets l.Index to the index the kernel gave it when l
+// has a Name and no Index (one more request, RTM_GETLINK by name, since
+// the kernel does not echo a new link); l is not retained. Safe for
+// concurrent use.
 func (c *Conn) LinkAdd(ctx context.Context, l *Link) error {
 	h := nlmsg.IfInfoMsg{Flags: uint32(l.Flags), Change: uint32(l.Flags)}
-	return c.linkRequest(ctx, nlmsg.RTMNewLink, nlmsg.Create|nlmsg.Excl, h, l.appendAttrs)
+	if err := c.linkRequest(ctx, nlmsg.RTMNewLink, nlmsg.Create|nlmsg.Excl, h, l.appendAttrs); err != nil {
+		return err
+	}
+	if l.Index == 0 && l.Name != "" {
+		got, err := c.LinkByName(ctx, l.Name)
+		if err != nil {
+			return err
+		}
+		l.Index = got.Index
+	}
+	return nil
 }
 
 // appendAttrs appends the attributes LinkAdd writes for l.
