@@ -54,7 +54,7 @@ type Conn struct {
 	fdMu      sync.RWMutex // read-held around uses of the fds outside the driver; Close write-locks it to close them
 	fdsClosed bool
 
-	sleeping  atomic.Bool // the driver is (about to be) in epoll_wait
+	sleeping  atomic.Bool // the driver is (about to be) in poll
 	nqWaiting atomic.Bool // a reader waits for notifications
 	// listenerSized: AddMembership grew the receive buffer; rcvbufForced:
 	// the receive buffer was set with SO_RCVBUFFORCE.
@@ -106,11 +106,12 @@ type Conn struct {
 	txParts []txDgram
 	txSent  []*pending
 
-	slots  int
-	rxMsgs []unix.Mmsghdr
-	rxIov  []unix.Iovec
-	rxAddr []unix.RawSockaddrNetlink
-	rxBufs []*rxBuf
+	slots     int
+	rxMsgs    []unix.Mmsghdr
+	rxIov     []unix.Iovec
+	rxAddr    []unix.RawSockaddrNetlink
+	rxAddrLen uint32 // recvfrom's address length, kept here so that it does not escape per call
+	rxBufs    []*rxBuf
 	// The context whose end wakes sleep, while registered (see sleep).
 	wakeDone <-chan struct{}
 	wakeStop func() bool

@@ -18,8 +18,8 @@ import (
 // read or steer the driver's state do it through these, so that a change
 // inside the driver changes this file, not every test.
 
-// testFDs returns the Conn's socket, epoll and eventfd descriptors.
-func (c *Conn) testFDs() []int { return []int{c.fd, c.poll.epfd, c.poll.evfd} }
+// testFDs returns the Conn's socket and eventfd descriptors.
+func (c *Conn) testFDs() []int { return []int{c.fd, c.poll.evfd} }
 
 // holdDriver takes c's driver token and returns the function that gives it
 // back. The token is also given back by tb's cleanup (before the Conn's own
