@@ -26,6 +26,7 @@ func (c *Conn) testFDs() []int { return []int{c.fd, c.poll.evfd} }
 // cleanup closes it, which needs the token), so a failing test cannot hang.
 func holdDriver(tb testing.TB, c *Conn) (release func()) {
 	tb.Helper()
+	c.pinRequests.Store(true) // the test plays the kernel for the primary
 	c.drive <- struct{}{}
 	var once sync.Once
 	release = func() { once.Do(func() { <-c.drive }) }
@@ -137,6 +138,7 @@ func injectDatagram(c *Conn, data []byte, pid, groups uint32, truncLen int) {
 // underDriver runs fn while holding c's driver token, so fn may read and
 // write the driver's state.
 func underDriver(c *Conn, fn func()) {
+	c.pinRequests.Store(true)
 	c.drive <- struct{}{}
 	defer func() { <-c.drive }()
 	fn()

@@ -4,6 +4,8 @@ package engine
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -81,4 +83,46 @@ func BenchmarkGetLinkInterleaved(b *testing.B) {
 		func() error { return f.roundTrip(unix.RTM_GETLINK, 0, req, nil) },
 		func() error { return c.RequestFunc(ctx, unix.RTM_GETLINK, req, 0, none) },
 	})
+}
+
+// BenchmarkGetLinkParallelInterleaved runs, in turn inside every iteration,
+// 512 RTM_GETLINK round trips on the floor (one goroutine, one socket, with
+// the ack) and 512 on one engine Conn shared by 8 goroutines, and reports
+// the engine's throughput over the floor's (x-floor, from wall time).
+func BenchmarkGetLinkParallelInterleaved(b *testing.B) {
+	const goroutines, block = 8, 512
+	ns := netnstest.New(b)
+	f := newFloor(b, ns)
+	c := connectIn(b, ns, nlmsg.FamilyRoute)
+	ctx := context.Background()
+	req := ifinfoPayload(1)
+	none := func(nlmsg.View) error { return nil }
+	var tFloor, tEngine time.Duration
+	b.ReportAllocs()
+	for b.Loop() {
+		t0 := time.Now()
+		for range block {
+			mustNoErr(b, f.roundTrip(unix.RTM_GETLINK, 0, req, nil), "floor getlink")
+		}
+		t1 := time.Now()
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range goroutines {
+			wg.Go(func() {
+				for next.Add(1) <= block {
+					if err := c.RequestFunc(ctx, unix.RTM_GETLINK, req, 0, none); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		tFloor += t1.Sub(t0)
+		tEngine += time.Since(t1)
+	}
+	calls := float64(block * b.N)
+	b.ReportMetric(float64(tFloor.Nanoseconds())/calls, "floor-ns/req")
+	b.ReportMetric(float64(tEngine.Nanoseconds())/calls, "engine-ns/req")
+	b.ReportMetric(float64(tFloor)/float64(tEngine), "x-floor")
 }
