@@ -33,6 +33,7 @@ func filledNS(b *testing.B) *netnstest.NS {
 }
 
 func BenchmarkRouteDump(b *testing.B) {
+	rt := rtmsgIPv4()
 	ns := filledNS(b)
 	perMsg := func(b *testing.B, msgs int) {
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(msgs), "ns/msg")
@@ -42,7 +43,7 @@ func BenchmarkRouteDump(b *testing.B) {
 		b.ReportAllocs()
 		total := 0
 		for b.Loop() {
-			n, err := f.dump(unix.RTM_GETROUTE, rtmsgIPv4(), nil)
+			n, err := f.dump(unix.RTM_GETROUTE, rt, nil)
 			mustNoErr(b, err, "dump")
 			total += n
 		}
@@ -53,7 +54,7 @@ func BenchmarkRouteDump(b *testing.B) {
 		b.ReportAllocs()
 		total := 0
 		for b.Loop() {
-			for _, err := range c.Dump(context.Background(), unix.RTM_GETROUTE, rtmsgIPv4(), 0) {
+			for _, err := range c.Dump(context.Background(), unix.RTM_GETROUTE, rt, 0) {
 				mustNoErr(b, err, "dump")
 				total++
 			}
@@ -66,7 +67,7 @@ func BenchmarkRouteDump(b *testing.B) {
 		total := 0
 		var sink uint32
 		for b.Loop() {
-			n, err := f.dump(unix.RTM_GETROUTE, rtmsgIPv4(), func(v nlmsg.View) {
+			n, err := f.dump(unix.RTM_GETROUTE, rt, func(v nlmsg.View) {
 				r, _ := decodeRoute(v)
 				sink += r.oif + uint32(r.dst[3])
 			})
@@ -81,7 +82,7 @@ func BenchmarkRouteDump(b *testing.B) {
 		total := 0
 		var sink uint32
 		for b.Loop() {
-			for v, err := range c.Dump(context.Background(), unix.RTM_GETROUTE, rtmsgIPv4(), 0) {
+			for v, err := range c.Dump(context.Background(), unix.RTM_GETROUTE, rt, 0) {
 				mustNoErr(b, err, "dump")
 				r, _ := decodeRoute(v)
 				sink += r.oif + uint32(r.dst[3])

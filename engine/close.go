@@ -12,7 +12,7 @@ import (
 // Close closes the connection. Every goroutine waiting on it returns an
 // error that errors.Is net.ErrClosed; requests the kernel may already have
 // applied are not rolled back. Close waits for a running driver to leave the
-// socket, then frees the socket, the epoll set and the pooled buffers. No
+// socket, then frees the socket, the eventfd and the pooled buffers. No
 // goroutine is left behind. Closing twice returns an error.
 func (c *Conn) Close() error {
 	if !c.closed.CompareAndSwap(false, true) {

@@ -54,7 +54,7 @@ type Conn struct {
 	fdMu      sync.RWMutex // read-held around uses of the fds outside the driver; Close write-locks it to close them
 	fdsClosed bool
 
-	sleeping  atomic.Bool // the driver is (about to be) in epoll_wait
+	sleeping  atomic.Bool // the driver is (about to be) in poll
 	nqWaiting atomic.Bool // a reader waits for notifications
 	// listenerSized: AddMembership grew the receive buffer; rcvbufForced:
 	// the receive buffer was set with SO_RCVBUFFORCE.
@@ -80,11 +80,20 @@ type Conn struct {
 	dumpSem     chan struct{}
 	primaryDump atomic.Bool
 	nsfd        int
+	extrasOn    bool       // extra sockets may be opened (set by Connect)
 	dumpMu      sync.Mutex // guards the fields below; taken alone (doc.go)
 	extras      []*Conn    // every open extra socket
 	spare       []idleConn // the idle ones among them
 	reaper      *time.Timer
+	reaperArmed bool  // reaper will run: it comes back while spares remain
 	retired     Stats // counters of the extra sockets already closed
+
+	// reqSem holds a token per request carried by an extra socket, nil
+	// when requests may not borrow one (see requestsockets.go).
+	reqSem chan struct{}
+	// pinRequests keeps every request on the primary: set by tests that
+	// hold the driver token to play the kernel's part.
+	pinRequests atomic.Bool
 
 	// Everything below is owned by the driver: read or written only by the
 	// goroutine holding the drive token.
@@ -106,11 +115,12 @@ type Conn struct {
 	txParts []txDgram
 	txSent  []*pending
 
-	slots  int
-	rxMsgs []unix.Mmsghdr
-	rxIov  []unix.Iovec
-	rxAddr []unix.RawSockaddrNetlink
-	rxBufs []*rxBuf
+	slots     int
+	rxMsgs    []unix.Mmsghdr
+	rxIov     []unix.Iovec
+	rxAddr    []unix.RawSockaddrNetlink
+	rxAddrLen uint32 // recvfrom's address length, kept here so that it does not escape per call
+	rxBufs    []*rxBuf
 	// The context whose end wakes sleep, while registered (see sleep).
 	wakeDone <-chan struct{}
 	wakeStop func() bool
@@ -134,6 +144,12 @@ func connect(ctx context.Context, family nlmsg.Family, o options) (*Conn, error)
 	}
 	if err := checkDumpSockets(o.dumpSockets); err != nil {
 		return nil, setupErr(family, err)
+	}
+	if o.requestSockets == 0 {
+		o.requestSockets = defaultRequestSockets()
+	}
+	if o.requestSockets < 1 {
+		return nil, setupErr(family, fmt.Errorf("request sockets %d: at least 1 (the Conn's own)", o.requestSockets))
 	}
 	if o.bufSize < MinReadBufferSize {
 		return nil, setupErr(family, fmt.Errorf("read buffer size %d is below the minimum of %d bytes", o.bufSize, MinReadBufferSize))

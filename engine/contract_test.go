@@ -90,7 +90,7 @@ func TestErrorContract(t *testing.T) {
 			call: func(ctx context.Context, c *Conn) error {
 				return c.RequestFunc(ctx, unix.RTM_GETLINK, ifinfoPayload(4242), 0, func(nlmsg.View) error { return nil })
 			}},
-		{name: "Request sendmsg fails", op: "request", cause: unix.EMSGSIZE, check: isSyscall("sendmsg"),
+		{name: "Request send fails", op: "request", cause: unix.EMSGSIZE, check: isSyscall("sendto"),
 			call: func(ctx context.Context, c *Conn) error {
 				_, err := c.Request(ctx, unix.RTM_GETLINK, bigPayload, 0)
 				return err

@@ -6,11 +6,12 @@
 //
 // # How it works
 //
-// A Conn owns one non-blocking AF_NETLINK socket and a poller (an epoll set
-// holding it and an eventfd). There is no background goroutine: whichever
+// A Conn owns one non-blocking AF_NETLINK socket and a poller (a poll(2)
+// of it and an eventfd). There is no background goroutine: whichever
 // caller needs the socket to move takes the driver role (a one-token
-// channel), and the driver sends every queued request in one sendmmsg,
-// reads every queued datagram in one recvmmsg, and hands each datagram to
+// channel), and the driver sends every queued request in one sendmmsg
+// (a lone request: one sendto), reads every queued datagram in one recvmmsg
+// (one expected datagram: one recvfrom), and hands each datagram to
 // the request whose sequence number it carries (the sequence table), waking
 // its owner. A lone caller therefore does its own syscalls with no thread
 // hand-off; callers that arrive while a driver works are served by it in
@@ -26,7 +27,7 @@
 // socket; Notifications shows them in place in those chunks.
 //
 // The files follow the path of a request: conn.go (the Conn and Connect),
-// socket_linux.go (socket set-up), poller_linux.go (epoll and eventfd),
+// socket_linux.go (socket set-up), poller_linux.go (poll and eventfd),
 // drive.go (submission and the driver loop), seq.go (the sequence table),
 // send.go (the send path and batch windows), receive.go (recvmmsg),
 // dispatch.go (routing datagrams, truncation and overruns), complete.go

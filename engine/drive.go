@@ -8,7 +8,7 @@ import (
 	"runtime"
 )
 
-// wake interrupts a driver sleeping in epoll_wait.
+// wake interrupts a driver sleeping in poll.
 func (c *Conn) wake() {
 	c.fdMu.RLock()
 	if !c.fdsClosed {
@@ -147,7 +147,7 @@ func (c *Conn) driveFor(ctx context.Context, w readier, op string) error {
 	}
 }
 
-// sleep waits in epoll_wait for the socket to become readable, for a
+// sleep waits in poll for the socket to become readable, for a
 // submission, for Close or for ctx to end.
 func (c *Conn) sleep(ctx context.Context) {
 	c.sleeping.Store(true)

@@ -110,7 +110,7 @@ func (c *Conn) takeExtra(ctx context.Context) (*Conn, error) {
 		return nil, c.closedErr("dump")
 	}
 	o := c.opts
-	o.groups, o.netnsPath, o.netnsFD, o.dumpSockets = nil, "", c.nsfd, 1
+	o.groups, o.netnsPath, o.netnsFD, o.dumpSockets, o.requestSockets = nil, "", c.nsfd, 1, 1
 	x, err := connect(ctx, c.family, o)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -136,10 +136,15 @@ func (c *Conn) putExtra(x *Conn) {
 		return // Close closes every extra socket
 	}
 	c.spare = append(c.spare, idleConn{conn: x, since: time.Now()})
+	// NB: armed once, not reset per put: requests borrow and give back
+	// sockets at every round trip, and the reaper comes back while spares
+	// remain.
 	if c.reaper == nil {
 		c.reaper = time.AfterFunc(dumpSocketIdle, c.reapIdle)
-	} else if len(c.spare) == 1 {
+		c.reaperArmed = true
+	} else if !c.reaperArmed {
 		c.reaper.Reset(dumpSocketIdle)
+		c.reaperArmed = true
 	}
 	c.dumpMu.Unlock()
 }
@@ -164,7 +169,8 @@ func (c *Conn) reapIdle() {
 	}
 	clear(c.spare[len(keep):])
 	c.spare = keep
-	if len(c.spare) > 0 {
+	c.reaperArmed = len(c.spare) > 0
+	if c.reaperArmed {
 		c.reaper.Reset(dumpSocketIdle)
 	}
 	c.dumpMu.Unlock()
@@ -195,6 +201,7 @@ func (c *Conn) closeExtras() {
 	if c.reaper != nil {
 		c.reaper.Stop()
 	}
+
 	for _, x := range all {
 		c.retired.add(x.Stats())
 	}
@@ -212,7 +219,7 @@ func (c *Conn) closeExtras() {
 // the extra sockets. Without one (no /proc, say), extra sockets are off.
 func (c *Conn) keepNamespace() {
 	c.nsfd = -1
-	if c.opts.dumpSockets <= 1 {
+	if c.opts.dumpSockets <= 1 && c.opts.requestSockets <= 1 {
 		return
 	}
 	var fd int
@@ -230,15 +237,20 @@ func (c *Conn) keepNamespace() {
 	if err != nil {
 		return
 	}
-	c.nsfd = fd
-	c.dumpSem = make(chan struct{}, c.opts.dumpSockets)
+	c.nsfd, c.extrasOn = fd, true
+	if c.opts.dumpSockets > 1 {
+		c.dumpSem = make(chan struct{}, c.opts.dumpSockets)
+	}
+	if c.opts.requestSockets > 1 {
+		c.reqSem = make(chan struct{}, c.opts.requestSockets-1)
+	}
 }
 
 // Stats returns a snapshot of the Conn's counters, its extra dump sockets'
 // included. Safe for concurrent use.
 func (c *Conn) Stats() Stats {
 	st := c.ownStats()
-	if c.dumpSem == nil {
+	if !c.extrasOn {
 		return st
 	}
 	c.dumpMu.Lock()

@@ -18,14 +18,15 @@ import (
 // read or steer the driver's state do it through these, so that a change
 // inside the driver changes this file, not every test.
 
-// testFDs returns the Conn's socket, epoll and eventfd descriptors.
-func (c *Conn) testFDs() []int { return []int{c.fd, c.poll.epfd, c.poll.evfd} }
+// testFDs returns the Conn's socket and eventfd descriptors.
+func (c *Conn) testFDs() []int { return []int{c.fd, c.poll.evfd} }
 
 // holdDriver takes c's driver token and returns the function that gives it
 // back. The token is also given back by tb's cleanup (before the Conn's own
 // cleanup closes it, which needs the token), so a failing test cannot hang.
 func holdDriver(tb testing.TB, c *Conn) (release func()) {
 	tb.Helper()
+	c.pinRequests.Store(true) // the test plays the kernel for the primary
 	c.drive <- struct{}{}
 	var once sync.Once
 	release = func() { once.Do(func() { <-c.drive }) }
@@ -137,6 +138,7 @@ func injectDatagram(c *Conn, data []byte, pid, groups uint32, truncLen int) {
 // underDriver runs fn while holding c's driver token, so fn may read and
 // write the driver's state.
 func underDriver(c *Conn, fn func()) {
+	c.pinRequests.Store(true)
 	c.drive <- struct{}{}
 	defer func() { <-c.drive }()
 	fn()

@@ -17,14 +17,47 @@ import (
 )
 
 // floorConn is the baseline every benchmark is compared with: one blocking
-// netlink socket driven with plain x/sys/unix calls into a reused 64 KiB
-// buffer, no library, no concurrency support.
+// netlink socket driven with raw x/sys/unix syscalls (sendto to a sockaddr
+// built once, recvfrom with no source address) into a reused 64 KiB buffer,
+// no library, no concurrency support. It allocates nothing per call:
+// unix.Sendto and unix.Recvfrom would convert a sockaddr on every call.
+// It sets the engine's socket options (NETLINK_EXT_ACK, NETLINK_CAP_ACK) and
+// sends each request with the engine's flags.
 type floorConn struct {
 	fd  int
 	seq uint32
 	buf []byte
 	req []byte
-	sa  unix.SockaddrNetlink
+	sa  unix.RawSockaddrNetlink // the kernel: built once
+
+	// bulk's datagram and ack buffers, made on its first call
+	dg      []byte
+	ackBufs [][]byte
+	ackMsgs []unix.Mmsghdr
+}
+
+// sendRaw sends b to the kernel with one sendto.
+func (f *floorConn) sendRaw(b []byte) error {
+	_, _, e := unix.Syscall6(unix.SYS_SENDTO, uintptr(f.fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), 0, uintptr(unsafe.Pointer(&f.sa)), unix.SizeofSockaddrNetlink)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+// recvRaw reads one datagram into f.buf with one recvfrom, asking for no
+// source address.
+func (f *floorConn) recvRaw() (int, error) {
+	for {
+		n, _, e := unix.Syscall6(unix.SYS_RECVFROM, uintptr(f.fd), uintptr(unsafe.Pointer(&f.buf[0])), uintptr(len(f.buf)), 0, 0, 0)
+		if e == unix.EINTR {
+			continue
+		}
+		if e != 0 {
+			return 0, e
+		}
+		return int(n), nil
+	}
 }
 
 func newFloor(tb testing.TB, ns *netnstest.NS) *floorConn {
@@ -38,7 +71,7 @@ func newFloor(tb testing.TB, ns *netnstest.NS) *floorConn {
 	}
 	_ = unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_EXT_ACK, 1)
 	_ = unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_CAP_ACK, 1)
-	f := &floorConn{fd: fd, buf: make([]byte, 64<<10), sa: unix.SockaddrNetlink{Family: unix.AF_NETLINK}}
+	f := &floorConn{fd: fd, buf: make([]byte, 64<<10), sa: unix.RawSockaddrNetlink{Family: unix.AF_NETLINK}}
 	tb.Cleanup(func() { unix.Close(fd) })
 	return f
 }
@@ -46,17 +79,19 @@ func newFloor(tb testing.TB, ns *netnstest.NS) *floorConn {
 func (f *floorConn) encode(typ nlmsg.Type, flags nlmsg.Flags, payload []byte) []byte {
 	f.seq++
 	f.req = nlmsg.Header{Len: uint32(nlmsg.HeaderLen + len(payload)), Type: typ, Flags: flags | nlmsg.Request, Seq: f.seq}.AppendTo(f.req[:0])
-	return append(f.req, payload...)
+	f.req = append(f.req, payload...)
+	return f.req
 }
 
-// roundTrip sends one request with ACK and reads until the ack, calling fn
-// for every other message.
+// roundTrip sends one request with NLM_F_REQUEST|NLM_F_ACK (the engine's
+// flags for a single request) and reads until the ack, calling fn for every
+// other message.
 func (f *floorConn) roundTrip(typ nlmsg.Type, flags nlmsg.Flags, payload []byte, fn func(nlmsg.View)) error {
-	if err := unix.Sendto(f.fd, f.encode(typ, flags|nlmsg.Ack, payload), 0, &f.sa); err != nil {
+	if err := f.sendRaw(f.encode(typ, flags|nlmsg.Ack, payload)); err != nil {
 		return err
 	}
 	for {
-		n, _, err := unix.Recvfrom(f.fd, f.buf, 0)
+		n, err := f.recvRaw()
 		if err != nil {
 			return err
 		}
@@ -80,14 +115,16 @@ func (f *floorConn) roundTrip(typ nlmsg.Type, flags nlmsg.Flags, payload []byte,
 	}
 }
 
-// dump runs a dump, calling fn for each message, and returns how many there were.
+// dump runs a dump with NLM_F_REQUEST|NLM_F_DUMP|NLM_F_ACK, the engine's
+// flags (the kernel ends a dump with NLMSG_DONE and no ack), calling fn for
+// each message, and returns how many there were.
 func (f *floorConn) dump(typ nlmsg.Type, payload []byte, fn func(nlmsg.View)) (int, error) {
-	if err := unix.Sendto(f.fd, f.encode(typ, nlmsg.Dump, payload), 0, &f.sa); err != nil {
+	if err := f.sendRaw(f.encode(typ, nlmsg.Dump|nlmsg.Ack, payload)); err != nil {
 		return 0, err
 	}
 	count := 0
 	for {
-		n, _, err := unix.Recvfrom(f.fd, f.buf, 0)
+		n, err := f.recvRaw()
 		if err != nil {
 			return count, err
 		}
@@ -108,12 +145,17 @@ func (f *floorConn) dump(typ nlmsg.Type, payload []byte, fn func(nlmsg.View)) (i
 	}
 }
 
-// bulk sends payloads as typ requests with ACK, 64 to a datagram, and reads
-// the acks with recvmmsg: the fastest plain way to apply many changes.
+// bulk sends payloads as typ requests with ACK (the engine's flags for a
+// batch), 64 to a datagram, and reads the acks with recvmmsg: the fastest
+// plain way to apply many changes. Its buffers are allocated once per call,
+// not per change.
 func (f *floorConn) bulk(typ nlmsg.Type, flags nlmsg.Flags, payloads [][]byte) error {
 	const per = 64
-	bufs, msgs := mmsgBuffers(per, 1024)
-	var dg []byte
+	if f.ackMsgs == nil {
+		f.ackBufs, f.ackMsgs = mmsgBuffers(per, 1024)
+	}
+	bufs, msgs, dg := f.ackBufs, f.ackMsgs, f.dg
+	defer func() { f.dg = dg }()
 	var firstErr error
 	for start := 0; start < len(payloads); start += per {
 		end := min(start+per, len(payloads))
@@ -126,7 +168,7 @@ func (f *floorConn) bulk(typ nlmsg.Type, flags nlmsg.Flags, payloads [][]byte) e
 				dg = append(dg, 0)
 			}
 		}
-		if err := unix.Sendto(f.fd, dg, 0, &f.sa); err != nil {
+		if err := f.sendRaw(dg); err != nil {
 			return err
 		}
 		for want := end - start; want > 0; {

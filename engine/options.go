@@ -29,6 +29,8 @@ type options struct {
 	bufSize      int
 	notifyLimit  int
 	dumpSockets  int
+	// requestSockets: 0 until Connect resolves the default
+	requestSockets int
 }
 
 func defaultOptions() options {
@@ -139,6 +141,24 @@ func WithNotificationQueue(bytes int) Option { return func(o *options) { o.notif
 // Dump started inside another Dump's loop reads the outer dump into memory
 // before it starts.
 func WithDumpSockets(n int) Option { return func(o *options) { o.dumpSockets = n } }
+
+// WithRequestSockets sets how many sockets of the Conn may carry requests
+// that are not dumps at once, the Conn's own included (default: GOMAXPROCS
+// at Connect, at most 4). A request from a goroutine that finds the Conn's
+// socket busy with other goroutines' requests goes to an extra socket, so
+// that the kernel answers them in parallel on different processors. The
+// extra sockets are opened in the Conn's namespace when needed, shared by
+// the goroutines that pick them, and closed after a second unused; they
+// never join multicast groups. Batches always use the Conn's own socket.
+// With 1, every request queues on the Conn's own socket.
+func WithRequestSockets(n int) Option {
+	return func(o *options) {
+		o.requestSockets = n
+		if n == 0 {
+			o.requestSockets = -1 // refused by Connect, not taken for the default
+		}
+	}
+}
 
 func checkDumpSockets(n int) error {
 	if n < 1 {

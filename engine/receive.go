@@ -77,8 +77,10 @@ func (c *Conn) receive() int {
 	var n int
 	var err error
 	if vlen == 1 {
+		// One datagram: recvfrom is the cheapest read (dispatch tells a
+		// truncation by the length, which MSG_TRUNC makes the real one).
 		var k int
-		k, err = recvmsg(c.fd, &c.rxMsgs[0].Hdr)
+		k, err = recvfrom(c.fd, &c.rxIov[0], &c.rxAddr[0], &c.rxAddrLen)
 		if err == nil {
 			c.rxMsgs[0].Len = uint32(k)
 			n = 1
@@ -104,7 +106,7 @@ func (c *Conn) receive() int {
 		// fail what is in flight, rather than spin.
 		call := "recvmmsg"
 		if vlen == 1 {
-			call = "recvmsg"
+			call = "recvfrom"
 		}
 		err = os.NewSyscallError(call, err)
 		c.failInflight(err)

@@ -144,7 +144,13 @@ func (c *Conn) Request(ctx context.Context, typ nlmsg.Type, payload []byte, flag
 		return nil, err
 	}
 	defer c.endDump(l)
-	c = l.conn
+	if l.slot == leaseNone {
+		x := c.requestSocket(ctx)
+		defer c.putRequestSocket(x)
+		c = x
+	} else {
+		c = l.conn
+	}
 	p, err := c.start(ctx, "request", typ, payload, flags)
 	if err != nil {
 		return nil, err
@@ -202,11 +208,18 @@ func (c *Conn) RequestFunc(ctx context.Context, typ nlmsg.Type, payload []byte, 
 		return err
 	}
 	t := l.conn
+	if l.slot == leaseNone {
+		t = c.requestSocket(ctx)
+	}
 	p, err := t.start(ctx, "request", typ, payload, flags)
 	if err == nil {
 		err = t.consume(ctx, p, nil, fn)
 	}
-	c.endDump(l)
+	if l.slot == leaseNone {
+		c.putRequestSocket(t)
+	} else {
+		c.endDump(l)
+	}
 	return err
 }
 

@@ -205,10 +205,15 @@ func (c *Conn) sendTx() {
 		var n int
 		var err error
 		call := "sendmmsg"
-		if len(c.txMsgs)-sent == 1 {
+		if m := &c.txMsgs[sent].Hdr; len(c.txMsgs)-sent == 1 && m.Iovlen == 1 {
+			// One datagram of one buffer (a lone request): sendto is the
+			// cheapest send.
+			call, n = "sendto", 1
+			err = sendto(c.fd, m.Iov)
+		} else if len(c.txMsgs)-sent == 1 {
 			// One datagram: sendmsg is cheaper than sendmmsg's bookkeeping.
 			call = "sendmsg"
-			n, err = sendmsg(c.fd, &c.txMsgs[sent].Hdr)
+			n, err = sendmsg(c.fd, m)
 		} else {
 			n, err = sendmmsg(c.fd, c.txMsgs[sent:])
 		}

@@ -182,3 +182,27 @@ func recvmsg(fd int, m *unix.Msghdr) (int, error) {
 	}
 	return int(n), nil
 }
+
+// sendto sends the one datagram iov describes without blocking, to the
+// socket's default destination: the kernel (nl_pid 0), since the socket is
+// never connected. For one datagram of one buffer it is cheaper than
+// sendmsg, which copies in a msghdr and an iovec array.
+func sendto(fd int, iov *unix.Iovec) error {
+	_, _, e := unix.Syscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(unsafe.Pointer(iov.Base)), uintptr(iov.Len), unix.MSG_DONTWAIT, 0, 0)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+// recvfrom reads one datagram into the buffer iov describes without
+// blocking, and its sender into sa; see recvmmsg for MSG_TRUNC. For one
+// datagram it is cheaper than recvmsg (no msghdr or iovec to copy in).
+func recvfrom(fd int, iov *unix.Iovec, sa *unix.RawSockaddrNetlink, salen *uint32) (int, error) {
+	*salen = unix.SizeofSockaddrNetlink
+	n, _, e := unix.Syscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(unsafe.Pointer(iov.Base)), uintptr(iov.Len), unix.MSG_DONTWAIT|unix.MSG_TRUNC, uintptr(unsafe.Pointer(sa)), uintptr(unsafe.Pointer(salen)))
+	if e != 0 {
+		return 0, e
+	}
+	return int(n), nil
+}

@@ -1,0 +1,128 @@
+//go:build linux
+
+package engine
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nlengine/nlengine/internal/netnstest"
+	"github.com/nlengine/nlengine/nlmsg"
+)
+
+// cpuTime is the process's user and system CPU time so far. On a machine
+// whose cores are shared with other work, wall time also counts the waits
+// for a core; CPU time is what a contender costs. (The kernel's work for a
+// request runs inside our syscalls, so it is our system time.)
+func cpuTime() time.Duration {
+	var ru unix.Rusage
+	_ = unix.Getrusage(unix.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// interleave runs the contenders in turn inside every iteration, each for
+// block calls, so that a noisy machine slows them alike, and reports each
+// one's wall and CPU time per call and each one's ratios to the first.
+func interleave(b *testing.B, block int, names []string, fns []func() error) {
+	wall := make([]time.Duration, len(fns))
+	cpu := make([]time.Duration, len(fns))
+	b.ReportAllocs()
+	for b.Loop() {
+		for i, fn := range fns {
+			c0, t0 := cpuTime(), time.Now()
+			for range block {
+				if err := fn(); err != nil {
+					b.Fatalf("%s: %v", names[i], err)
+				}
+			}
+			wall[i] += time.Since(t0)
+			cpu[i] += cpuTime() - c0
+		}
+	}
+	calls := float64(block * b.N)
+	for i, n := range names {
+		b.ReportMetric(float64(wall[i].Nanoseconds())/calls, n+"-ns")
+		b.ReportMetric(float64(cpu[i].Nanoseconds())/calls, n+"-cpu-ns")
+		if i > 0 {
+			b.ReportMetric(float64(wall[i])/float64(wall[0]), n+"/"+names[0])
+			b.ReportMetric(float64(cpu[i])/float64(cpu[0]), n+"-cpu/"+names[0]+"-cpu")
+		}
+	}
+}
+
+// BenchmarkNoopInterleaved is BenchmarkNoop with the floor and the engine
+// in turn, 256 round trips each per iteration. Run:
+//
+//	go test -run '^$' -bench 'Interleaved' -count 6 ./engine/
+func BenchmarkNoopInterleaved(b *testing.B) {
+	ns := netnstest.New(b)
+	f := newFloor(b, ns)
+	c := connectIn(b, ns, nlmsg.FamilyRoute)
+	ctx := context.Background()
+	interleave(b, 256, []string{"floor", "engine"}, []func() error{
+		func() error { return f.roundTrip(nlmsg.Noop, 0, nil, nil) },
+		func() error { return c.Noop(ctx) },
+	})
+}
+
+// BenchmarkGetLinkInterleaved is BenchmarkGetLink (RTM_GETLINK of lo, with
+// the ack) with the floor and the engine in turn.
+func BenchmarkGetLinkInterleaved(b *testing.B) {
+	ns := netnstest.New(b)
+	f := newFloor(b, ns)
+	c := connectIn(b, ns, nlmsg.FamilyRoute)
+	ctx := context.Background()
+	req := ifinfoPayload(1)
+	none := func(nlmsg.View) error { return nil }
+	interleave(b, 256, []string{"floor", "engine"}, []func() error{
+		func() error { return f.roundTrip(unix.RTM_GETLINK, 0, req, nil) },
+		func() error { return c.RequestFunc(ctx, unix.RTM_GETLINK, req, 0, none) },
+	})
+}
+
+// BenchmarkGetLinkParallelInterleaved runs, in turn inside every iteration,
+// 512 RTM_GETLINK round trips on the floor (one goroutine, one socket, with
+// the ack) and 512 on one engine Conn shared by 8 goroutines, and reports
+// the engine's throughput over the floor's (x-floor, from wall time).
+func BenchmarkGetLinkParallelInterleaved(b *testing.B) {
+	const goroutines, block = 8, 512
+	ns := netnstest.New(b)
+	f := newFloor(b, ns)
+	c := connectIn(b, ns, nlmsg.FamilyRoute)
+	ctx := context.Background()
+	req := ifinfoPayload(1)
+	none := func(nlmsg.View) error { return nil }
+	var tFloor, tEngine time.Duration
+	b.ReportAllocs()
+	for b.Loop() {
+		t0 := time.Now()
+		for range block {
+			mustNoErr(b, f.roundTrip(unix.RTM_GETLINK, 0, req, nil), "floor getlink")
+		}
+		t1 := time.Now()
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range goroutines {
+			wg.Go(func() {
+				for next.Add(1) <= block {
+					if err := c.RequestFunc(ctx, unix.RTM_GETLINK, req, 0, none); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		tFloor += t1.Sub(t0)
+		tEngine += time.Since(t1)
+	}
+	calls := float64(block * b.N)
+	b.ReportMetric(float64(tFloor.Nanoseconds())/calls, "floor-ns/req")
+	b.ReportMetric(float64(tEngine.Nanoseconds())/calls, "engine-ns/req")
+	b.ReportMetric(float64(tFloor)/float64(tEngine), "x-floor")
+}
