@@ -94,6 +94,9 @@ type Conn struct {
 	// pinRequests keeps every request on the primary: set by tests that
 	// hold the driver token to play the kernel's part.
 	pinRequests atomic.Bool
+	// listening is set once the Conn joined a multicast group: its requests
+	// then stay on its own socket (see requestsockets.go).
+	listening atomic.Bool
 
 	// Everything below is owned by the driver: read or written only by the
 	// goroutine holding the drive token.
@@ -173,6 +176,7 @@ func connect(ctx context.Context, family nlmsg.Family, o options) (*Conn, error)
 	}
 	c.wakeFn = c.wake
 	c.rcvbufForced.Store(o.rcvbufForced)
+	c.listening.Store(len(o.groups) > 0)
 	c.keepNamespace()
 	c.bufSize.Store(int64(o.bufSize))
 	c.nq.init(o.notifyLimit)
@@ -208,6 +212,7 @@ func (c *Conn) AddMembership(g uint32) error {
 	if err := c.sockopt("add membership", unix.NETLINK_ADD_MEMBERSHIP, int(g)); err != nil {
 		return err
 	}
+	c.listening.Store(true)
 	if c.opts.rcvbuf == 0 && len(c.opts.groups) == 0 && c.listenerSized.CompareAndSwap(false, true) {
 		c.fdMu.RLock()
 		defer c.fdMu.RUnlock()

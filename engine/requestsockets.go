@@ -25,7 +25,11 @@ import (
 // parallel, and the primary batches them.
 //
 // Batches stay on the primary (their order is the caller's), as do
-// multicast membership and Receive.
+// multicast membership and Receive. A Conn that has joined a multicast group
+// keeps every request on its own socket: there the answer to a request comes
+// after every notification queued before it, an order listeners rely on (a
+// Noop as a barrier behind a storm of events), which another socket would
+// not keep.
 
 // defaultRequestSockets is WithRequestSockets' default: none extra with
 // one processor; else four sockets in all for each processor Go may run
@@ -42,7 +46,7 @@ func defaultRequestSockets() int {
 // while its driver is free or no extra socket may be borrowed, else an idle
 // or new extra socket, borrowed alone. Give it back with putRequestSocket.
 func (c *Conn) requestSocket(ctx context.Context) *Conn {
-	if c.reqSem == nil || len(c.drive) == 0 || c.pinRequests.Load() {
+	if c.reqSem == nil || len(c.drive) == 0 || c.pinRequests.Load() || c.listening.Load() {
 		return c
 	}
 	select {

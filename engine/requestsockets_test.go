@@ -107,3 +107,39 @@ func TestIntegrationRequestSocketsOne(t *testing.T) {
 		t.Fatal("WithRequestSockets(0) accepted")
 	}
 }
+
+// A listener's requests stay on its own socket even while its driver is
+// busy: there a request's answer comes after every notification queued
+// before it (a Noop behind a storm of events is a barrier). On an extra
+// socket the Noop overtook events still queued, and nlbench's storm counted
+// them lost.
+func TestIntegrationListenersKeepRequestsOnTheirOwnSocket(t *testing.T) {
+	ns := netnstest.New(t)
+	for name, c := range map[string]*Conn{
+		"WithGroups":    connectIn(t, ns, nlmsg.FamilyRoute, WithGroups(unix.RTNLGRP_LINK)),
+		"AddMembership": connectIn(t, ns, nlmsg.FamilyRoute),
+	} {
+		if name == "AddMembership" {
+			if err := c.AddMembership(unix.RTNLGRP_LINK); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c.drive <- struct{}{} // another goroutine drives
+		got := c.requestSocket(context.Background())
+		<-c.drive
+		if got != c {
+			c.putRequestSocket(got)
+			t.Fatalf("%s: a listener's request went to an extra socket", name)
+		}
+	}
+	plain := connectIn(t, ns, nlmsg.FamilyRoute)
+	if plain.reqSem != nil {
+		plain.drive <- struct{}{}
+		got := plain.requestSocket(context.Background())
+		<-plain.drive
+		plain.putRequestSocket(got)
+		if got == plain {
+			t.Fatal("a Conn that does not listen kept a request on its busy socket")
+		}
+	}
+}
