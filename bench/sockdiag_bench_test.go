@@ -11,6 +11,7 @@ import (
 
 	"github.com/nlengine/nlengine/engine"
 	netnstest "github.com/nlengine/nlengine/internal/netnstest"
+	"github.com/nlengine/nlengine/internal/nltest"
 	"github.com/nlengine/nlengine/nlmsg"
 	"github.com/nlengine/nlengine/sockdiag"
 )
@@ -32,7 +33,7 @@ const sockdiagPairs = 50_000
 // decoded in place).
 func BenchmarkSockDiagTCP(b *testing.B) {
 	n := netnstest.New(b)
-	total := sockdiagOpenConnections(b, n, sockdiagPairs)
+	total := nltest.OpenTCPPairs(b, n, sockdiagPairs)
 	runtime.GC()
 	h, err := netlink.NewHandleAt(nsHandle(n), unix.NETLINK_INET_DIAG)
 	if err != nil {

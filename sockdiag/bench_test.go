@@ -20,7 +20,7 @@ import (
 // listener per helper process: 100 006 sockets.
 const benchPairs = 50_000
 
-// benchFilter selects 100 of the sockets openConnections makes: the client
+// benchFilter selects 100 of the sockets nltest.OpenTCPPairs makes: the client
 // ends from 127.0.0.2 with source ports 20000..20099.
 var benchFilter = sockdiag.And(
 	sockdiag.SrcPrefix(netip.MustParsePrefix("127.0.0.2/32")),
@@ -37,7 +37,7 @@ var benchFilter = sockdiag.And(
 // them, against the same dump unfiltered.
 func BenchmarkDumpTCP(b *testing.B) {
 	ns := netnstest.New(b)
-	total := openConnections(b, ns, benchPairs)
+	total := nltest.OpenTCPPairs(b, ns, benchPairs)
 	runtime.GC()
 	c := dial(b, ns)
 	floor := nltest.NewFloor(b, ns, unix.NETLINK_SOCK_DIAG)

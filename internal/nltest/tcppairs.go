@@ -1,4 +1,6 @@
-package sockdiag_test
+//go:build linux
+
+package nltest
 
 import (
 	"bufio"
@@ -17,16 +19,18 @@ import (
 )
 
 // Many sockets need many file descriptors, and RLIMIT_NOFILE (20 000 here)
-// can only be raised with CAP_SYS_RESOURCE. So openConnections spreads the
+// can only be raised with CAP_SYS_RESOURCE. So OpenTCPPairs spreads the
 // sockets over helper processes: the test binary re-executed from a
 // thread inside the namespace (so the helper and its sockets live there),
 // each holding helperPairs connections, until its standard input closes.
 
 const (
-	helperEnv   = "SOCKDIAG_SOCKET_HELPER" // "index,pairs"
-	helperPairs = 9000                     // 18 001 descriptors per helper
+	helperEnv   = "NLTEST_TCP_PAIRS_HELPER" // "index,pairs"
+	helperPairs = 9000                      // 18 001 descriptors per helper
 )
 
+// NB: the helper processes are this package's importers' test binaries,
+// re-executed: init turns such a binary into a helper before its tests run.
 func init() {
 	if spec := os.Getenv(helperEnv); spec != "" {
 		os.Exit(socketHelper(spec))
@@ -89,11 +93,12 @@ func openPairs(k, pairs int) error {
 	return nil
 }
 
-// openConnections makes pairs established TCP connections over loopback
+// OpenTCPPairs makes pairs established TCP connections over loopback
 // inside ns (2*pairs sockets, plus one listener per helper), held by
-// helper processes until the benchmark's cleanup. It returns the number of
-// sockets.
-func openConnections(b *testing.B, ns *netnstest.NS, pairs int) int {
+// helper processes until tb's cleanup. It returns the number of sockets.
+// Helper k listens on 127.0.0.1:(80+k) and connects from 127.0.0.(2+k).
+// Not for concurrent use within one namespace.
+func OpenTCPPairs(b testing.TB, ns *netnstest.NS, pairs int) int {
 	start := time.Now()
 	total := 0
 	for k := 0; pairs > 0; k++ {
