@@ -34,16 +34,3 @@ func dumpInto[T any](ctx context.Context, c *Conn, typ nlmsg.Type, req []byte, w
 		}
 	}
 }
-
-// listOf collects a dump into owned values: own makes a deep copy of the
-// in-place value (its slices and byte fields copied).
-func listOf[T any](seq iter.Seq2[*T, error], own func(*T) T) ([]T, error) {
-	var out []T
-	for v, err := range seq {
-		if err != nil {
-			return out, err
-		}
-		out = append(out, own(v))
-	}
-	return out, nil
-}
