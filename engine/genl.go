@@ -21,6 +21,11 @@ type GenericFamily struct {
 // nothing and returns an *OpError that errors.Is ErrWrongFamily. An unknown
 // name returns an *OpError that errors.Is unix.ENOENT; a malformed reply one
 // that wraps an *nlmsg.FormatError. Safe for concurrent use.
+//
+// Deprecated: package genl resolves families (genl.Conn.Family, with
+// header size, max attribute, operations and policies), caches their ids
+// and sends commands by family name; this older call stays for the
+// programs written against it.
 func (c *Conn) ResolveGenericFamily(ctx context.Context, name string) (GenericFamily, error) {
 	const op = "resolve generic family"
 	if err := c.RequireFamily(op, nlmsg.FamilyGeneric); err != nil {
