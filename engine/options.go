@@ -31,6 +31,7 @@ type options struct {
 	dumpSockets  int
 	// requestSockets: 0 until Connect resolves the default
 	requestSockets int
+	noReadAhead    bool // WithDumpReadAhead(false)
 }
 
 func defaultOptions() options {

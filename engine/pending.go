@@ -68,6 +68,8 @@ type pending struct {
 	err       error // failure outside the message stream (closed, ENOBUFS, send error)
 	abandoned bool  // the owner left; the driver drops deliveries
 	refs      int   // parties still holding p: owner, driver (see unref)
+
+	ahead aheadState // a dump's read-ahead (readahead.go)
 }
 
 // Batch message states; the zero value is a message not sent yet.
@@ -108,17 +110,26 @@ func (p *pending) next() (buf *rxBuf, over bool, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if len(p.inbox) > 0 {
+		if p.ahead.running && p.ahead.ended() {
+			return p.cutAhead()
+		}
 		buf = p.inbox[0]
 		copy(p.inbox, p.inbox[1:])
 		p.inbox[len(p.inbox)-1] = nil
 		p.inbox = p.inbox[:len(p.inbox)-1]
+		if p.ahead.armed || p.ahead.running {
+			p.tookChunk()
+		}
 		return buf, false, nil
 	}
 	return nil, p.final, p.err
 }
 
 // release is the owner's letting go of p after it saw p final.
-func (c *Conn) release(p *pending) { c.unref(p) }
+func (c *Conn) release(p *pending) {
+	c.stopAhead(p)
+	c.unref(p)
+}
 
 // abandon is called by an owner that stops waiting before p is over (its
 // context ended, its consumer stopped, the Conn closed). From then on the
@@ -129,6 +140,7 @@ func (c *Conn) abandon(p *pending) {
 	c.dropInbox(p)
 	p.abandoned = true
 	p.mu.Unlock()
+	c.stopAhead(p)
 	c.unref(p)
 }
 
@@ -158,6 +170,7 @@ func (c *Conn) unref(p *pending) {
 	clear(p.errs)
 	p.errs = p.errs[:0]
 	p.final, p.err, p.abandoned = false, nil, false
+	p.ahead.reset()
 	select {
 	case <-p.signal:
 	default:

@@ -231,6 +231,13 @@ func (c *Conn) RequestFunc(ctx context.Context, typ nlmsg.Type, payload []byte, 
 // Breaking out of the loop is safe: the rest of the dump is drained so the
 // Conn stays usable. Only one dump runs per socket in the kernel; concurrent
 // dumps on one Conn wait their turn.
+//
+// With more than one processor, a dump longer than a chunk is read ahead
+// (see WithDumpReadAhead): while the loop body works on one chunk's
+// messages, another goroutine reads the next chunk into another buffer, so
+// that the kernel builds the one after it meanwhile. A View is still valid
+// until the loop body returns, never longer: its buffer is reused after.
+// A loop body that keeps a message must copy it (View.Message).
 func (c *Conn) Dump(ctx context.Context, typ nlmsg.Type, payload []byte, flags nlmsg.Flags) iter.Seq2[nlmsg.View, error] {
 	return func(yield func(nlmsg.View, error) bool) {
 		l, err := c.dumpSocket(ctx, "dump", typ, flags|nlmsg.Dump)
@@ -245,6 +252,7 @@ func (c *Conn) Dump(ctx context.Context, typ nlmsg.Type, payload []byte, flags n
 			yield(nlmsg.View{}, err)
 			return
 		}
+		c.armAhead(ctx, t, p)
 		err = t.consume(ctx, p, nil, func(v nlmsg.View) error {
 			if !yield(v, nil) {
 				return errStop
