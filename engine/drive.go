@@ -60,6 +60,9 @@ type readier interface{ ready() bool }
 // await returns when w is ready, driving the socket itself whenever no one
 // else is. It returns ctx.Err() or a closed error otherwise.
 func (c *Conn) await(ctx context.Context, w readier, op string) error {
+	if p, ok := w.(*pending); ok && p.ahead.running {
+		return c.awaitAhead(ctx, p, op)
+	}
 	done := ctx.Done()
 	for {
 		if w.ready() {

@@ -6,10 +6,12 @@ import (
 	"context"
 	"runtime"
 	"sync/atomic"
+	"time"
 )
 
-// aheadStarts counts the readers started, for tests.
-var aheadStarts, aheadDrives atomic.Int64
+// readers is how many readers run in the process; aheadStarts counts the
+// readers started, for tests.
+var readers, aheadStarts atomic.Int64
 
 // Dump read-ahead.
 //
@@ -49,6 +51,10 @@ type aheadState struct {
 	armed   bool // start a reader when the first chunk is taken and more come
 	running bool // a reader was started and has not been stopped yet
 	taken   int  // chunks taken before the reader started
+	// spin is how long the owner spins waiting for a chunk before it
+	// sleeps (see awaitAhead): aheadSpin at the start of a dump, halved
+	// each time the reader did not deliver in time.
+	spin time.Duration
 
 	// Read by the reader from its start until it signals exited.
 	c   *Conn // the socket the dump runs on
@@ -69,10 +75,18 @@ type aheadState struct {
 // on the caller's goroutine when the loop body asks for it.
 func WithDumpReadAhead(on bool) Option { return func(o *options) { o.noReadAhead = !on } }
 
+// DumpReadsAhead reports whether Dump reads ahead on c now: read-ahead is
+// on (WithDumpReadAhead) and GOMAXPROCS > 1. A caller that would otherwise
+// overlap its own decoding with the dump on another goroutine can leave
+// that to Dump. Safe for concurrent use.
+func (c *Conn) DumpReadsAhead() bool {
+	return !c.opts.noReadAhead && runtime.GOMAXPROCS(0) > 1
+}
+
 // armAhead prepares p, a dump the owner is about to consume from c (t, the
 // socket the dump runs on), for read-ahead if c allows it.
 func (c *Conn) armAhead(ctx context.Context, t *Conn, p *pending) {
-	if c.opts.noReadAhead || runtime.GOMAXPROCS(0) < 2 {
+	if !c.DumpReadsAhead() {
 		return
 	}
 	a := &p.ahead
@@ -99,7 +113,15 @@ func (p *pending) tookChunk() {
 	if a.taken++; a.taken < 2 || p.final || p.abandoned {
 		return
 	}
-	a.armed, a.running = false, true
+	a.armed = false
+	// NB: a reader needs a processor of its own to gain anything: dumps
+	// beyond half the processors (two at once on two cores, say) already
+	// keep them busy, and a reader would only add hand-offs.
+	if readers.Add(1) > int64(max(1, runtime.GOMAXPROCS(0)/2)) {
+		readers.Add(-1)
+		return
+	}
+	a.running, a.spin = true, aheadSpin
 	aheadStarts.Add(1)
 	go a.run()
 }
@@ -145,7 +167,7 @@ func (c *Conn) stopAhead(p *pending) {
 // reset clears what armAhead set, when p goes back to its pool. The
 // channels and run stay with the pooled pending.
 func (a *aheadState) reset() {
-	a.armed, a.running, a.taken, a.c, a.ctx = false, false, 0, nil, nil
+	a.armed, a.running, a.taken, a.spin, a.c, a.ctx = false, false, 0, 0, nil, nil
 	select {
 	case <-a.room:
 	default:
@@ -197,7 +219,6 @@ func (p *pending) readAhead() {
 		case c.drive <- struct{}{}:
 			err := c.driveFor(ctx, (*aheadWant)(p), p.op)
 			<-c.drive
-			aheadDrives.Add(1)
 			if err == nil {
 				continue
 			}
@@ -210,5 +231,59 @@ func (p *pending) readAhead() {
 		}
 		break
 	}
+	readers.Add(-1)
 	a.exited <- struct{}{}
+}
+
+// aheadSpin is how long an owner waiting for its reader's next chunk spins
+// at first before it sleeps. A chunk takes the kernel about 60 µs to build,
+// and an owner that sleeps must be woken by the reader (a futex call in the
+// reader's path, between two of its reads), then wait for a thread to run
+// it: on an idle second core, spinning a little keeps the reader reading.
+// But on a machine whose cores are busy with other work the spinning takes
+// processor time from the reader itself: so each spin that ends without a
+// chunk halves the next one, and the owner soon just sleeps.
+var aheadSpin = 100 * time.Microsecond
+
+// awaitAhead is await for an owner whose reader runs: it waits for the
+// reader's chunks and never drives itself (the reader does; an owner
+// taking the token would read the next chunk in series with its own work).
+// The reader leaves only when p is over or abandoned, ctx ends or the Conn
+// closes, so the owner cannot wait for it forever.
+func (c *Conn) awaitAhead(ctx context.Context, p *pending, op string) error {
+	a := &p.ahead
+	done := ctx.Done()
+	var t0 time.Time
+	for spins := 0; ; spins++ {
+		if p.ready() {
+			return nil
+		}
+		if done != nil {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if c.closed.Load() {
+			return c.closedErr(op)
+		}
+		if a.spin > 0 {
+			if spins == 0 {
+				t0 = time.Now()
+			}
+			if time.Since(t0) < a.spin {
+				runtime.Gosched()
+				continue
+			}
+			if a.spin /= 2; a.spin < time.Microsecond {
+				a.spin = 0
+			}
+		}
+		select {
+		case <-p.signal:
+		case <-done:
+			return ctx.Err()
+		case <-c.closing:
+			return c.closedErr(op)
+		}
+	}
 }

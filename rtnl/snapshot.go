@@ -108,14 +108,23 @@ func (e *SnapshotError) Unwrap() error { return e.Err }
 // workers keep both cores of a small machine busy.
 var snapshotWorkers = func() int { return min(runtime.GOMAXPROCS(0), 2) }
 
+// snapshotPipeline says whether the longest dump of a parallel Snapshot
+// decodes on a goroutine of its own (decodePipelined): only when the engine
+// does not read the dump ahead itself. With read-ahead the kernel already
+// builds the next chunk while this goroutine copies and decodes; a third
+// goroutine would only add hand-offs on a two-core machine.
+var snapshotPipeline = func(c *Conn) bool { return !c.ec.DumpReadsAhead() }
+
 // Snapshot reads the namespace's links, addresses, IPv4 and IPv6 routes,
 // neighbours and rules (those o.Kinds selects) into owned values. The
 // dumps run at once on goroutines of their own, the longest first, and the
 // engine gives each one a socket of its own (see engine.WithDumpSockets),
 // so the kernel builds them in parallel; with GOMAXPROCS 1 they run one
 // after the other. Each message is copied into the Snapshot's memory and
-// decoded there, into its place in the Snapshot's slices; the longest dump
-// is decoded on a goroutine of its own while its messages arrive. o.Reuse
+// decoded there, into its place in the Snapshot's slices; the engine reads
+// each dump ahead of its decoding (engine.WithDumpReadAhead), or, without
+// read-ahead, the longest dump is decoded on a goroutine of its own while
+// its messages arrive. o.Reuse
 // recycles the slices and the memory: a Snapshot reused for a namespace
 // of the same size allocates a few dozen times, not once per object.
 //
@@ -172,7 +181,7 @@ func (c *Conn) Snapshot(ctx context.Context, o SnapshotOptions) (*Snapshot, erro
 					if dctx.Err() != nil {
 						return
 					}
-					errs[k] = c.snapshotDump(dctx, s, k, k == todo[0])
+					errs[k] = c.snapshotDump(dctx, s, k, k == todo[0] && snapshotPipeline(c))
 					if errs[k] != nil && !errors.Is(errs[k], engine.ErrDumpInterrupted) {
 						cancel()
 					}

@@ -285,7 +285,11 @@ func BenchmarkSnapshot(b *testing.B) {
 //   - engine: Conn.Snapshot (reusing the Snapshot);
 //   - serial: Conn.Snapshot with its dumps in turn (as with GOMAXPROCS 1);
 //   - par2: Conn.Snapshot with two workers whatever GOMAXPROCS (what
-//     GOMAXPROCS 1 would cost without the switch to serial).
+//     GOMAXPROCS 1 would cost without the switch to serial);
+//   - noahead: Conn.Snapshot on a Conn without the engine's read-ahead
+//     (engine.WithDumpReadAhead(false)), which decodes its longest dump on
+//     a goroutine of its own instead;
+//   - pipe3: Conn.Snapshot with read-ahead and that decoding goroutine too.
 func BenchmarkSnapshotInterleaved(b *testing.B) {
 	ns := snapshotBenchNS(b)
 	ctx := context.Background()
@@ -297,6 +301,16 @@ func BenchmarkSnapshotInterleaved(b *testing.B) {
 		b.Fatal(err)
 	}
 	want := snapshotSize(s)
+	off := dialAhead(b, ns, false)
+	s2, err := off.Snapshot(ctx, SnapshotOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	noAhead := func() {
+		if s2, err = off.Snapshot(ctx, SnapshotOptions{Reuse: s2}); err != nil {
+			b.Fatal(err)
+		}
+	}
 	floorTurns := func() {
 		if n, err := fl.snapshot(); err != nil || n < want {
 			b.Fatalf("floor: %d objects (snapshot %d), %v", n, want, err)
@@ -329,8 +343,14 @@ func BenchmarkSnapshotInterleaved(b *testing.B) {
 			}
 		}
 	}
-	names := []string{"floor", "floorpar", "engine", "serial", "par2"}
-	runs := []func(){floorTurns, floorPar, snap(0), snap(1), snap(2)}
+	pipe3 := func() {
+		saved := snapshotPipeline
+		snapshotPipeline = func(*Conn) bool { return true }
+		snap(0)()
+		snapshotPipeline = saved
+	}
+	names := []string{"floor", "floorpar", "engine", "serial", "par2", "noahead", "pipe3"}
+	runs := []func(){floorTurns, floorPar, snap(0), snap(1), snap(2), noAhead, pipe3}
 	wall := make([]time.Duration, len(runs))
 	cpu := make([]time.Duration, len(runs))
 	ratio := make([][]float64, len(runs))

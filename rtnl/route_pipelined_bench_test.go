@@ -1,0 +1,121 @@
+package rtnl
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/nlengine/nlengine/engine"
+	"github.com/nlengine/nlengine/internal/netnstest"
+	"github.com/nlengine/nlengine/nlmsg"
+)
+
+// The pipelined dump benchmarks measure the typed route iterator, which
+// decodes every route, against the raw floor, which only scans: with the
+// engine's read-ahead the kernel builds the next chunk while the loop body
+// decodes this one, so the typed dump can take no longer than the raw one.
+// impl=noahead is the iterator with read-ahead off. Run:
+//
+//	go test -run '^$' -bench 'RouteDumpPipelined' -count 6 ./rtnl/
+
+// dialAhead is dialIn with read-ahead on or off.
+func dialAhead(tb testing.TB, ns *netnstest.NS, on bool) *Conn {
+	tb.Helper()
+	c, err := Dial(context.Background(), engine.WithNetNSFD(ns.FD()), engine.WithDumpReadAhead(on))
+	if err != nil {
+		tb.Fatalf("rtnl.Dial: %v", err)
+	}
+	tb.Cleanup(func() { c.Close() })
+	return c
+}
+
+// iterRoutes runs c.Routes to the end and returns how many routes it saw.
+func iterRoutes(tb testing.TB, c *Conn, f RouteFilter) int {
+	n := 0
+	var sink uint32
+	for r, err := range c.Routes(context.Background(), f) {
+		if err != nil {
+			tb.Fatal(err)
+		}
+		sink += uint32(r.OIF)
+		n++
+	}
+	_ = sink
+	return n
+}
+
+func BenchmarkRouteDumpPipelined(b *testing.B) {
+	ns := benchNS(b)
+	f := RouteFilter{Family: FamilyIPv4}
+	req := f.dumpRequest(nil, true)
+	b.Run("impl=floor", func(b *testing.B) {
+		fl := newRawFloor(b, ns)
+		b.ReportAllocs()
+		total := 0
+		for b.Loop() {
+			n, err := fl.dump(nlmsg.RTMGetRoute, req, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			total += n
+		}
+		perRoute(b, total)
+	})
+	for _, k := range []struct {
+		impl string
+		on   bool
+	}{{"engine", true}, {"noahead", false}} {
+		b.Run("impl="+k.impl, func(b *testing.B) {
+			c := dialAhead(b, ns, k.on)
+			b.ReportAllocs()
+			total := 0
+			for b.Loop() {
+				total += iterRoutes(b, c, f)
+			}
+			perRoute(b, total)
+		})
+	}
+}
+
+// BenchmarkRouteDumpPipelinedInterleaved runs the three of
+// BenchmarkRouteDumpPipelined in turn inside every iteration and reports
+// each one's wall and CPU time per route and the ratios to the floor: on a
+// shared machine a noisy moment slows all three alike.
+func BenchmarkRouteDumpPipelinedInterleaved(b *testing.B) {
+	ns := benchNS(b)
+	f := RouteFilter{Family: FamilyIPv4}
+	req := f.dumpRequest(nil, true)
+	fl := newRawFloor(b, ns)
+	on, off := dialAhead(b, ns, true), dialAhead(b, ns, false)
+	var tFloor, tOn, tOff, cFloor, cOn, cOff time.Duration
+	routes := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		c0, t0 := cpuTime(), time.Now()
+		n, err := fl.dump(nlmsg.RTMGetRoute, req, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c1, t1 := cpuTime(), time.Now()
+		m := iterRoutes(b, on, f)
+		c2, t2 := cpuTime(), time.Now()
+		k := iterRoutes(b, off, f)
+		c3, t3 := cpuTime(), time.Now()
+		if m != n || k != n {
+			b.Fatalf("floor %d routes, engine %d, noahead %d", n, m, k)
+		}
+		tFloor, tOn, tOff = tFloor+t1.Sub(t0), tOn+t2.Sub(t1), tOff+t3.Sub(t2)
+		cFloor, cOn, cOff = cFloor+c1-c0, cOn+c2-c1, cOff+c3-c2
+		routes += n
+	}
+	per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(routes) }
+	b.ReportMetric(per(tFloor), "floor-ns/route")
+	b.ReportMetric(per(tOn), "engine-ns/route")
+	b.ReportMetric(per(tOff), "noahead-ns/route")
+	b.ReportMetric(float64(tOn)/float64(tFloor), "engine/floor")
+	b.ReportMetric(float64(tOff)/float64(tFloor), "noahead/floor")
+	b.ReportMetric(per(cFloor), "floor-cpu-ns/route")
+	b.ReportMetric(per(cOn), "engine-cpu-ns/route")
+	b.ReportMetric(per(cOff), "noahead-cpu-ns/route")
+	b.ReportMetric(float64(cOn)/float64(cFloor), "engine/floor-cpu")
+}
