@@ -174,9 +174,14 @@ func checkAheadQuiet(t *testing.T, c *Conn) {
 func TestReadAheadBreakMidDump(t *testing.T) {
 	ns := aheadNS(t)
 	c := connectIn(t, ns, nlmsg.FamilyRoute)
-	for _, at := range []int{1, 700, 1500, 5000, aheadRoutes} {
+	for i, at := range []int{1, 700, 1500, 5000, aheadRoutes, 1500} {
+		ctx := testCtx(t)
+		if i == 5 {
+			// No Done channel: the reader is stopped by the break alone.
+			ctx = context.Background()
+		}
 		n := 0
-		for _, err := range c.Dump(testCtx(t), unix.RTM_GETROUTE, rtmsgIPv4(), 0) {
+		for _, err := range c.Dump(ctx, unix.RTM_GETROUTE, rtmsgIPv4(), 0) {
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -292,4 +297,38 @@ func TestReadAheadOverrun(t *testing.T) {
 		t.Fatalf("dump overrun mid-way: %d messages, want %d", n, aheadMsgs)
 	}
 	checkAheadQuiet(t, c)
+}
+
+// TestReadAheadOneReaderPerTwoProcessors: a dump inside the loop body of
+// another, on two processors (on an extra socket, or queued behind it on
+// the primary with WithDumpSockets(1)): only the outer one reads ahead, and
+// both see the whole dump.
+func TestReadAheadOneReaderPerTwoProcessors(t *testing.T) {
+	ns := aheadNS(t)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	for _, opts := range [][]Option{nil, {WithDumpSockets(1)}} {
+		c := connectIn(t, ns, nlmsg.FamilyRoute, opts...)
+		outer, inner := 0, 0
+		starts := startsDuring(func() {
+			for _, err := range c.Dump(testCtx(t), unix.RTM_GETROUTE, rtmsgIPv4(), 0) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if outer++; outer == 2000 {
+					n, err := countDump(testCtx(t), c)
+					if err != nil {
+						t.Fatal(err)
+					}
+					inner = n
+				}
+			}
+		})
+		if outer != aheadMsgs || inner != aheadMsgs {
+			t.Errorf("%d options: outer dump %d messages, inner %d, want %d", len(opts), outer, inner, aheadMsgs)
+		}
+		if starts != 1 {
+			t.Errorf("%d options: %d readers for a dump inside a dump on two processors, want 1", len(opts), starts)
+		}
+		checkAheadQuiet(t, c)
+	}
 }
