@@ -19,6 +19,12 @@
 // new submissions, Close and the driver's own cancellation wake it through
 // the eventfd.
 //
+// The one exception is a long dump with more than one processor: Dump
+// starts a reader goroutine, which drives the socket one chunk ahead of the
+// loop body (read-ahead, readahead.go) so that the kernel builds the next
+// chunk while the loop body works on this one; it gives the driver token
+// back while it waits for room, and Dump stops it before returning.
+//
 // A datagram answering a request lands in a pooled receive buffer that is
 // handed, not copied, to that request; RequestFunc and Dump show its
 // messages in place as nlmsg.Views, and Request copies them once, into one
@@ -32,7 +38,8 @@
 // send.go (the send path and batch windows), receive.go (recvmmsg),
 // dispatch.go (routing datagrams, truncation and overruns), complete.go
 // (finishing requests), pending.go (a request in flight and its ownership),
-// close.go, then the calls: request.go, notify.go, dumpsockets.go.
+// close.go, then the calls: request.go, notify.go, dumpsockets.go,
+// readahead.go.
 //
 // # Ownership and lock order
 //
