@@ -86,3 +86,6 @@ func (c *Conn) Notifications(ctx context.Context) iter.Seq2[nlmsg.View, error] {
 
 // Stats returns zero counters.
 func (c *Conn) Stats() Stats { return Stats{} }
+
+// DumpReadsAhead reports false: there is no Dump off Linux.
+func (c *Conn) DumpReadsAhead() bool { return false }
