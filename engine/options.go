@@ -168,17 +168,17 @@ func checkDumpSockets(n int) error {
 	return nil
 }
 
-// WithDumpReadAhead turns Dump's read-ahead on or off (default on). With
-// it, and more than one processor (GOMAXPROCS > 1), a dump longer than two
-// chunks is read ahead of the loop body by a second goroutine, so
-// that the kernel builds the next chunk while the loop body works on this
-// one: a dump whose loop body decodes takes about the time of the longer of
-// the two instead of their sum. It costs two more receive buffers per dump
-// (the chunks read ahead), a hand-off between goroutines per chunk, and processor time: a
-// loop body that is faster than the kernel spins briefly (at most 100 µs a
-// chunk, less once the reader is late) instead of sleeping until the next
-// chunk, so the dump may take up to twice the processor time for less wall
-// time. One dump per two processors reads ahead at a time, process-wide;
-// the others read as with read-ahead off: on the caller's goroutine, each
-// chunk when the loop body asks for it.
+// WithDumpReadAhead turns Dump's read-ahead on or off (default on). With it,
+// and more than one processor (GOMAXPROCS > 1), a dump longer than two
+// chunks is read ahead of the loop body by a second goroutine, so that the
+// kernel builds the next chunk while the loop body works on this one: a dump
+// whose loop body decodes takes about the time of the longer of the two
+// instead of their sum. It costs two more receive buffers per dump (the
+// chunks read ahead), a hand-off between goroutines per chunk, and processor
+// time: a loop body that is faster than the kernel spins briefly (at most
+// 100 µs a chunk, less once the reader is late) instead of sleeping until
+// the next chunk, so the dump may take up to twice the processor time for
+// less wall time. One dump per two processors reads ahead at a time,
+// process-wide; the others read as with read-ahead off: on the caller's
+// goroutine, each chunk when the loop body asks for it.
 func WithDumpReadAhead(on bool) Option { return func(o *options) { o.noReadAhead = !on } }
