@@ -31,6 +31,9 @@ type options struct {
 	dumpSockets  int
 	// requestSockets: 0 until Connect resolves the default
 	requestSockets int
+	// unconnected leaves the socket unconnected, so that other sockets
+	// can reach it: for tests of the sender check alone.
+	unconnected bool
 }
 
 func defaultOptions() options {
