@@ -91,9 +91,9 @@ type Conn struct {
 	reaperArmed bool  // reaper will run: it comes back while spares remain
 	retired     Stats // counters of the extra sockets already closed
 
-	// reqSem holds a token per request carried by an extra socket, nil
-	// when requests may not borrow one (see requestsockets.go).
-	reqSem chan struct{}
+	// reqs are the extra request sockets, none when requests may not use
+	// one (see requestsockets.go).
+	reqs requestSlots
 	// pinRequests keeps every request on the primary: set by tests that
 	// hold the driver token to play the kernel's part.
 	pinRequests atomic.Bool

@@ -58,14 +58,8 @@ type loneAnswer struct {
 func (c *Conn) exchange(ctx context.Context, op string, typ nlmsg.Type, payload []byte, flags nlmsg.Flags, keep *[]*rxBuf, fn func(nlmsg.View) error) error {
 	if !isDumpRequest(c.family, typ, flags) {
 		var a loneAnswer
-		seq, p, sent, err := c.lone(ctx, op, typ, payload, flags, &a)
-		switch {
-		case err != nil:
-			return err
-		case p != nil:
-			return c.consume(ctx, p, keep, fn)
-		case sent:
-			return c.consumeLone(op, typ, seq, &a, keep, fn)
+		if seq, p, st, err := c.lone(ctx, op, typ, payload, flags, &a); st == loneSent {
+			return c.finishLone(ctx, op, typ, seq, p, err, &a, keep, fn)
 		}
 	}
 	p, err := c.start(ctx, op, typ, payload, flags)
@@ -75,21 +69,43 @@ func (c *Conn) exchange(ctx context.Context, op string, typ nlmsg.Type, payload 
 	return c.consume(ctx, p, keep, fn)
 }
 
-// lone tries a lone round trip. sent false means nothing was sent and the
-// request must take the usual path; otherwise the answer is in a (p nil),
-// or p carries the request from here on, or err says why it failed.
-func (c *Conn) lone(ctx context.Context, op string, typ nlmsg.Type, payload []byte, flags nlmsg.Flags, a *loneAnswer) (seq uint32, p *pending, sent bool, err error) {
+// finishLone ends a request lone sent: with lone's error, through the
+// driver when lone handed it over (p), or from the answer in a.
+func (c *Conn) finishLone(ctx context.Context, op string, typ nlmsg.Type, seq uint32, p *pending, err error, a *loneAnswer, keep *[]*rxBuf, fn func(nlmsg.View) error) error {
+	switch {
+	case err != nil:
+		return err
+	case p != nil:
+		return c.consume(ctx, p, keep, fn)
+	}
+	return c.consumeLone(op, typ, seq, a, keep, fn)
+}
+
+// loneStatus says what became of a lone round trip's attempt.
+type loneStatus uint8
+
+const (
+	loneSent    loneStatus = iota // sent: see lone
+	loneBusy                      // not sent: another goroutine holds the driver token
+	loneNotIdle                   // not sent: the socket has work queued or in flight
+	loneOff                       // not sent: closed, or ctx ended (the usual path says so)
+)
+
+// lone tries a lone round trip. Unless it says loneSent nothing was sent,
+// and the request must go another way. Once sent, the answer is in a (p
+// nil), or p carries the request from here on, or err says why it failed.
+func (c *Conn) lone(ctx context.Context, op string, typ nlmsg.Type, payload []byte, flags nlmsg.Flags, a *loneAnswer) (seq uint32, p *pending, st loneStatus, err error) {
 	if c.closed.Load() || (ctx.Done() != nil && ctx.Err() != nil) {
-		return 0, nil, false, nil // the usual path says why
+		return 0, nil, loneOff, nil
 	}
 	select {
 	case c.drive <- struct{}{}:
 	default:
-		return 0, nil, false, nil
+		return 0, nil, loneBusy, nil
 	}
 	if !c.idle() {
 		<-c.drive
-		return 0, nil, false, nil
+		return 0, nil, loneNotIdle, nil
 	}
 	seq = c.allocSeq()
 	c.loneTx = nlmsg.Header{Len: uint32(nlmsg.HeaderLen + len(payload)), Type: typ, Flags: flags | nlmsg.Request | nlmsg.Ack, Seq: seq}.AppendTo(c.loneTx[:0])
@@ -108,7 +124,7 @@ func (c *Conn) lone(ctx context.Context, op string, typ nlmsg.Type, payload []by
 	if err != nil {
 		c.stats.sendCalls.Add(1)
 		<-c.drive
-		return seq, nil, true, c.opErr(op, typ, seq, os.NewSyscallError("sendto", err))
+		return seq, nil, loneSent, c.opErr(op, typ, seq, os.NewSyscallError("sendto", err))
 	}
 	c.stats.loneTrips.Add(1) // this send and the first read
 	// NB: read once per trip, under the token: AddMembership waits for a
@@ -116,7 +132,7 @@ func (c *Conn) lone(ctx context.Context, op string, typ nlmsg.Type, payload []by
 	bare := c.kernelOnly && !c.listening.Load()
 	p = c.readLone(op, typ, seq, expectedDatagrams(c.family, typ, flags), bare, a)
 	<-c.drive
-	return seq, p, true, nil
+	return seq, p, loneSent, nil
 }
 
 // awaitLoneTrip returns once no lone round trip that began before the call

@@ -104,28 +104,18 @@ func (c *Conn) consume(ctx context.Context, p *pending, keep *[]*rxBuf, fn func(
 // Request allocates the returned slice and one buffer for all payloads;
 // RequestFunc and Dump do not allocate per message.
 func (c *Conn) Request(ctx context.Context, typ nlmsg.Type, payload []byte, flags nlmsg.Flags) ([]nlmsg.Message, error) {
-	l, err := c.dumpSocket(ctx, "request", typ, flags)
-	if err != nil {
-		return nil, err
-	}
-	defer c.endDump(l)
-	if l.slot == leaseNone {
-		x := c.requestSocket(ctx)
-		defer c.putRequestSocket(x)
-		c = x
-	} else {
-		c = l.conn
-	}
-	// NB: c is now the socket the request runs on.
 	sc := scratchPool.Get().(*scratch)
 	views, total := sc.views[:0], 0
 	// The buffers are kept until the end so that each payload is copied
 	// once, into one block of exactly the right size.
-	err = c.exchange(ctx, "request", typ, payload, flags, &sc.bufs, func(v nlmsg.View) error {
+	collect := func(v nlmsg.View) error {
 		views = append(views, v)
 		total += len(v.Payload())
 		return nil
-	})
+	}
+	// NB: t is the socket the request ran on: its putBuf takes the kept
+	// buffers back.
+	t, err := c.requestOrDump(ctx, typ, payload, flags, &sc.bufs, collect)
 	var out []nlmsg.Message
 	if len(views) > 0 && (err == nil || errors.Is(err, ErrDumpInterrupted)) {
 		// Two allocations whatever the count: the slice and one payload block.
@@ -140,7 +130,7 @@ func (c *Conn) Request(ctx context.Context, typ nlmsg.Type, payload []byte, flag
 	}
 	clear(views)
 	for i, b := range sc.bufs {
-		c.putBuf(b)
+		t.putBuf(b)
 		sc.bufs[i] = nil
 	}
 	sc.views, sc.bufs = views[:0], sc.bufs[:0]
@@ -165,21 +155,25 @@ var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 // drained in the background of later calls, and the error is returned.
 // RequestFunc does not allocate per message.
 func (c *Conn) RequestFunc(ctx context.Context, typ nlmsg.Type, payload []byte, flags nlmsg.Flags, fn func(nlmsg.View) error) error {
+	_, err := c.requestOrDump(ctx, typ, payload, flags, nil, fn)
+	return err
+}
+
+// requestOrDump runs Request's and RequestFunc's exchange: a request that
+// is not a dump on the first idle socket (requestOn), a dump on a dump
+// socket (dumpSocket). It returns the socket it ran on, which owns the
+// buffers kept in *keep.
+func (c *Conn) requestOrDump(ctx context.Context, typ nlmsg.Type, payload []byte, flags nlmsg.Flags, keep *[]*rxBuf, fn func(nlmsg.View) error) (*Conn, error) {
+	if !isDumpRequest(c.family, typ, flags) {
+		return c.requestOn(ctx, "request", typ, payload, flags, keep, fn)
+	}
 	l, err := c.dumpSocket(ctx, "request", typ, flags)
 	if err != nil {
-		return err
+		return c, err
 	}
-	t := l.conn
-	if l.slot == leaseNone {
-		t = c.requestSocket(ctx)
-	}
-	err = t.exchange(ctx, "request", typ, payload, flags, nil, fn)
-	if l.slot == leaseNone {
-		c.putRequestSocket(t)
-	} else {
-		c.endDump(l)
-	}
-	return err
+	err = l.conn.exchange(ctx, "request", typ, payload, flags, keep, fn)
+	c.endDump(l)
+	return l.conn, err
 }
 
 // Dump sends a dump request (nlmsg.Dump is added to flags) and yields its
