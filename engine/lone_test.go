@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nlengine/nlengine/internal/netnstest"
 	"github.com/nlengine/nlengine/nlmsg"
 )
 
@@ -102,4 +103,42 @@ func TestIntegrationLoneRoundTripsAllocateNothing(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 	}
+}
+
+// A lone round trip on a listener whose socket the kernel overran reads the
+// ENOBUFS first: the request then goes on through the driver, which reads
+// what is queued and fails the request only if its ack was lost; the
+// listener is told of the loss, and the Conn works after.
+func TestIntegrationLoneRoundTripMeetsAnOverrun(t *testing.T) {
+	ns := netnstest.New(t)
+	w := connectIn(t, ns, nlmsg.FamilyRoute)
+	l := connectIn(t, ns, nlmsg.FamilyRoute, WithReceiveBuffer(4096), WithGroups(unix.RTNLGRP_IPV4_ROUTE))
+	if err := w.Batch(testCtx(t), routeOps(unix.RTM_NEWROUTE, nlmsg.Create|nlmsg.Excl, 0, 400)); err != nil {
+		t.Fatal(err)
+	}
+	// Nobody read l: its socket holds what fit and the kernel's ENOBUFS.
+	if err := l.Noop(testCtx(t)); err != nil && !errors.Is(err, unix.ENOBUFS) {
+		t.Fatalf("Noop on the overrun listener: %v, want nil or ENOBUFS", err)
+	}
+	if n := l.Stats().Overruns; n == 0 {
+		t.Fatal("no overrun counted: the listener's socket did not overflow")
+	}
+	drain, stop := context.WithCancel(context.Background())
+	stop()
+	sawLoss := false
+	for {
+		_, err := l.Receive(drain)
+		if errors.Is(err, context.Canceled) {
+			break
+		}
+		if errors.Is(err, unix.ENOBUFS) {
+			sawLoss = true
+		} else if err != nil {
+			t.Fatalf("Receive: %v", err)
+		}
+	}
+	if !sawLoss {
+		t.Error("the listener was not told about the overrun")
+	}
+	checkWorks(t, l)
 }
