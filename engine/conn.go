@@ -54,6 +54,9 @@ type Conn struct {
 	fdMu      sync.RWMutex // read-held around uses of the fds outside the driver; Close write-locks it to close them
 	fdsClosed bool
 
+	// kernelOnly: the socket is connected to the kernel (see openSocket).
+	kernelOnly bool
+
 	sleeping  atomic.Bool // the driver is (about to be) in poll
 	nqWaiting atomic.Bool // a reader waits for notifications
 	// listenerSized: AddMembership grew the receive buffer; rcvbufForced:
@@ -88,9 +91,9 @@ type Conn struct {
 	reaperArmed bool  // reaper will run: it comes back while spares remain
 	retired     Stats // counters of the extra sockets already closed
 
-	// reqSem holds a token per request carried by an extra socket, nil
-	// when requests may not borrow one (see requestsockets.go).
-	reqSem chan struct{}
+	// reqs are the extra request sockets, none when requests may not use
+	// one (see requestsockets.go).
+	reqs requestSlots
 	// pinRequests keeps every request on the primary: set by tests that
 	// hold the driver token to play the kernel's part.
 	pinRequests atomic.Bool
@@ -113,6 +116,8 @@ type Conn struct {
 	congested  bool // ENOBUFS seen and the socket not yet read empty: send nothing
 	maxDgram   int
 
+	loneTx  []byte     // a lone round trip's request (see lone.go)
+	loneIov unix.Iovec // and its iovec, kept here so that it does not escape per call
 	txMsgs  []unix.Mmsghdr
 	txIov   []unix.Iovec
 	txParts []txDgram
@@ -175,6 +180,7 @@ func connect(ctx context.Context, family nlmsg.Family, o options) (*Conn, error)
 		seqTable: newSeqTable(),
 	}
 	c.wakeFn = c.wake
+	c.kernelOnly = !o.unconnected
 	c.rcvbufForced.Store(o.rcvbufForced)
 	c.listening.Store(len(o.groups) > 0)
 	c.keepNamespace()
@@ -207,12 +213,18 @@ func (c *Conn) Family() nlmsg.Family { return c.family }
 // above 32 work. Notifications arrive through Receive and Notifications.
 // The first join of a Conn opened without WithReceiveBuffer or WithGroups
 // also grows its receive buffer to ListenerReceiveBuffer (see
-// WithReceiveBuffer).
+// WithReceiveBuffer). The first join may wait for the system calls a
+// driver of the Conn is in.
 func (c *Conn) AddMembership(g uint32) error {
+	// NB: listening before the join, and no lone round trip still running
+	// that read it false: such a trip reads without the sender's address,
+	// which only a Conn in no group may (see lone.go).
+	if !c.listening.Swap(true) && c.kernelOnly {
+		c.awaitLoneTrip()
+	}
 	if err := c.sockopt("add membership", unix.NETLINK_ADD_MEMBERSHIP, int(g)); err != nil {
 		return err
 	}
-	c.listening.Store(true)
 	if c.opts.rcvbuf == 0 && len(c.opts.groups) == 0 && c.listenerSized.CompareAndSwap(false, true) {
 		c.fdMu.RLock()
 		defer c.fdMu.RUnlock()
@@ -262,13 +274,14 @@ func (c *Conn) sockopt(op string, opt, v int) error {
 // ownStats counts the Conn's own socket only.
 func (c *Conn) ownStats() Stats {
 	s := &c.stats
+	trips, replies := s.loneTrips.Load(), s.loneReplies.Load()
 	return Stats{
-		RequestsSent:      s.requestsSent.Load(),
-		DatagramsSent:     s.datagramsSent.Load(),
-		DatagramsReceived: s.datagramsReceived.Load(),
-		SendCalls:         s.sendCalls.Load(),
-		ReceiveCalls:      s.receiveCalls.Load(),
-		Deliveries:        s.messagesDelivered.Load(),
+		RequestsSent:      s.requestsSent.Load() + trips,
+		DatagramsSent:     s.datagramsSent.Load() + trips,
+		DatagramsReceived: s.datagramsReceived.Load() + replies,
+		SendCalls:         s.sendCalls.Load() + trips,
+		ReceiveCalls:      s.receiveCalls.Load() + trips,
+		Deliveries:        s.messagesDelivered.Load() + replies,
 		Notifications:     s.notifications.Load(),
 		NotificationsLost: s.notificationsLost.Load(),
 		DroppedForeign:    s.droppedForeign.Load(),

@@ -15,7 +15,10 @@
 // the request whose sequence number it carries (the sequence table), waking
 // its owner. A lone caller therefore does its own syscalls with no thread
 // hand-off; callers that arrive while a driver works are served by it in
-// the same batch. When nothing is readable the driver sleeps in the poller;
+// the same batch. A single request whose caller finds the socket idle goes
+// further (lone.go): it is sent and read on the caller's goroutine without
+// the queue, the sequence table or a pending, and its plain ack is read in
+// the receive slot; anything unexpected hands it to the driver. When nothing is readable the driver sleeps in the poller;
 // new submissions, Close and the driver's own cancellation wake it through
 // the eventfd.
 //
@@ -34,6 +37,7 @@
 //
 // The files follow the path of a request: conn.go (the Conn and Connect),
 // socket_linux.go (socket set-up), poller_linux.go (poll and eventfd),
+// lone.go (the lone round trip), reply.go (reading an answer's messages),
 // drive.go (submission and the driver loop), seq.go (the sequence table),
 // send.go (the send path and batch windows), receive.go (recvmmsg),
 // dispatch.go (routing datagrams, truncation and overruns), complete.go
@@ -86,8 +90,11 @@
 //
 // # Guarantees
 //
-//   - A reply is accepted only from the kernel (sender port 0); a datagram
-//     from any other socket is dropped and counted in Stats.
+//   - A reply is accepted only from the kernel. The socket is connected to
+//     the kernel, which therefore refuses unicast to it from any other
+//     socket (ECONNREFUSED to that sender); a datagram from another sender
+//     that still arrives (a multicast to a group the Conn joined) is
+//     dropped and counted in Stats.
 //   - A reply goes only to the request with its sequence number; replies for
 //     unknown or abandoned sequence numbers are dropped and counted.
 //   - Multicast notifications (sender groups non-zero, or sequence 0) go to

@@ -4,6 +4,7 @@ package engine
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -103,9 +104,16 @@ func (c *Conn) takeExtra(ctx context.Context) (*Conn, error) {
 		c.dumpMu.Unlock()
 		return x, nil
 	}
+	defer c.dumpMu.Unlock()
+	return c.openExtra(ctx)
+}
+
+// openExtra opens an extra socket: in the Conn's namespace, with its
+// options but no groups. It returns nil, nil when none can be opened. The
+// caller holds dumpMu.
+func (c *Conn) openExtra(ctx context.Context) (*Conn, error) {
 	// NB: opened under dumpMu, so that Close cannot close nsfd under the
 	// setns that uses it; opening takes tens of microseconds.
-	defer c.dumpMu.Unlock()
 	if c.closed.Load() {
 		return nil, c.closedErr("dump")
 	}
@@ -136,9 +144,15 @@ func (c *Conn) putExtra(x *Conn) {
 		return // Close closes every extra socket
 	}
 	c.spare = append(c.spare, idleConn{conn: x, since: time.Now()})
-	// NB: armed once, not reset per put: requests borrow and give back
-	// sockets at every round trip, and the reaper comes back while spares
-	// remain.
+	c.armReaper()
+	c.dumpMu.Unlock()
+}
+
+// armReaper makes sure reapIdle will run. The caller holds dumpMu.
+//
+// NB: armed once, not reset per use: the reaper comes back while extra
+// sockets remain.
+func (c *Conn) armReaper() {
 	if c.reaper == nil {
 		c.reaper = time.AfterFunc(dumpSocketIdle, c.reapIdle)
 		c.reaperArmed = true
@@ -146,7 +160,6 @@ func (c *Conn) putExtra(x *Conn) {
 		c.reaper.Reset(dumpSocketIdle)
 		c.reaperArmed = true
 	}
-	c.dumpMu.Unlock()
 }
 
 // reapIdle closes the extra sockets that have not carried a dump for
@@ -169,7 +182,8 @@ func (c *Conn) reapIdle() {
 	}
 	clear(c.spare[len(keep):])
 	c.spare = keep
-	c.reaperArmed = len(c.spare) > 0
+	requests := c.reapRequestSockets(&old)
+	c.reaperArmed = len(c.spare) > 0 || requests
 	if c.reaperArmed {
 		c.reaper.Reset(dumpSocketIdle)
 	}
@@ -241,8 +255,10 @@ func (c *Conn) keepNamespace() {
 	if c.opts.dumpSockets > 1 {
 		c.dumpSem = make(chan struct{}, c.opts.dumpSockets)
 	}
-	if c.opts.requestSockets > 1 {
-		c.reqSem = make(chan struct{}, c.opts.requestSockets-1)
+	if n := c.opts.requestSockets - 1; n > 0 {
+		c.reqs.conns = make([]atomic.Pointer[Conn], n)
+		c.reqs.seen = make([]uint64, n)
+		c.reqs.usable.Store(int32(n))
 	}
 }
 

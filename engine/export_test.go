@@ -18,6 +18,11 @@ import (
 // read or steer the driver's state do it through these, so that a change
 // inside the driver changes this file, not every test.
 
+// withUnconnected leaves the Conn's socket unconnected (see openSocket), so
+// that another socket can reach its port: for the tests of the sender
+// check that stands behind the kernel's refusal.
+func withUnconnected() Option { return func(o *options) { o.unconnected = true } }
+
 // testFDs returns the Conn's socket and eventfd descriptors.
 func (c *Conn) testFDs() []int { return []int{c.fd, c.poll.evfd} }
 

@@ -87,17 +87,20 @@ func BenchmarkGetLinkInterleaved(b *testing.B) {
 
 // BenchmarkGetLinkParallelInterleaved runs, in turn inside every iteration,
 // 512 RTM_GETLINK round trips on the floor (one goroutine, one socket, with
-// the ack) and 512 on one engine Conn shared by 8 goroutines, and reports
-// the engine's throughput over the floor's (x-floor, from wall time).
+// the ack), 512 on one engine Conn shared by 8 goroutines, and 512 on two
+// floor sockets driven by a goroutine each (what the kernel gives two
+// processors at best), and reports the engine's throughput over the
+// single floor's (x-floor, from wall time) and the two sockets' (ceiling).
 func BenchmarkGetLinkParallelInterleaved(b *testing.B) {
 	const goroutines, block = 8, 512
 	ns := netnstest.New(b)
 	f := newFloor(b, ns)
+	pair := [2]*floorConn{newFloor(b, ns), newFloor(b, ns)}
 	c := connectIn(b, ns, nlmsg.FamilyRoute)
 	ctx := context.Background()
 	req := ifinfoPayload(1)
 	none := func(nlmsg.View) error { return nil }
-	var tFloor, tEngine time.Duration
+	var tFloor, tEngine, tPair time.Duration
 	b.ReportAllocs()
 	for b.Loop() {
 		t0 := time.Now()
@@ -118,11 +121,27 @@ func BenchmarkGetLinkParallelInterleaved(b *testing.B) {
 			})
 		}
 		wg.Wait()
+		t2 := time.Now()
+		next.Store(0)
+		for _, pf := range pair {
+			wg.Go(func() {
+				for next.Add(1) <= block {
+					if err := pf.roundTrip(unix.RTM_GETLINK, 0, req, nil); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
 		tFloor += t1.Sub(t0)
-		tEngine += time.Since(t1)
+		tEngine += t2.Sub(t1)
+		tPair += time.Since(t2)
 	}
 	calls := float64(block * b.N)
 	b.ReportMetric(float64(tFloor.Nanoseconds())/calls, "floor-ns/req")
 	b.ReportMetric(float64(tEngine.Nanoseconds())/calls, "engine-ns/req")
+	b.ReportMetric(float64(tPair.Nanoseconds())/calls, "floor2-ns/req")
 	b.ReportMetric(float64(tFloor)/float64(tEngine), "x-floor")
+	b.ReportMetric(float64(tFloor)/float64(tPair), "ceiling-x-floor")
 }

@@ -32,6 +32,9 @@ type options struct {
 	// requestSockets: 0 until Connect resolves the default
 	requestSockets int
 	noReadAhead    bool // WithDumpReadAhead(false)
+	// unconnected leaves the socket unconnected, so that other sockets
+	// can reach it: for tests of the sender check alone.
+	unconnected bool
 }
 
 func defaultOptions() options {

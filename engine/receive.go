@@ -49,6 +49,28 @@ func (c *Conn) receive() int {
 		// kernel a failed attempt.
 		vlen = max(1, min(c.slots, c.expect))
 	}
+	c.armSlots(vlen)
+	n, err := c.readSlots(vlen)
+	c.stats.receiveCalls.Add(1)
+	if err != nil {
+		return c.receiveFailed(readCall(vlen), err)
+	}
+	c.stats.datagramsReceived.Add(uint64(n))
+	for i := 0; i < n; i++ {
+		c.dispatch(i)
+	}
+	if n < vlen {
+		c.socketDrained()
+	}
+	if n == vlen && vlen == c.slots && c.slots < maxSlots {
+		c.growSlots(c.slots * 2)
+	}
+	return n
+}
+
+// armSlots readies the first vlen receive slots for a read: each has a
+// buffer of the Conn's current size and a fresh header.
+func (c *Conn) armSlots(vlen int) {
 	want := c.bufSize.Load()
 	for i := 0; i < vlen; i++ {
 		b := c.rxBufs[i]
@@ -74,23 +96,37 @@ func (c *Conn) receive() int {
 		m.Hdr.Flags = 0
 		m.Len = 0
 	}
-	var n int
-	var err error
-	if vlen == 1 {
-		// One datagram: recvfrom is the cheapest read (dispatch tells a
-		// truncation by the length, which MSG_TRUNC makes the real one).
-		var k int
-		k, err = recvfrom(c.fd, &c.rxIov[0], &c.rxAddr[0], &c.rxAddrLen)
-		if err == nil {
-			c.rxMsgs[0].Len = uint32(k)
-			n = 1
-		}
-	} else {
-		n, err = recvmmsg(c.fd, c.rxMsgs[:vlen])
+}
+
+// readSlots reads up to vlen datagrams into the armed slots without
+// blocking and returns how many it read. The caller counts the call.
+func (c *Conn) readSlots(vlen int) (int, error) {
+	if vlen > 1 {
+		return recvmmsg(c.fd, c.rxMsgs[:vlen])
 	}
-	c.stats.receiveCalls.Add(1)
+	// One datagram: recvfrom is the cheapest read (dispatch tells a
+	// truncation by the length, which MSG_TRUNC makes the real one).
+	k, err := recvfrom(c.fd, &c.rxIov[0], &c.rxAddr[0], &c.rxAddrLen)
+	if err != nil {
+		return 0, err
+	}
+	c.rxMsgs[0].Len = uint32(k)
+	return 1, nil
+}
+
+// readCall names the system call readSlots makes for vlen datagrams.
+func readCall(vlen int) string {
+	if vlen > 1 {
+		return "recvmmsg"
+	}
+	return "recvfrom"
+}
+
+// receiveFailed handles a read (call) that failed with err and returns what
+// receive returns for it: 1 when something changed that the caller should
+// look at, 0 when the socket is simply empty.
+func (c *Conn) receiveFailed(call string, err error) int {
 	switch err {
-	case nil:
 	case unix.EAGAIN:
 		if c.socketDrained() {
 			return 1 // sending may resume: let the caller flush
@@ -101,27 +137,11 @@ func (c *Conn) receive() int {
 	case unix.ENOBUFS:
 		c.overrun()
 		return 1 // something happened: let the caller look again
-	default:
-		// An unexpected socket error: report it to notification readers and
-		// fail what is in flight, rather than spin.
-		call := "recvmmsg"
-		if vlen == 1 {
-			call = "recvfrom"
-		}
-		err = os.NewSyscallError(call, err)
-		c.failInflight(err)
-		c.nq.report(c.opErr("receive", 0, 0, err))
-		return 1
 	}
-	c.stats.datagramsReceived.Add(uint64(n))
-	for i := 0; i < n; i++ {
-		c.dispatch(i)
-	}
-	if n < vlen {
-		c.socketDrained()
-	}
-	if n == vlen && vlen == c.slots && c.slots < maxSlots {
-		c.growSlots(c.slots * 2)
-	}
-	return n
+	// An unexpected socket error: report it to notification readers and
+	// fail what is in flight, rather than spin.
+	err = os.NewSyscallError(call, err)
+	c.failInflight(err)
+	c.nq.report(c.opErr("receive", 0, 0, err))
+	return 1
 }

@@ -28,12 +28,7 @@ func (c *Conn) start(ctx context.Context, op string, typ nlmsg.Type, payload []b
 	}
 	p := c.getPending(kind)
 	p.op, p.typ = op, typ
-	p.expect = 2
-	if typ == nlmsg.Noop || (c.family == nlmsg.FamilyRoute && typ >= nlmsg.MinType && typ&3 != 2 && flags&nlmsg.Echo == 0) {
-		// NOOP, and rtnetlink's NEW, DEL and SET kinds (type&3 is not
-		// GET), are answered by the ack alone.
-		p.expect = 1
-	}
+	p.expect = expectedDatagrams(c.family, typ, flags)
 	p.tx.Begin(typ, flags|nlmsg.Request|nlmsg.Ack, 0)
 	p.tx.Append(payload)
 	p.tx.End()
@@ -42,6 +37,17 @@ func (c *Conn) start(ctx context.Context, op string, typ nlmsg.Type, payload []b
 		return nil, err
 	}
 	return p, nil
+}
+
+// expectedDatagrams is how many datagrams a single request's answer should
+// take (see pending.expect).
+func expectedDatagrams(family nlmsg.Family, typ nlmsg.Type, flags nlmsg.Flags) int {
+	if typ == nlmsg.Noop || (family == nlmsg.FamilyRoute && typ >= nlmsg.MinType && typ&3 != 2 && flags&nlmsg.Echo == 0) {
+		// NOOP, and rtnetlink's NEW, DEL and SET kinds (type&3 is not
+		// GET), are answered by the ack alone.
+		return 1
+	}
+	return 2
 }
 
 // consume reads p's replies in order, passing each message that is not a
@@ -53,8 +59,7 @@ func (c *Conn) start(ctx context.Context, op string, typ nlmsg.Type, payload []b
 // With keep non-nil, consumed buffers are appended to *keep instead of being
 // recycled, so the Views fn saw stay valid until the caller recycles them.
 func (c *Conn) consume(ctx context.Context, p *pending, keep *[]*rxBuf, fn func(nlmsg.View) error) error {
-	var kerr, fnErr error
-	intr := false
+	var r replyScan
 	for {
 		buf, over, oob := p.next()
 		if buf == nil {
@@ -63,17 +68,10 @@ func (c *Conn) consume(ctx context.Context, p *pending, keep *[]*rxBuf, fn func(
 				// the pool, where another request may take it at once.
 				op, typ, seq := p.op, p.typ, p.seq
 				c.release(p)
-				switch {
-				case oob != nil:
+				if oob != nil {
 					return oob
-				case fnErr != nil:
-					return fnErr
-				case kerr != nil:
-					return kerr
-				case intr:
-					return c.opErr(op, typ, seq, ErrDumpInterrupted)
 				}
-				return nil
+				return r.result(c, op, typ, seq)
 			}
 			if err := c.await(ctx, p, p.op); err != nil {
 				c.abandon(p)
@@ -81,49 +79,16 @@ func (c *Conn) consume(ctx context.Context, p *pending, keep *[]*rxBuf, fn func(
 			}
 			continue
 		}
-		s := nlmsg.NewScanner(buf.b[:buf.n])
-		for s.Next() {
-			v := s.View()
-			if v.Flags()&nlmsg.DumpIntr != 0 {
-				intr = true
-			}
-			switch v.Type() {
-			case nlmsg.Error:
-				body, err := nlmsg.ParseError(v)
-				if err != nil {
-					kerr = c.opErr(p.op, p.typ, p.seq, err)
-				} else if body.Errno != 0 {
-					kerr = c.kernelErr(p.op, p.typ, p.seq, body.Errno, &body.Ext)
-				}
-			case nlmsg.Done:
-				if p.kind != kindDump {
-					continue
-				}
-				body, err := nlmsg.ParseDone(v)
-				if err != nil {
-					kerr = c.opErr(p.op, p.typ, p.seq, err)
-				} else if body.Errno != 0 {
-					kerr = c.kernelErr(p.op, p.typ, p.seq, body.Errno, &body.Ext)
-				}
-			case nlmsg.Noop:
-			default:
-				if fnErr == nil {
-					fnErr = fn(v)
-				}
-			}
-		}
-		if err := s.Err(); err != nil && kerr == nil {
-			kerr = c.opErr(p.op, p.typ, p.seq, err)
-		}
+		r.scan(c, p.op, p.typ, p.seq, p.kind, buf, fn)
 		if keep != nil {
 			*keep = append(*keep, buf)
 		} else {
 			c.putBuf(buf)
 		}
-		if fnErr != nil {
+		if r.fnErr != nil {
 			// The consumer stopped: leave the rest to the driver.
 			c.abandon(p)
-			return fnErr
+			return r.fnErr
 		}
 	}
 }
@@ -139,31 +104,18 @@ func (c *Conn) consume(ctx context.Context, p *pending, keep *[]*rxBuf, fn func(
 // Request allocates the returned slice and one buffer for all payloads;
 // RequestFunc and Dump do not allocate per message.
 func (c *Conn) Request(ctx context.Context, typ nlmsg.Type, payload []byte, flags nlmsg.Flags) ([]nlmsg.Message, error) {
-	l, err := c.dumpSocket(ctx, "request", typ, flags)
-	if err != nil {
-		return nil, err
-	}
-	defer c.endDump(l)
-	if l.slot == leaseNone {
-		x := c.requestSocket(ctx)
-		defer c.putRequestSocket(x)
-		c = x
-	} else {
-		c = l.conn
-	}
-	p, err := c.start(ctx, "request", typ, payload, flags)
-	if err != nil {
-		return nil, err
-	}
 	sc := scratchPool.Get().(*scratch)
 	views, total := sc.views[:0], 0
 	// The buffers are kept until the end so that each payload is copied
 	// once, into one block of exactly the right size.
-	err = c.consume(ctx, p, &sc.bufs, func(v nlmsg.View) error {
+	collect := func(v nlmsg.View) error {
 		views = append(views, v)
 		total += len(v.Payload())
 		return nil
-	})
+	}
+	// NB: t is the socket the request ran on: its putBuf takes the kept
+	// buffers back.
+	t, err := c.requestOrDump(ctx, typ, payload, flags, &sc.bufs, collect)
 	var out []nlmsg.Message
 	if len(views) > 0 && (err == nil || errors.Is(err, ErrDumpInterrupted)) {
 		// Two allocations whatever the count: the slice and one payload block.
@@ -178,7 +130,7 @@ func (c *Conn) Request(ctx context.Context, typ nlmsg.Type, payload []byte, flag
 	}
 	clear(views)
 	for i, b := range sc.bufs {
-		c.putBuf(b)
+		t.putBuf(b)
 		sc.bufs[i] = nil
 	}
 	sc.views, sc.bufs = views[:0], sc.bufs[:0]
@@ -203,24 +155,25 @@ var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 // drained in the background of later calls, and the error is returned.
 // RequestFunc does not allocate per message.
 func (c *Conn) RequestFunc(ctx context.Context, typ nlmsg.Type, payload []byte, flags nlmsg.Flags, fn func(nlmsg.View) error) error {
+	_, err := c.requestOrDump(ctx, typ, payload, flags, nil, fn)
+	return err
+}
+
+// requestOrDump runs Request's and RequestFunc's exchange: a request that
+// is not a dump on the first idle socket (requestOn), a dump on a dump
+// socket (dumpSocket). It returns the socket it ran on, which owns the
+// buffers kept in *keep.
+func (c *Conn) requestOrDump(ctx context.Context, typ nlmsg.Type, payload []byte, flags nlmsg.Flags, keep *[]*rxBuf, fn func(nlmsg.View) error) (*Conn, error) {
+	if !isDumpRequest(c.family, typ, flags) {
+		return c.requestOn(ctx, "request", typ, payload, flags, keep, fn)
+	}
 	l, err := c.dumpSocket(ctx, "request", typ, flags)
 	if err != nil {
-		return err
+		return c, err
 	}
-	t := l.conn
-	if l.slot == leaseNone {
-		t = c.requestSocket(ctx)
-	}
-	p, err := t.start(ctx, "request", typ, payload, flags)
-	if err == nil {
-		err = t.consume(ctx, p, nil, fn)
-	}
-	if l.slot == leaseNone {
-		c.putRequestSocket(t)
-	} else {
-		c.endDump(l)
-	}
-	return err
+	err = l.conn.exchange(ctx, "request", typ, payload, flags, keep, fn)
+	c.endDump(l)
+	return l.conn, err
 }
 
 // Dump sends a dump request (nlmsg.Dump is added to flags) and yields its

@@ -111,12 +111,13 @@ func TestIntegrationRequestSocketsOne(t *testing.T) {
 // busy: there a request's answer comes after every notification queued
 // before it (a Noop behind a storm of events is a barrier). On an extra
 // socket the Noop overtook events still queued, and nlbench's storm counted
-// them lost.
+// them lost. A Conn that does not listen sends the same request on an
+// extra socket and gets its answer while its own driver is still busy.
 func TestIntegrationListenersKeepRequestsOnTheirOwnSocket(t *testing.T) {
 	ns := netnstest.New(t)
 	for name, c := range map[string]*Conn{
-		"WithGroups":    connectIn(t, ns, nlmsg.FamilyRoute, WithGroups(unix.RTNLGRP_LINK)),
-		"AddMembership": connectIn(t, ns, nlmsg.FamilyRoute),
+		"WithGroups":    connectIn(t, ns, nlmsg.FamilyRoute, WithGroups(unix.RTNLGRP_LINK), WithRequestSockets(4)),
+		"AddMembership": connectIn(t, ns, nlmsg.FamilyRoute, WithRequestSockets(4)),
 	} {
 		if name == "AddMembership" {
 			if err := c.AddMembership(unix.RTNLGRP_LINK); err != nil {
@@ -124,21 +125,45 @@ func TestIntegrationListenersKeepRequestsOnTheirOwnSocket(t *testing.T) {
 			}
 		}
 		c.drive <- struct{}{} // another goroutine drives
-		got := c.requestSocket(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- c.Noop(context.Background()) }()
+		waitFor(t, name+": the Noop to queue on the listener's own socket", func() bool { return submitted(c) == 1 })
 		<-c.drive
-		if got != c {
-			c.putRequestSocket(got)
-			t.Fatalf("%s: a listener's request went to an extra socket", name)
+		if err := <-done; err != nil {
+			t.Fatalf("%s: Noop: %v", name, err)
+		}
+		if n := extraSockets(c); n != 0 {
+			t.Fatalf("%s: %d extra sockets opened for a listener's request", name, n)
 		}
 	}
-	plain := connectIn(t, ns, nlmsg.FamilyRoute)
-	if plain.reqSem != nil {
-		plain.drive <- struct{}{}
-		got := plain.requestSocket(context.Background())
-		<-plain.drive
-		plain.putRequestSocket(got)
-		if got == plain {
-			t.Fatal("a Conn that does not listen kept a request on its busy socket")
-		}
+	plain := connectIn(t, ns, nlmsg.FamilyRoute, WithRequestSockets(4))
+	plain.drive <- struct{}{}
+	err := plain.Noop(testCtx(t)) // would wait for the token if it queued
+	<-plain.drive
+	if err != nil {
+		t.Fatalf("Noop on an extra socket: %v", err)
 	}
+	if n := extraSockets(plain); n != 1 {
+		t.Fatalf("a Conn that does not listen opened %d extra sockets for a request its busy socket could not take, want 1", n)
+	}
+}
+
+// An extra request socket that carries no request for the reaper's period
+// closes; one in use stays open.
+func TestIntegrationIdleRequestSocketsClose(t *testing.T) {
+	c, _ := newTestConn(t, nlmsg.FamilyRoute, WithRequestSockets(4))
+	c.drive <- struct{}{}
+	err := c.Noop(testCtx(t))
+	<-c.drive
+	if err != nil || extraSockets(c) != 1 {
+		t.Fatalf("Noop with the driver busy: %v, %d extra sockets; want nil, 1", err, extraSockets(c))
+	}
+	deadline := time.Now().Add(3*dumpSocketIdle + 2*time.Second)
+	for extraSockets(c) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("an idle request socket still open after %v", 3*dumpSocketIdle+2*time.Second)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	checkWorks(t, c)
 }

@@ -39,6 +39,16 @@ func openSocket(family int, o *options) (fd int, portID uint32, err error) {
 			return -1, 0, fmt.Errorf("join group %d: %w", g, os.NewSyscallError("setsockopt", err))
 		}
 	}
+	if !o.unconnected {
+		// NB: connected to the kernel, the socket hears unicast from the
+		// kernel alone: the kernel refuses another socket's datagrams to
+		// its port (ECONNREFUSED to their sender). Lone round trips rely
+		// on it (see lone.go).
+		if err = unix.Connect(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+			unix.Close(fd)
+			return -1, 0, os.NewSyscallError("connect", err)
+		}
+	}
 	sa, err := unix.Getsockname(fd)
 	if err != nil {
 		unix.Close(fd)
@@ -184,8 +194,8 @@ func recvmsg(fd int, m *unix.Msghdr) (int, error) {
 }
 
 // sendto sends the one datagram iov describes without blocking, to the
-// socket's default destination: the kernel (nl_pid 0), since the socket is
-// never connected. For one datagram of one buffer it is cheaper than
+// socket's default destination: the kernel (nl_pid 0), which the socket is
+// connected to (or, unconnected, sends to by default). For one datagram of one buffer it is cheaper than
 // sendmsg, which copies in a msghdr and an iovec array.
 func sendto(fd int, iov *unix.Iovec) error {
 	_, _, e := unix.Syscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(unsafe.Pointer(iov.Base)), uintptr(iov.Len), unix.MSG_DONTWAIT, 0, 0)
@@ -193,6 +203,38 @@ func sendto(fd int, iov *unix.Iovec) error {
 		return e
 	}
 	return nil
+}
+
+// Reads of a lone round trip (lone.go) go without the runtime's system
+// call bookkeeping (RawSyscall6): they cannot block (MSG_DONTWAIT) and do
+// no work in the kernel but copy out a queued datagram, since no dump runs
+// on the socket then (a read on a socket with a dump running builds the
+// dump's next chunk inside it). A read that could take long must go
+// through the functions above.
+
+// recvfromNow is recvfrom for a lone round trip. With sa nil it does not
+// ask for the sender: for a socket connected to the kernel that joined no
+// group, every datagram is the kernel's.
+func recvfromNow(fd int, iov *unix.Iovec, sa *unix.RawSockaddrNetlink, salen *uint32) (int, error) {
+	var name, namelen uintptr
+	if sa != nil {
+		*salen = unix.SizeofSockaddrNetlink
+		name, namelen = uintptr(unsafe.Pointer(sa)), uintptr(unsafe.Pointer(salen))
+	}
+	n, _, e := unix.RawSyscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(unsafe.Pointer(iov.Base)), uintptr(iov.Len), unix.MSG_DONTWAIT|unix.MSG_TRUNC, name, namelen)
+	if e != 0 {
+		return 0, e
+	}
+	return int(n), nil
+}
+
+// recvmmsgNow is recvmmsg for a lone round trip.
+func recvmmsgNow(fd int, msgs []unix.Mmsghdr) (int, error) {
+	n, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&msgs[0])), uintptr(len(msgs)), unix.MSG_DONTWAIT|unix.MSG_TRUNC, 0, 0)
+	if e != 0 {
+		return 0, e
+	}
+	return int(n), nil
 }
 
 // recvfrom reads one datagram into the buffer iov describes without

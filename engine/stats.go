@@ -19,6 +19,12 @@ type counters struct {
 	overruns          atomic.Uint64
 	truncated         atomic.Uint64
 
+	// A lone round trip (lone.go) counts itself in two adds rather than
+	// six: loneTrips is one send call of one datagram and request and its
+	// first receive call; loneReplies one datagram received and delivered.
+	loneTrips   atomic.Uint64
+	loneReplies atomic.Uint64
+
 	// Pool accounting for leak checks, not part of Stats: receive buffers
 	// and pendings taken from their pools and not yet given back. Both are
 	// zero after Close once every caller has returned.

@@ -20,9 +20,12 @@ import (
 	"github.com/nlengine/nlengine/nlmsg"
 )
 
-// Guarantee: only the kernel may answer. Datagrams another socket sends to
-// the Conn's port, forged with its sequence numbers, are dropped and
-// counted, and a forged notification is never taken for a reply.
+// Guarantee: only the kernel may answer. The Conn's socket is connected to
+// the kernel, so the kernel refuses what another socket sends to its port;
+// behind that, datagrams from another sender that do arrive (on an
+// unconnected socket, or to a multicast group the Conn joined), forged with
+// its sequence numbers, are dropped and counted, and a forged notification
+// is never taken for a reply.
 
 // spoofChildEnv marks the re-executed test binary that plays the spoofer.
 const spoofChildEnv = "NLENGINE_SPOOF_CHILD"
@@ -82,7 +85,7 @@ func TestSpoofHelperProcess(t *testing.T) {
 func TestSpoofForeignError(t *testing.T) {
 	for _, how := range []string{"other process", "same process"} {
 		t.Run(how, func(t *testing.T) {
-			c, ns := newTestConn(t, nlmsg.FamilyRoute)
+			c, ns := newTestConn(t, nlmsg.FamilyRoute, withUnconnected())
 			before := c.Stats()
 			release := holdDriver(t, c)
 			victim := goRequest(context.Background(), c, unix.RTM_GETLINK, ifinfoPayload(1), 0)
@@ -120,6 +123,63 @@ func TestSpoofForeignError(t *testing.T) {
 			}
 			checkWorks(t, c)
 		})
+	}
+}
+
+// TestSpoofForgeryAheadOfALoneRoundTrip: the forgery waits in an unconnected
+// socket before a request from a lone goroutine, which sends and reads it
+// itself (lone.go). The forgery is dropped as foreign there too, and the
+// kernel's answer completes the request.
+func TestSpoofForgeryAheadOfALoneRoundTrip(t *testing.T) {
+	c, ns := newTestConn(t, nlmsg.FamilyRoute, withUnconnected())
+	checkWorks(t, c) // the extra sockets' first use is out of the way
+	before := c.Stats()
+	seq, ok := predictSeq(c) // nothing else runs on c: the next number is the request's
+	if !ok {
+		t.Fatalf("cannot predict the sequence number (next %d)", seq)
+	}
+	fd, err := ns.Socket(unix.NETLINK_ROUTE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	if err := sendForgery(fd, c.PortID(), seq); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := c.Request(context.Background(), unix.RTM_GETLINK, ifinfoPayload(1), 0)
+	if err != nil || !isLoReply(msgs) {
+		t.Fatalf("request: %d messages, %v; want the kernel's reply for lo", len(msgs), err)
+	}
+	after := c.Stats()
+	if d := after.DroppedForeign - before.DroppedForeign; d != 1 {
+		t.Fatalf("DroppedForeign moved by %d, want 1 (the forgery)", d)
+	}
+	if d := after.RequestsSent - before.RequestsSent; d != 1 {
+		t.Fatalf("RequestsSent moved by %d, want 1", d)
+	}
+}
+
+// TestSpoofRefusedByTheKernel: on a Conn as Connect makes it, another
+// socket cannot even reach the port: its datagram is refused with
+// ECONNREFUSED, nothing arrives, and requests go on.
+func TestSpoofRefusedByTheKernel(t *testing.T) {
+	c, ns := newTestConn(t, nlmsg.FamilyRoute)
+	before := c.Stats()
+	fd, err := ns.Socket(unix.NETLINK_ROUTE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	seq, _ := predictSeq(c)
+	if err := sendForgery(fd, c.PortID(), seq); !errors.Is(err, unix.ECONNREFUSED) {
+		t.Fatalf("forgery sent to the Conn's port: %v; want ECONNREFUSED", err)
+	}
+	msgs, err := c.Request(context.Background(), unix.RTM_GETLINK, ifinfoPayload(1), 0)
+	if err != nil || !isLoReply(msgs) {
+		t.Fatalf("request: %d messages, %v; want the kernel's reply for lo", len(msgs), err)
+	}
+	if d := c.Stats().DroppedForeign - before.DroppedForeign; d != 0 {
+		t.Fatalf("DroppedForeign moved by %d, want 0: nothing foreign arrived", d)
 	}
 }
 
