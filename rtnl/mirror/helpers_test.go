@@ -255,6 +255,7 @@ type ownedChange struct {
 	op       ChangeOp
 	kind     Kind
 	seq      uint64
+	resync   bool // found by a resync or re-read (Change.FromResync)
 	old, new string // key line and value line
 	key      string
 }
@@ -266,7 +267,7 @@ func (l *changeLog) record(c *Change) {
 		l.resyncs = append(l.resyncs, *c.Resync)
 		return
 	}
-	oc := ownedChange{op: c.Op, kind: c.Kind, seq: c.Seq}
+	oc := ownedChange{op: c.Op, kind: c.Kind, seq: c.Seq, resync: c.FromResync}
 	switch c.Kind {
 	case KindRoute:
 		if c.OldRoute != nil {
