@@ -255,7 +255,7 @@ type ownedChange struct {
 	op       ChangeOp
 	kind     Kind
 	seq      uint64
-	resync   bool // found by a resync or re-read (Change.FromResync)
+	resync   bool   // found by a resync or re-read (Change.FromResync)
 	old, new string // key line and value line
 	key      string
 }
