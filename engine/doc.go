@@ -18,9 +18,9 @@
 // the same batch. A single request whose caller finds the socket idle goes
 // further (lone.go): it is sent and read on the caller's goroutine without
 // the queue, the sequence table or a pending, and its plain ack is read in
-// the receive slot; anything unexpected hands it to the driver. When nothing is readable the driver sleeps in the poller;
-// new submissions, Close and the driver's own cancellation wake it through
-// the eventfd.
+// the receive slot; anything unexpected hands it to the driver. When
+// nothing is readable the driver sleeps in the poller; new submissions,
+// Close and the driver's own cancellation wake it through the eventfd.
 //
 // The one exception is a long dump with more than one processor: Dump
 // starts a reader goroutine, which drives the socket one chunk ahead of the

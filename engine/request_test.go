@@ -384,9 +384,11 @@ func TestIntegrationConcurrentRequestsGetTheirOwnAnswers(t *testing.T) {
 	}
 }
 
-// A lone goroutine does its own syscalls: one sendmsg and one read that
-// takes the reply and its ack together, with no hand-off to another thread.
-func TestIntegrationLoneRequestCostsOneSendAndOneReceive(t *testing.T) {
+// A lone goroutine does its own syscalls, with no hand-off to another
+// thread: one sendto, and one read per datagram of the answer (for a
+// RTM_GETLINK, the reply and its ack), none that finds nothing; a Noop is
+// one sendto and one read.
+func TestIntegrationLoneRequestCostsOneSendAndOneReadPerDatagram(t *testing.T) {
 	c, _ := newTestConn(t, nlmsg.FamilyRoute)
 	ctx := testCtx(t)
 	const n = 100
@@ -396,9 +398,18 @@ func TestIntegrationLoneRequestCostsOneSendAndOneReceive(t *testing.T) {
 		}
 	}
 	s := c.Stats()
-	if s.RequestsSent != n || s.SendCalls != n || s.ReceiveCalls != n || s.DatagramsReceived != 2*n {
+	if s.RequestsSent != n || s.SendCalls != n || s.ReceiveCalls != 2*n || s.DatagramsReceived != 2*n {
 		t.Fatalf("after %d GETLINKs: %d requests in %d send calls, %d datagrams in %d receive calls; want %d, %d, %d, %d",
-			n, s.RequestsSent, s.SendCalls, s.DatagramsReceived, s.ReceiveCalls, n, n, 2*n, n)
+			n, s.RequestsSent, s.SendCalls, s.DatagramsReceived, s.ReceiveCalls, n, n, 2*n, 2*n)
+	}
+	for i := range n {
+		if err := c.Noop(ctx); err != nil {
+			t.Fatalf("Noop %d: %v", i, err)
+		}
+	}
+	s2 := c.Stats()
+	if d := s2.SendCalls - s.SendCalls; d != n || s2.ReceiveCalls-s.ReceiveCalls != n {
+		t.Fatalf("%d Noops took %d send and %d receive calls, want %d and %d", n, d, s2.ReceiveCalls-s.ReceiveCalls, n, n)
 	}
 }
 

@@ -228,15 +228,6 @@ func recvfromNow(fd int, iov *unix.Iovec, sa *unix.RawSockaddrNetlink, salen *ui
 	return int(n), nil
 }
 
-// recvmmsgNow is recvmmsg for a lone round trip.
-func recvmmsgNow(fd int, msgs []unix.Mmsghdr) (int, error) {
-	n, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&msgs[0])), uintptr(len(msgs)), unix.MSG_DONTWAIT|unix.MSG_TRUNC, 0, 0)
-	if e != 0 {
-		return 0, e
-	}
-	return int(n), nil
-}
-
 // recvfrom reads one datagram into the buffer iov describes without
 // blocking, and its sender into sa; see recvmmsg for MSG_TRUNC. For one
 // datagram it is cheaper than recvmsg (no msghdr or iovec to copy in).
