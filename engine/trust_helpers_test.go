@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nlengine/nlengine/internal/netnstest"
 	"github.com/nlengine/nlengine/nlmsg"
 )
 
@@ -204,4 +205,37 @@ func isFormatErr(reason error) func(error) bool {
 		var fe *nlmsg.FormatError
 		return errors.As(err, &oe) && errors.As(err, &fe) && errors.Is(err, reason)
 	}
+}
+
+// toldOfOverrun reads every notification c has queued, without waiting,
+// and reports whether an overrun (ENOBUFS) was among them; any other error
+// fails the test.
+func toldOfOverrun(tb testing.TB, c *Conn) bool {
+	tb.Helper()
+	drain, stop := context.WithCancel(context.Background())
+	stop()
+	saw := false
+	for {
+		_, err := c.Receive(drain)
+		switch {
+		case errors.Is(err, context.Canceled):
+			return saw
+		case errors.Is(err, unix.ENOBUFS):
+			saw = true
+		case err != nil:
+			tb.Fatalf("Receive: %v", err)
+		}
+	}
+}
+
+// forgeFromSocket sends forgery(seq) to c's port from another netlink
+// socket of ns, in this process, and returns what the send returned.
+func forgeFromSocket(tb testing.TB, ns *netnstest.NS, c *Conn, seq uint32) error {
+	tb.Helper()
+	fd, err := ns.Socket(unix.NETLINK_ROUTE)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer unix.Close(fd)
+	return sendForgery(fd, c.PortID(), seq)
 }

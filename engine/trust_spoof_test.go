@@ -98,15 +98,8 @@ func TestSpoofForeignError(t *testing.T) {
 			}
 			if how == "other process" {
 				spoofFromChild(t, ns, c.PortID(), seq)
-			} else {
-				fd, err := ns.Socket(unix.NETLINK_ROUTE)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer unix.Close(fd)
-				if err := sendForgery(fd, c.PortID(), seq); err != nil {
-					t.Fatal(err)
-				}
+			} else if err := forgeFromSocket(t, ns, c, seq); err != nil {
+				t.Fatal(err)
 			}
 			// The forgery now waits in the socket ahead of the real answer.
 			flushHeld(t, c, "the request to be sent", func() bool { return seqWhere(c, isGetLink) != 0 })
@@ -138,12 +131,7 @@ func TestSpoofForgeryAheadOfALoneRoundTrip(t *testing.T) {
 	if !ok {
 		t.Fatalf("cannot predict the sequence number (next %d)", seq)
 	}
-	fd, err := ns.Socket(unix.NETLINK_ROUTE)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(fd)
-	if err := sendForgery(fd, c.PortID(), seq); err != nil {
+	if err := forgeFromSocket(t, ns, c, seq); err != nil {
 		t.Fatal(err)
 	}
 	msgs, err := c.Request(context.Background(), unix.RTM_GETLINK, ifinfoPayload(1), 0)
@@ -165,13 +153,8 @@ func TestSpoofForgeryAheadOfALoneRoundTrip(t *testing.T) {
 func TestSpoofRefusedByTheKernel(t *testing.T) {
 	c, ns := newTestConn(t, nlmsg.FamilyRoute)
 	before := c.Stats()
-	fd, err := ns.Socket(unix.NETLINK_ROUTE)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(fd)
 	seq, _ := predictSeq(c)
-	if err := sendForgery(fd, c.PortID(), seq); !errors.Is(err, unix.ECONNREFUSED) {
+	if err := forgeFromSocket(t, ns, c, seq); !errors.Is(err, unix.ECONNREFUSED) {
 		t.Fatalf("forgery sent to the Conn's port: %v; want ECONNREFUSED", err)
 	}
 	msgs, err := c.Request(context.Background(), unix.RTM_GETLINK, ifinfoPayload(1), 0)

@@ -48,19 +48,7 @@ func BenchmarkRouteDumpPipelined(b *testing.B) {
 	ns := benchNS(b)
 	f := RouteFilter{Family: FamilyIPv4}
 	req := f.dumpRequest(nil, true)
-	b.Run("impl=floor", func(b *testing.B) {
-		fl := newRawFloor(b, ns)
-		b.ReportAllocs()
-		total := 0
-		for b.Loop() {
-			n, err := fl.dump(nlmsg.RTMGetRoute, req, nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			total += n
-		}
-		perRoute(b, total)
-	})
+	b.Run("impl=floor", floorRouteDump(ns, req))
 	for _, k := range []struct {
 		impl string
 		on   bool
