@@ -83,10 +83,16 @@
 // rcvMu; a reader that still holds it frees its chunk itself when it next
 // sees the Conn closed.
 //
-// dumpMu, which guards the extra dump sockets, is taken alone: never with
-// another lock of the Conn or the driver token held, and nothing else is
-// taken while holding it (an extra socket is opened under it, and closed
-// outside it).
+// dumpMu, which guards the extra dump and request sockets, is taken alone:
+// never with another lock of the Conn or the driver token held, and
+// nothing else is taken while holding it (an extra socket is opened under
+// it, and closed outside it), except that the reaper tries an idle extra
+// request socket's own driver token under it, without ever waiting for it.
+//
+// A lone round trip (lone.go) holds the driver token across its send and
+// its reads only, never while the caller's function runs; it takes a
+// pending's mu only when it hands the request to the driver. AddMembership
+// waits for such a trip by trying the token, holding nothing.
 //
 // # Guarantees
 //
