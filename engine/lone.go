@@ -188,14 +188,14 @@ func isPlainAck(b []byte, seq uint32) bool {
 // error) came, and returns nil: the datagrams with messages for the caller
 // are in a, and the ack's outcome in a.r. Or it adopts the request (see
 // adopt) and returns its pending. The caller holds the driver token.
+//
+// NB: one datagram per read, a reply and its ack in two: two raw recvfrom
+// calls cost less than one recvmmsg of two (RTM_GETLINK went from 1.12x to
+// 1.07x the floor's round trip).
 func (c *Conn) readLone(op string, typ nlmsg.Type, seq uint32, expect int, bare bool, a *loneAnswer) *pending {
 	for reads := 0; ; reads++ {
-		// NB: one datagram per read, a reply and its ack in two: two raw
-		// recvfrom calls cost less than one recvmmsg of two (RTM_GETLINK
-		// went from 1.12x to 1.07x the floor's round trip).
-		const vlen = 1
-		c.armSlots(vlen)
-		n, err := c.readLoneSlot(bare)
+		c.armSlots(1)
+		err := c.readLoneSlot(bare)
 		if reads > 0 {
 			c.stats.receiveCalls.Add(1) // the first is counted in loneTrips
 		}
@@ -206,52 +206,38 @@ func (c *Conn) readLone(op string, typ nlmsg.Type, seq uint32, expect int, bare 
 			// Not there yet (EAGAIN), or lost: the driver takes over.
 			p := c.adopt(op, typ, seq, expect, a)
 			if err != unix.EAGAIN {
-				c.receiveFailed(readCall(vlen), err)
+				c.receiveFailed(readCall(1), err)
 			}
 			return p
 		}
-		var p *pending
-		done := false
-		for i := 0; i < n; i++ {
-			if p != nil || done {
-				// What follows the answer, or all of it once adopted.
-				c.stats.datagramsReceived.Add(1)
-				c.dispatch(i)
-				continue
-			}
-			kind := c.loneReply(i, seq)
-			if kind == loneOther {
-				p = c.adopt(op, typ, seq, expect, a)
-				c.stats.datagramsReceived.Add(1)
-				c.dispatch(i)
-				continue
-			}
-			c.stats.loneReplies.Add(1)
-			if kind == loneAck {
-				done = true // the buffer stays in its slot
-				continue
-			}
-			buf := c.rxBufs[i]
-			buf.n = int(c.rxMsgs[i].Len)
-			if kind == loneAckOnly {
-				// Nothing in it for the caller: read the outcome here and
-				// leave the buffer in its slot for the next read.
-				a.r.scan(c, op, typ, seq, kindSingle, buf, nil)
-				done = true
-				continue
-			}
-			c.rxBufs[i] = nil
-			a.bufs[a.n] = buf
-			a.n++
-			switch {
-			case kind == loneLast:
-				done = true
-			case a.n == len(a.bufs):
-				p = c.adopt(op, typ, seq, expect, a)
-			}
-		}
-		if p != nil || done {
+		kind := c.loneReply(0, seq)
+		if kind == loneOther {
+			p := c.adopt(op, typ, seq, expect, a)
+			c.stats.datagramsReceived.Add(1)
+			c.dispatch(0)
 			return p
+		}
+		c.stats.loneReplies.Add(1)
+		buf := c.rxBufs[0]
+		switch kind {
+		case loneAck:
+			return nil // the buffer stays in its slot
+		case loneAckOnly:
+			// Nothing in it for the caller: read the outcome here and
+			// leave the buffer in its slot for the next read.
+			buf.n = int(c.rxMsgs[0].Len)
+			a.r.scan(c, op, typ, seq, kindSingle, buf, nil)
+			return nil
+		}
+		c.rxBufs[0] = nil
+		buf.n = int(c.rxMsgs[0].Len)
+		a.bufs[a.n] = buf
+		a.n++
+		switch {
+		case kind == loneLast:
+			return nil
+		case a.n == len(a.bufs):
+			return c.adopt(op, typ, seq, expect, a)
 		}
 	}
 }
@@ -259,7 +245,7 @@ func (c *Conn) readLone(op string, typ nlmsg.Type, seq uint32, expect int, bare 
 // readLoneSlot reads one datagram into slot 0 like readSlots, for a lone
 // round trip, whose reads cannot take long (see recvfromNow). bare reads
 // without the sender's address: the slot then reads as the kernel's.
-func (c *Conn) readLoneSlot(bare bool) (int, error) {
+func (c *Conn) readLoneSlot(bare bool) error {
 	sa := &c.rxAddr[0]
 	if bare {
 		*sa = unix.RawSockaddrNetlink{Family: unix.AF_NETLINK}
@@ -267,10 +253,10 @@ func (c *Conn) readLoneSlot(bare bool) (int, error) {
 	}
 	k, err := recvfromNow(c.fd, &c.rxIov[0], sa, &c.rxAddrLen)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	c.rxMsgs[0].Len = uint32(k)
-	return 1, nil
+	return nil
 }
 
 // loneReply says how datagram i of the last read relates to the lone
