@@ -10,8 +10,8 @@ import (
 )
 
 // readers is how many readers run in the process; aheadStarts counts the
-// readers started, for tests.
-var readers, aheadStarts atomic.Int64
+// readers started and readersPeak the most that ran at once, for tests.
+var readers, aheadStarts, readersPeak atomic.Int64
 
 // Dump read-ahead.
 //
@@ -107,13 +107,25 @@ func (p *pending) tookChunk() {
 	// NB: a reader needs a processor of its own to gain anything: dumps
 	// beyond half the processors (two at once on two cores, say) already
 	// keep them busy, and a reader would only add hand-offs.
-	if readers.Add(1) > int64(max(1, runtime.GOMAXPROCS(0)/2)) {
+	n := readers.Add(1)
+	if n > int64(max(1, runtime.GOMAXPROCS(0)/2)) {
 		readers.Add(-1)
 		return
 	}
+	raisePeak(n)
 	a.running, a.spin = true, aheadSpin
 	aheadStarts.Add(1)
 	go a.run()
+}
+
+// raisePeak records that n readers run at once, if no more ran before.
+func raisePeak(n int64) {
+	for {
+		peak := readersPeak.Load()
+		if n <= peak || readersPeak.CompareAndSwap(peak, n) {
+			return
+		}
+	}
 }
 
 // ended reports whether the dump's context ended. The owner asks before it

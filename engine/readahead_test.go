@@ -42,6 +42,13 @@ func aheadNS(t *testing.T) *netnstest.NS {
 }
 
 // startsDuring counts the readers started while fn runs.
+// peakDuring runs fn and returns the most readers that ran at once meanwhile.
+func peakDuring(fn func()) int64 {
+	readersPeak.Store(readers.Load())
+	fn()
+	return readersPeak.Load()
+}
+
 func startsDuring(fn func()) int64 {
 	n := aheadStarts.Load()
 	fn()
@@ -309,25 +316,30 @@ func TestReadAheadOneReaderPerTwoProcessors(t *testing.T) {
 	for _, opts := range [][]Option{nil, {WithDumpSockets(1)}} {
 		c := connectIn(t, ns, nlmsg.FamilyRoute, opts...)
 		outer, inner := 0, 0
-		starts := startsDuring(func() {
-			for _, err := range c.Dump(testCtx(t), unix.RTM_GETROUTE, rtmsgIPv4(), 0) {
-				if err != nil {
-					t.Fatal(err)
-				}
-				if outer++; outer == 2000 {
-					n, err := countDump(testCtx(t), c)
+		var starts int64
+		peak := peakDuring(func() {
+			starts = startsDuring(func() {
+				for _, err := range c.Dump(testCtx(t), unix.RTM_GETROUTE, rtmsgIPv4(), 0) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					inner = n
+					if outer++; outer == 2000 {
+						n, err := countDump(testCtx(t), c)
+						if err != nil {
+							t.Fatal(err)
+						}
+						inner = n
+					}
 				}
-			}
+			})
 		})
 		if outer != aheadMsgs || inner != aheadMsgs {
 			t.Errorf("%d options: outer dump %d messages, inner %d, want %d", len(opts), outer, inner, aheadMsgs)
 		}
-		if starts != 1 {
-			t.Errorf("%d options: %d readers for a dump inside a dump on two processors, want 1", len(opts), starts)
+		// NB: with one dump socket the inner dump runs once the outer one
+		// ended in the kernel, and may start a reader of its own then.
+		if peak != 1 || (len(opts) == 0 && starts != 1) {
+			t.Errorf("%d options: %d readers started, at most %d at once, for a dump inside a dump on two processors; want 1 at once (and 1 started with an extra socket)", len(opts), starts, peak)
 		}
 		checkAheadQuiet(t, c)
 	}
