@@ -54,9 +54,6 @@ type Conn struct {
 	fdMu      sync.RWMutex // read-held around uses of the fds outside the driver; Close write-locks it to close them
 	fdsClosed bool
 
-	// kernelOnly: the socket is connected to the kernel (see openSocket).
-	kernelOnly bool
-
 	sleeping  atomic.Bool // the driver is (about to be) in poll
 	nqWaiting atomic.Bool // a reader waits for notifications
 	// listenerSized: AddMembership grew the receive buffer; rcvbufForced:
@@ -180,7 +177,6 @@ func connect(ctx context.Context, family nlmsg.Family, o options) (*Conn, error)
 		seqTable: newSeqTable(),
 	}
 	c.wakeFn = c.wake
-	c.kernelOnly = !o.unconnected
 	c.rcvbufForced.Store(o.rcvbufForced)
 	c.listening.Store(len(o.groups) > 0)
 	c.keepNamespace()
@@ -219,7 +215,7 @@ func (c *Conn) AddMembership(g uint32) error {
 	// NB: listening before the join, and no lone round trip still running
 	// that read it false: such a trip reads without the sender's address,
 	// which only a Conn in no group may (see lone.go).
-	if !c.listening.Swap(true) && c.kernelOnly {
+	if !c.listening.Swap(true) && !c.opts.unconnected {
 		c.awaitLoneTrip()
 	}
 	if err := c.sockopt("add membership", unix.NETLINK_ADD_MEMBERSHIP, int(g)); err != nil {

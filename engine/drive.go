@@ -65,16 +65,8 @@ func (c *Conn) await(ctx context.Context, w readier, op string) error {
 	}
 	done := ctx.Done()
 	for {
-		if w.ready() {
-			return nil
-		}
-		if done != nil {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		if c.closed.Load() {
-			return c.closedErr(op)
+		if ok, err := c.waitOver(ctx, w, op); ok {
+			return err
 		}
 		// Fast path: nobody drives, so drive without a full select.
 		select {
@@ -108,6 +100,24 @@ func (c *Conn) await(ctx context.Context, w readier, op string) error {
 			return c.closedErr(op)
 		}
 	}
+}
+
+// waitOver reports whether a wait for w is over, and with what: nil when w
+// is ready, ctx.Err() when the context ended, a closed error when the Conn
+// closed.
+func (c *Conn) waitOver(ctx context.Context, w readier, op string) (bool, error) {
+	if w.ready() {
+		return true, nil
+	}
+	if ctx.Done() != nil {
+		if err := ctx.Err(); err != nil {
+			return true, err
+		}
+	}
+	if c.closed.Load() {
+		return true, c.closedErr(op)
+	}
+	return false, nil
 }
 
 // driveFor runs the event loop until w is ready. The caller holds the driver

@@ -130,7 +130,9 @@ func (c *Conn) lone(ctx context.Context, op string, typ nlmsg.Type, payload []by
 	c.stats.loneTrips.Add(1) // this send and the first read
 	// NB: read once per trip, under the token: AddMembership waits for a
 	// trip that read false (awaitLoneTrip).
-	bare := c.kernelOnly && !c.listening.Load()
+	// The socket is connected to the kernel unless a test asked otherwise
+	// (see openSocket).
+	bare := !c.opts.unconnected && !c.listening.Load()
 	p = c.readLone(op, typ, seq, expectedDatagrams(c.family, typ, flags), bare, a)
 	<-c.drive
 	return seq, p, loneSent, nil
@@ -206,7 +208,7 @@ func (c *Conn) readLone(op string, typ nlmsg.Type, seq uint32, expect int, bare 
 			// Not there yet (EAGAIN), or lost: the driver takes over.
 			p := c.adopt(op, typ, seq, expect, a)
 			if err != unix.EAGAIN {
-				c.receiveFailed(readCall(1), err)
+				c.receiveFailed("recvfrom", err)
 			}
 			return p
 		}

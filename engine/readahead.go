@@ -257,16 +257,8 @@ func (c *Conn) awaitAhead(ctx context.Context, p *pending, op string) error {
 	done := ctx.Done()
 	var t0 time.Time
 	for spins := 0; ; spins++ {
-		if p.ready() {
-			return nil
-		}
-		if done != nil {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		if c.closed.Load() {
-			return c.closedErr(op)
+		if ok, err := c.waitOver(ctx, p, op); ok {
+			return err
 		}
 		if a.spin > 0 {
 			if spins == 0 {

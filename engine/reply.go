@@ -4,6 +4,7 @@ package engine
 
 import (
 	"encoding/binary"
+	"syscall"
 
 	"github.com/nlengine/nlengine/nlmsg"
 )
@@ -34,21 +35,13 @@ func (r *replyScan) scan(c *Conn, op string, typ nlmsg.Type, seq uint32, kind pe
 				continue
 			}
 			body, err := nlmsg.ParseError(v)
-			if err != nil {
-				r.kerr = c.opErr(op, typ, seq, err)
-			} else if body.Errno != 0 {
-				r.kerr = c.kernelErr(op, typ, seq, body.Errno, &body.Ext)
-			}
+			r.status(c, op, typ, seq, body.Errno, &body.Ext, err)
 		case nlmsg.Done:
 			if kind != kindDump {
 				continue
 			}
 			body, err := nlmsg.ParseDone(v)
-			if err != nil {
-				r.kerr = c.opErr(op, typ, seq, err)
-			} else if body.Errno != 0 {
-				r.kerr = c.kernelErr(op, typ, seq, body.Errno, &body.Ext)
-			}
+			r.status(c, op, typ, seq, body.Errno, &body.Ext, err)
 		case nlmsg.Noop:
 		default:
 			if r.fnErr == nil {
@@ -58,6 +51,17 @@ func (r *replyScan) scan(c *Conn, op string, typ nlmsg.Type, seq uint32, kind pe
 	}
 	if err := s.Err(); err != nil && r.kerr == nil {
 		r.kerr = c.opErr(op, typ, seq, err)
+	}
+}
+
+// status records what an NLMSG_ERROR or NLMSG_DONE said: the error that
+// parsing it met, else its errno with the extended ack, else nothing.
+func (r *replyScan) status(c *Conn, op string, typ nlmsg.Type, seq uint32, errno syscall.Errno, ext *nlmsg.ExtAck, parseErr error) {
+	switch {
+	case parseErr != nil:
+		r.kerr = c.opErr(op, typ, seq, parseErr)
+	case errno != 0:
+		r.kerr = c.kernelErr(op, typ, seq, errno, ext)
 	}
 }
 
