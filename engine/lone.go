@@ -63,6 +63,12 @@ func (c *Conn) exchange(ctx context.Context, op string, typ nlmsg.Type, payload 
 			return c.finishLone(ctx, op, typ, seq, p, err, &a, keep, fn)
 		}
 	}
+	return c.queued(ctx, op, typ, payload, flags, keep, fn)
+}
+
+// queued sends one request through the submission queue and the driver,
+// passing its answer to fn like consume.
+func (c *Conn) queued(ctx context.Context, op string, typ nlmsg.Type, payload []byte, flags nlmsg.Flags, keep *[]*rxBuf, fn func(nlmsg.View) error) error {
 	p, err := c.start(ctx, op, typ, payload, flags)
 	if err != nil {
 		return err

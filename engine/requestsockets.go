@@ -81,8 +81,10 @@ func (c *Conn) requestOn(ctx context.Context, op string, typ nlmsg.Type, payload
 			break
 		}
 	}
-	// Every socket is busy: queue on the Conn's own.
-	return c, c.exchange(ctx, op, typ, payload, flags, keep, fn)
+	// Every socket is busy, or the Conn's own has work left (or closed, or
+	// ctx ended, which start reports): queue on the Conn's own. NB: not
+	// exchange, whose lone round trip was tried on it already.
+	return c, c.queued(ctx, op, typ, payload, flags, keep, fn)
 }
 
 // requestSocket returns extra request socket i, opening it if it is not
