@@ -108,32 +108,13 @@ func BenchmarkGetLinkParallelInterleaved(b *testing.B) {
 			mustNoErr(b, f.roundTrip(unix.RTM_GETLINK, 0, req, nil), "floor getlink")
 		}
 		t1 := time.Now()
-		var next atomic.Int64
-		var wg sync.WaitGroup
-		for range goroutines {
-			wg.Go(func() {
-				for next.Add(1) <= block {
-					if err := c.RequestFunc(ctx, unix.RTM_GETLINK, req, 0, none); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-		}
-		wg.Wait()
+		shareRequests(b, goroutines, block, 1, func(int) error {
+			return c.RequestFunc(ctx, unix.RTM_GETLINK, req, 0, none)
+		})
 		t2 := time.Now()
-		next.Store(0)
-		for _, pf := range pair {
-			wg.Go(func() {
-				for next.Add(1) <= block {
-					if err := pf.roundTrip(unix.RTM_GETLINK, 0, req, nil); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-		}
-		wg.Wait()
+		shareRequests(b, len(pair), block, 1, func(i int) error {
+			return pair[i].roundTrip(unix.RTM_GETLINK, 0, req, nil)
+		})
 		tFloor += t1.Sub(t0)
 		tEngine += t2.Sub(t1)
 		tPair += time.Since(t2)
@@ -144,4 +125,23 @@ func BenchmarkGetLinkParallelInterleaved(b *testing.B) {
 	b.ReportMetric(float64(tPair.Nanoseconds())/calls, "floor2-ns/req")
 	b.ReportMetric(float64(tFloor)/float64(tEngine), "x-floor")
 	b.ReportMetric(float64(tFloor)/float64(tPair), "ceiling-x-floor")
+}
+
+// shareRequests makes block requests from n goroutines at once, step
+// requests per call of do (which is told its goroutine's index), and
+// returns when they are all answered; a failure fails b.
+func shareRequests(b *testing.B, n, block, step int, do func(i int) error) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			for next.Add(int64(step)) <= int64(block) {
+				if err := do(i); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

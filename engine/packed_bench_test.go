@@ -3,8 +3,6 @@
 package engine
 
 import (
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 	"unsafe"
@@ -61,21 +59,6 @@ func BenchmarkGetLinkPackedCeiling(b *testing.B) {
 	f := newFloor(b, ns)
 	pair := [2]*floorConn{newFloor(b, ns), newFloor(b, ns)}
 	req := ifinfoPayload(1)
-	onPair := func(step int64, do func(*floorConn) error) {
-		var next atomic.Int64
-		var wg sync.WaitGroup
-		for _, pf := range pair {
-			wg.Go(func() {
-				for next.Add(step) <= block {
-					if err := do(pf); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-		}
-		wg.Wait()
-	}
 	var tOne, tPacked, tPair, tPairPacked time.Duration
 	b.ReportAllocs()
 	for b.Loop() {
@@ -88,9 +71,9 @@ func BenchmarkGetLinkPackedCeiling(b *testing.B) {
 			mustNoErr(b, f.getLinkPacked(per, req), "packed getlink")
 		}
 		t2 := time.Now()
-		onPair(1, func(pf *floorConn) error { return pf.roundTrip(unix.RTM_GETLINK, 0, req, nil) })
+		shareRequests(b, len(pair), block, 1, func(i int) error { return pair[i].roundTrip(unix.RTM_GETLINK, 0, req, nil) })
 		t3 := time.Now()
-		onPair(per, func(pf *floorConn) error { return pf.getLinkPacked(per, req) })
+		shareRequests(b, len(pair), block, per, func(i int) error { return pair[i].getLinkPacked(per, req) })
 		t4 := time.Now()
 		tOne, tPacked, tPair, tPairPacked = tOne+t1.Sub(t0), tPacked+t2.Sub(t1), tPair+t3.Sub(t2), tPairPacked+t4.Sub(t3)
 	}
