@@ -431,22 +431,19 @@ func ordered(p50 uint64, p99, p999 *uint64, max uint64) bool {
 	return p50 > 0 && last <= max
 }
 
-// checkDumpAllocs checks that a dump workload's allocations do not grow
-// with the dumps: a run allocates a few dozen times whatever its length
-// (the sync.Pools the meter's GC emptied refill), so at most perRun plus
-// half an allocation per dump, where the loop that allocated on each dump
-// cost five.
-//
-// A run may allocate a bounded amount once, whatever its length: besides
-// nlbench's own few, the GC that opens the measured window drops the
-// runtime's central cache of sudogs (the records a goroutine parks on in
-// a channel operation), and a dump's owner that parks on one processor
-// and wakes on the other then allocates new ones until the per-processor
-// caches (128 each) rebalance through the central one. 116 of the 140
-// allocations of a 200 ms route-dump run on a 2-core VM were those. That
-// runtime.GC happens in real programs only when they allocate, so a
-// long-lived program pays it once per GC cycle, not per dump. That dumps
-// allocate nothing each is TestBinaryRouteDumpAllocationsDoNotGrowWithDumps's.
+// checkDumpAllocs bounds a dump workload's allocations in one run: a fixed
+// amount whatever the run's length, plus half an allocation per dump (a
+// loop that allocated on each dump cost five). The fixed amount is
+// nlbench's own few, plus what the GC that opens the measured window makes
+// the runtime allocate again: it empties the sync.Pools and drops the
+// central cache of sudogs (the records a goroutine parks on in a channel
+// operation), and a dump's owner that parks on one processor and wakes on
+// the other allocates new ones until the per-processor caches (128 each)
+// rebalance through the central one. 116 of the 140 allocations of a
+// 200 ms route-dump run on a 2-core VM were sudogs. A program that does not
+// allocate is not collected, and one that is pays this once per GC cycle,
+// not per dump. That dumps allocate nothing each is checked by
+// TestBinaryRouteDumpAllocationsDoNotGrowWithDumps.
 func checkDumpAllocs(t *testing.T, rep *jsonReport, r jsonResult) {
 	t.Helper()
 	if raceEnabled || r.Ops == 0 {
