@@ -3,6 +3,9 @@
 package engine
 
 import (
+	"encoding/binary"
+	"fmt"
+	"syscall"
 	"testing"
 	"time"
 	"unsafe"
@@ -17,17 +20,22 @@ import (
 // (the engine's flags) packed into one datagram with one sendto, and reads
 // the 2k answers (a reply and an ack each) with non-blocking recvmmsg
 // calls into buffers made once: the kernel answers a request inside the
-// sendto, so they are all queued when it returns. Nothing is decoded;
-// nothing is allocated per call.
+// sendto, so they are all queued when it returns. Like roundTrip it checks
+// each ack's errno, and it refuses a truncated answer; it decodes nothing
+// else and allocates nothing per call.
 func (f *floorConn) getLinkPacked(k int, payload []byte) error {
-	if f.ackMsgs == nil {
-		f.ackBufs, f.ackMsgs = mmsgBuffers(64, 8192)
+	const answerSize = 8192 // an RTM_NEWLINK of lo is about 1.5 KiB
+	if f.ackMsgs == nil || len(f.ackBufs[0]) < answerSize {
+		f.ackBufs, f.ackMsgs = mmsgBuffers(64, answerSize)
 	}
 	dg := f.dg[:0]
 	for range k {
 		f.seq++
 		dg = nlmsg.Header{Len: uint32(nlmsg.HeaderLen + len(payload)), Type: unix.RTM_GETLINK, Flags: nlmsg.Request | nlmsg.Ack, Seq: f.seq}.AppendTo(dg)
 		dg = append(dg, payload...)
+		for len(dg)%4 != 0 {
+			dg = append(dg, 0)
+		}
 	}
 	f.dg = dg
 	if err := f.sendRaw(dg); err != nil {
@@ -37,6 +45,18 @@ func (f *floorConn) getLinkPacked(k int, payload []byte) error {
 		n, _, e := unix.Syscall6(unix.SYS_RECVMMSG, uintptr(f.fd), uintptr(unsafe.Pointer(&f.ackMsgs[0])), uintptr(min(want, len(f.ackMsgs))), unix.MSG_DONTWAIT, 0, 0)
 		if e != 0 {
 			return e
+		}
+		for i := range int(n) {
+			m := &f.ackMsgs[i]
+			if m.Hdr.Flags&unix.MSG_TRUNC != 0 || m.Len < nlmsg.HeaderLen+4 {
+				return fmt.Errorf("answer %d: %d bytes, truncated or short", i, m.Len)
+			}
+			b := f.ackBufs[i]
+			if nlmsg.Type(binary.NativeEndian.Uint16(b[4:])) == nlmsg.Error {
+				if e := int32(binary.NativeEndian.Uint32(b[nlmsg.HeaderLen:])); e != 0 {
+					return syscall.Errno(-e)
+				}
+			}
 		}
 		want -= int(n)
 	}
