@@ -433,14 +433,12 @@ func ordered(p50 uint64, p99, p999 *uint64, max uint64) bool {
 
 // checkDumpAllocs bounds a dump workload's allocations in one run: a fixed
 // amount whatever the run's length, plus half an allocation per dump (a
-// loop that allocated on each dump cost five). The fixed amount is
-// nlbench's own few, plus what the GC that opens the measured window makes
-// the runtime allocate again: it empties the sync.Pools and drops the
-// central cache of sudogs (the records a goroutine parks on in a channel
-// operation), and a dump's owner that parks on one processor and wakes on
-// the other allocates new ones until the per-processor caches (128 each)
-// rebalance through the central one. 116 of the 140 allocations of a
-// 200 ms route-dump run on a 2-core VM were sudogs. A program that does not
+// loop that allocated on each dump cost five). The fixed amount is what the
+// runtime allocates again after the GC that opens the measured window
+// (the sync.Pools' per-processor arrays, threads it starts when a system
+// call blocks) and nlbench's own few: 10 to 50 in a route-dump run on a
+// 2-core VM, 200 ms or 1 s (the meter refills the runtime's sudog cache
+// before the window; see refillSudogCache). A program that does not
 // allocate is not collected, and one that is pays this once per GC cycle,
 // not per dump. That dumps allocate nothing each is checked by
 // TestBinaryRouteDumpAllocationsDoNotGrowWithDumps.
@@ -449,20 +447,19 @@ func checkDumpAllocs(t *testing.T, rep *jsonReport, r jsonResult) {
 	if raceEnabled || r.Ops == 0 {
 		return // the race detector's instrumentation allocates
 	}
-	perRun := 100 + sudogCache*max(1, rep.Config.GOMAXPROCS)
+	const perRun = 150
 	total := r.AllocsPerMsg * float64(r.Messages)
-	if total > float64(perRun)+0.5*float64(r.Ops) {
+	if total > perRun+0.5*float64(r.Ops) {
 		t.Errorf("%s: %.0f allocations in %d dumps (%.4f per message), want at most %d + half a one per dump", r.Workload, total, r.Ops, r.AllocsPerMsg, perRun)
 	}
 }
 
-// sudogCache is the runtime's per-processor cache of sudogs (its p.sudogbuf).
-const sudogCache = 128
-
 // TestBinaryRouteDumpAllocationsDoNotGrowWithDumps runs the route-dump
-// workload twice in the sandbox, 200 ms and 1 s, and checks that the longer
-// run's extra dumps allocated less than one object in 5 each: what a run
-// allocates once (see checkDumpAllocs) cancels out.
+// workload twice in the sandbox, 200 ms and 2 s, and checks that the longer
+// run's extra dumps allocated less than one object in 4 each: what a run
+// allocates once (see checkDumpAllocs) cancels out, up to its variation
+// (about 40 objects, a tenth of an allocation per extra dump at 400 extra
+// dumps, the fewest a loaded 2-core VM makes).
 func TestBinaryRouteDumpAllocationsDoNotGrowWithDumps(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector's instrumentation allocates")
@@ -483,15 +480,15 @@ func TestBinaryRouteDumpAllocationsDoNotGrowWithDumps(t *testing.T) {
 		}
 		return rep.Results[0]
 	}
-	short, long := run("200ms"), run("1s")
+	short, long := run("200ms"), run("2s")
 	allocs := func(r jsonResult) float64 { return r.AllocsPerMsg * float64(r.Messages) }
 	extra := long.Ops - short.Ops
-	if extra < 50 { // a 2-core VM makes about 300 more
-		t.Fatalf("the 1 s run made only %d dumps more than the 200 ms one (%d): too few to tell", extra, short.Ops)
+	if extra < 200 { // a 2-core VM makes about 1 000 more, 600 when loaded
+		t.Fatalf("the 2 s run made only %d dumps more than the 200 ms one (%d): too few to tell", extra, short.Ops)
 	}
 	perDump := (allocs(long) - allocs(short)) / float64(extra)
 	t.Logf("%.0f allocations in %d dumps, %.0f in %d: %.3f per extra dump", allocs(short), short.Ops, allocs(long), long.Ops, perDump)
-	if perDump > 0.2 {
+	if perDump > 0.25 {
 		t.Errorf("%.3f allocations per route dump (%.0f in %d dumps, %.0f in %d), want none beyond a run's fixed cost", perDump, allocs(short), short.Ops, allocs(long), long.Ops)
 	}
 }

@@ -42,6 +42,13 @@ func (s *snapshot) take(samples []metrics.Sample, cpuFirst bool) {
 		readCPU()
 	}
 	runtime.GC()
+	if !cpuFirst {
+		refillSudogCache()
+		// The refill allocated after the GC; reading MemStats flushes the
+		// per-processor caches again so that those are counted before.
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+	}
 	metrics.Read(samples)
 	s.allocs, s.bytes = 0, 0
 	for i, smp := range samples {
@@ -138,4 +145,39 @@ func (m *meter) elapsed() time.Duration {
 		return m.after.t.Sub(m.before.t)
 	}
 	return 0
+}
+
+// refillSudogCache gives the runtime back the free sudogs its GC just
+// dropped, before the window's counters are read.
+//
+// A sudog is the record a goroutine parks on in a channel operation or a
+// select. Each processor caches up to 128 and the runtime keeps a central
+// list that every GC empties; a processor whose cache runs dry takes from
+// the central list and allocates only when that too is empty. After the
+// GC that opens the window, a goroutine that parks on one processor and
+// wakes on the other (a dump's owner waiting on its reader) moves sudogs
+// from one cache to the other, and the runtime allocates new ones until
+// there are as many as the caches hold: about 130 on two processors, the
+// same for a 200 ms run as for a 10 s one, which would be counted against
+// the workload. Parking more goroutines at once than the caches hold and
+// waking them all leaves that many free sudogs behind, so the workload's
+// parking allocates nothing until the next GC, as it would in a process
+// whose heap does not churn.
+func refillSudogCache() {
+	n := 128*runtime.GOMAXPROCS(0) + 64
+	var parked, woken sync.WaitGroup
+	wake := make(chan struct{})
+	parked.Add(n)
+	woken.Add(n)
+	for range n {
+		go func() {
+			parked.Done()
+			<-wake
+			woken.Done()
+		}()
+	}
+	parked.Wait()
+	time.Sleep(time.Millisecond) // let the last ones reach the receive
+	close(wake)
+	woken.Wait()
 }
