@@ -157,9 +157,9 @@ func (m *meter) elapsed() time.Duration {
 // GC that opens the window, a goroutine that parks on one processor and
 // wakes on the other (a dump's owner waiting on its reader) moves sudogs
 // from one cache to the other, and the runtime allocates new ones until
-// there are as many as the caches hold: about 130 on two processors, the
-// same for a 200 ms run as for a 10 s one, which would be counted against
-// the workload. Parking more goroutines at once than the caches hold and
+// there are as many as the caches hold: up to about 130 on two
+// processors, more of them the longer the run (60 in one 200 ms run, 170
+// in a 1 s one), which would be counted against the workload. Parking more goroutines at once than the caches hold and
 // waking them all leaves that many free sudogs behind, so the workload's
 // parking allocates nothing until the next GC, as it would in a process
 // whose heap does not churn.
