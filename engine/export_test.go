@@ -3,6 +3,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"sync"
@@ -247,4 +248,50 @@ func extraSockets(c *Conn) int {
 	c.dumpMu.Lock()
 	defer c.dumpMu.Unlock()
 	return len(c.extras)
+}
+
+// busyDriver takes c's driver token as a goroutine driving c holds it,
+// without pinning requests to c (see holdDriver): a request then finds c
+// busy and goes to an extra request socket. The returned function gives the
+// token back; tb's cleanup does too.
+func busyDriver(tb testing.TB, c *Conn) (release func()) {
+	c.drive <- struct{}{}
+	var once sync.Once
+	release = func() { once.Do(func() { <-c.drive }) }
+	tb.Cleanup(release)
+	return release
+}
+
+// openRequestSocket returns c's extra request socket i, opening it.
+func openRequestSocket(tb testing.TB, c *Conn, i int) *Conn {
+	tb.Helper()
+	if i >= len(c.reqs.conns) {
+		tb.Fatalf("the Conn has %d extra request sockets, not %d", len(c.reqs.conns), i+1)
+	}
+	x := c.requestSocket(context.Background(), i)
+	if x == nil {
+		tb.Fatalf("extra request socket %d could not be opened", i)
+	}
+	return x
+}
+
+// spareDumpSocket returns the extra dump socket c keeps idle for the next
+// dump; it fails tb unless there is exactly one.
+func spareDumpSocket(tb testing.TB, c *Conn) *Conn {
+	tb.Helper()
+	c.dumpMu.Lock()
+	defer c.dumpMu.Unlock()
+	if len(c.spare) != 1 {
+		tb.Fatalf("%d idle extra dump sockets, want 1", len(c.spare))
+	}
+	return c.spare[0].conn
+}
+
+// keepExtraSockets keeps the idle extra sockets of the Conns opened after
+// it open until tb ends (their reaper is armed with dumpSocketIdle), so
+// that a test may use one it opened a while ago on a slow machine.
+func keepExtraSockets(tb testing.TB) {
+	old := dumpSocketIdle
+	dumpSocketIdle = time.Hour
+	tb.Cleanup(func() { dumpSocketIdle = old })
 }

@@ -4,6 +4,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 
@@ -222,4 +223,62 @@ func TestCancelDuringBatch(t *testing.T) {
 		t.Fatalf("adding the unsent rest: %v", err)
 	}
 	checkQuiet(t, c)
+}
+
+// TestCancelMidDumpOnAnExtraSocket: a dump on an extra socket (a dump
+// inside another dump's loop) that its caller leaves midway, by breaking out
+// of its loop or by cancelling its context, leaves nothing behind on that
+// socket: the kernel would refuse the next dump there while the first one
+// runs (EBUSY), and its chunks must not reach the next caller. The next
+// dump on the same extra socket sees the whole table and nothing more.
+func TestCancelMidDumpOnAnExtraSocket(t *testing.T) {
+	keepExtraSockets(t)
+	c, ns := newTestConn(t, nlmsg.FamilyRoute)
+	rawAddRoutes(t, ns, 0, 3000) // about 6 chunks
+	want, err := countDump(testCtx(t), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, how := range []string{"break", "cancel"} {
+		outer := 0
+		for _, err := range c.Dump(testCtx(t), unix.RTM_GETLINK, ifinfoPayload(0), 0) {
+			if err != nil {
+				t.Fatalf("outer dump: %v", err)
+			}
+			if outer++; outer > 1 {
+				continue
+			}
+			// The outer dump holds the Conn's own socket: these run on an
+			// extra one.
+			ctx, cancel := context.WithCancel(testCtx(t))
+			seen := 0
+			for _, err := range c.Dump(ctx, unix.RTM_GETROUTE, rtmsgIPv4(), 0) {
+				if err != nil {
+					if how == "cancel" && errors.Is(err, context.Canceled) {
+						break
+					}
+					t.Fatalf("%s: the dump left midway: %v", how, err)
+				}
+				if seen++; seen == 10 {
+					if how == "break" {
+						break
+					}
+					cancel()
+				}
+			}
+			cancel()
+			if seen < 10 || seen >= want {
+				t.Fatalf("%s: the dump left midway gave %d routes of %d", how, seen, want)
+			}
+			x := spareDumpSocket(t, c)
+			got, err := countDump(testCtx(t), c)
+			if err != nil || got != want {
+				t.Fatalf("%s: the next dump on the extra socket: %d routes, %v; want %d", how, got, err, want)
+			}
+			if spareDumpSocket(t, c) != x {
+				t.Fatalf("%s: the next dump did not run on the extra socket the first one left", how)
+			}
+		}
+	}
+	checkWorks(t, c)
 }

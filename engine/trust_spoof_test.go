@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -227,4 +228,109 @@ func TestSpoofMulticast(t *testing.T) {
 	if n := c.Stats().DroppedForeign; n != 1 {
 		t.Fatalf("DroppedForeign = %d, want 1 (the forgery)", n)
 	}
+}
+
+// TestSpoofForgeryOnExtraSockets: the sockets a Conn adds, for a request
+// that finds its own busy and for a dump inside another dump's loop, check
+// the sender as its own does. On an unconnected Conn a forgery waiting in
+// an extra socket ahead of the kernel's answer is dropped, counted in the
+// Conn's Stats, and the answer is the kernel's; on a Conn as Connect makes
+// it, the kernel refuses the forgery at the extra sockets' ports too.
+func TestSpoofForgeryOnExtraSockets(t *testing.T) {
+	keepExtraSockets(t)
+	t.Run("request socket", func(t *testing.T) {
+		c, ns := newTestConn(t, nlmsg.FamilyRoute, withUnconnected(), WithRequestSockets(2))
+		x := openRequestSocket(t, c, 0)
+		seq, ok := predictSeq(x) // nothing runs on x: the next number is the request's
+		if !ok {
+			t.Fatalf("cannot predict the extra socket's sequence number (next %d)", seq)
+		}
+		if err := forgeFromSocket(t, ns, x, seq); err != nil {
+			t.Fatal(err)
+		}
+		before, sentThere := c.Stats(), x.ownStats().RequestsSent
+		release := busyDriver(t, c)
+		msgs, err := c.Request(context.Background(), unix.RTM_GETLINK, ifinfoPayload(1), 0)
+		release()
+		if err != nil || !isLoReply(msgs) {
+			t.Fatalf("request: %d messages, %v; want the kernel's reply for lo", len(msgs), err)
+		}
+		if d := x.ownStats().RequestsSent - sentThere; d != 1 {
+			t.Fatalf("%d requests went out on the extra socket, want 1: the test did not reach it", d)
+		}
+		if d := c.Stats().DroppedForeign - before.DroppedForeign; d != 1 {
+			t.Fatalf("DroppedForeign moved by %d, want 1 (the forgery)", d)
+		}
+		checkWorks(t, c)
+	})
+	t.Run("dump socket", func(t *testing.T) {
+		c, ns := newTestConn(t, nlmsg.FamilyRoute, withUnconnected())
+		nestedLinkDump(t, c) // opens the extra socket, kept idle afterwards
+		x := spareDumpSocket(t, c)
+		seq, ok := predictSeq(x)
+		if !ok {
+			t.Fatalf("cannot predict the extra socket's sequence number (next %d)", seq)
+		}
+		if err := forgeFromSocket(t, ns, x, seq); err != nil {
+			t.Fatal(err)
+		}
+		before := c.Stats()
+		if got := nestedLinkDump(t, c); !slices.Equal(got, []int32{1}) {
+			t.Fatalf("the inner dump saw ifindexes %v, want [1] (lo alone, not the forged 66)", got)
+		}
+		if spareDumpSocket(t, c) != x {
+			t.Fatal("the inner dump did not run on the extra socket the forgery went to")
+		}
+		if d := c.Stats().DroppedForeign - before.DroppedForeign; d != 1 {
+			t.Fatalf("DroppedForeign moved by %d, want 1 (the forgery)", d)
+		}
+		checkWorks(t, c)
+	})
+	t.Run("connected", func(t *testing.T) {
+		c, ns := newTestConn(t, nlmsg.FamilyRoute, WithRequestSockets(2))
+		nestedLinkDump(t, c)
+		extras := map[string]*Conn{"request": openRequestSocket(t, c, 0), "dump": spareDumpSocket(t, c)}
+		for kind, x := range extras {
+			seq, _ := predictSeq(x)
+			if err := forgeFromSocket(t, ns, x, seq); !errors.Is(err, unix.ECONNREFUSED) {
+				t.Fatalf("forgery sent to the extra %s socket's port: %v; want ECONNREFUSED", kind, err)
+			}
+		}
+		checkWorks(t, c)
+		if n := c.Stats().DroppedForeign; n != 0 {
+			t.Fatalf("DroppedForeign = %d, want 0: nothing foreign arrived", n)
+		}
+	})
+}
+
+// nestedLinkDump dumps c's links inside the loop of another dump of c's
+// links, so that the inner dump runs on an extra socket, and returns the
+// interface indexes the inner dump saw.
+func nestedLinkDump(t *testing.T, c *Conn) []int32 {
+	t.Helper()
+	ctx := testCtx(t)
+	var inner []int32
+	outer := 0
+	for _, err := range c.Dump(ctx, unix.RTM_GETLINK, ifinfoPayload(0), 0) {
+		if err != nil {
+			t.Fatalf("outer dump: %v", err)
+		}
+		if outer++; outer > 1 {
+			continue
+		}
+		for v, err := range c.Dump(ctx, unix.RTM_GETLINK, ifinfoPayload(0), 0) {
+			if err != nil {
+				t.Fatalf("inner dump: %v", err)
+			}
+			h, _, err := nlmsg.DecodeIfInfoMsg(v.Payload())
+			if err != nil {
+				t.Fatalf("inner dump: %v", err)
+			}
+			inner = append(inner, h.Index)
+		}
+	}
+	if outer == 0 {
+		t.Fatal("outer dump: no links")
+	}
+	return inner
 }
