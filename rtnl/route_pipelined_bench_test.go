@@ -80,6 +80,12 @@ func BenchmarkRouteDumpPipelined(b *testing.B) {
 // budget, it is slower than the floor alone (floor-busy/floor), and
 // engine/floor-busy is how far the engine is from that bound. It runs only
 // with GOMAXPROCS > 1.
+//
+// A fifth, piped, is the raw floor with the decoding moved to a second
+// goroutine and nothing else (pipedFloor): raw system calls, a channel, the
+// same Route decoder. engine/piped is what the engine's read-ahead adds to
+// the plainest pipeline; piped/floor is what running the decoder beside
+// the kernel's work costs on the machine.
 func BenchmarkRouteDumpPipelinedInterleaved(b *testing.B) {
 	ns := benchNS(b)
 	f := RouteFilter{Family: FamilyIPv4}
@@ -87,7 +93,8 @@ func BenchmarkRouteDumpPipelinedInterleaved(b *testing.B) {
 	fl := newRawFloor(b, ns)
 	on, off := dialAhead(b, ns, true), dialAhead(b, ns, false)
 	busy := runtime.GOMAXPROCS(0) > 1
-	var tFloor, tOn, tOff, tBusy, cFloor, cOn, cOff time.Duration
+	piped := newPipedFloor(b, newRawFloor(b, ns))
+	var tFloor, tOn, tOff, tBusy, tPiped, cFloor, cOn, cOff time.Duration
 	routes := 0
 	b.ReportAllocs()
 	for b.Loop() {
@@ -104,6 +111,11 @@ func BenchmarkRouteDumpPipelinedInterleaved(b *testing.B) {
 		if m != n || k != n {
 			b.Fatalf("floor %d routes, engine %d, noahead %d", n, m, k)
 		}
+		t4 := time.Now()
+		if p, err := piped.dump(req); err != nil || p != n {
+			b.Fatalf("piped floor: %d routes, %v; the floor %d", p, err, n)
+		}
+		tPiped += time.Since(t4)
 		if busy {
 			d, err := whileNeighbourBusy(func() error {
 				_, err := fl.dump(nlmsg.RTMGetRoute, req, nil)
@@ -128,6 +140,9 @@ func BenchmarkRouteDumpPipelinedInterleaved(b *testing.B) {
 	b.ReportMetric(per(cOn), "engine-cpu-ns/route")
 	b.ReportMetric(per(cOff), "noahead-cpu-ns/route")
 	b.ReportMetric(float64(cOn)/float64(cFloor), "engine/floor-cpu")
+	b.ReportMetric(per(tPiped), "piped-ns/route")
+	b.ReportMetric(float64(tPiped)/float64(tFloor), "piped/floor")
+	b.ReportMetric(float64(tOn)/float64(tPiped), "engine/piped")
 	if busy {
 		b.ReportMetric(per(tBusy), "floor-busy-ns/route")
 		b.ReportMetric(float64(tBusy)/float64(tFloor), "floor-busy/floor")

@@ -20,10 +20,13 @@ import (
 // over the small one's (measured in the same iteration: one large dump,
 // then 100 small ones; the median of the per-iteration ratios; target
 // ≤ 1.05), and the peak RSS the large dump adds, against the raw floor's
-// (target: at most 16 MiB more). The 1 000 000-route namespace takes a
-// while to build, so the benchmark runs only with NLBENCH_SCALE=1:
+// (target: at most 16 MiB more). It also reports the large typed dump over
+// the large raw floor's and over the plainest pipelined floor's
+// (pipedFloor). The 1 000 000-route namespace takes a while to build, so
+// the benchmark runs only with NLBENCH_SCALE=1; an iteration takes about
+// 1.5 s, so -benchtime 5x makes each run a median of 5 ratios, not 1:
 //
-//	NLBENCH_SCALE=1 go test -run '^$' -bench 'RouteDumpScale' -count 6 ./rtnl/
+//	NLBENCH_SCALE=1 go test -run '^$' -bench 'RouteDumpScale' -benchtime 5x -count 6 ./rtnl/
 func BenchmarkRouteDumpScale(b *testing.B) {
 	if os.Getenv("NLBENCH_SCALE") != "1" {
 		b.Skip("set NLBENCH_SCALE=1 (builds a namespace of 1 000 000 routes)")
@@ -71,8 +74,11 @@ func BenchmarkRouteDumpScale(b *testing.B) {
 			b.Fatalf("floor: %d routes (want %d), %v", n, want, err)
 		}
 	}
+	// The plainest pipeline (see pipedFloor) on the large namespace: what
+	// decoding beside the kernel costs at this size on the machine.
+	pl := newPipedFloor(b, newRawFloor(b, nsLarge))
 	var tSmall, tLarge, cSmall, cLarge time.Duration
-	var ratio, ratioCPU, floorRatio, floorRatioCPU, largeVsFloor []float64
+	var ratio, ratioCPU, floorRatio, floorRatioCPU, largeVsFloor, pipedVsFloor, largeVsPiped []float64
 	b.ReportAllocs()
 	for b.Loop() {
 		c0, t0 := cpuTime(), time.Now()
@@ -88,16 +94,24 @@ func BenchmarkRouteDumpScale(b *testing.B) {
 			floor(fs, small)
 		}
 		c4, t4 := cpuTime(), time.Now()
+		if n, err := pl.dump(req); err != nil || n < large {
+			b.Fatalf("piped floor: %d routes, %v", n, err)
+		}
+		t5 := time.Now()
 		tLarge, tSmall, cLarge, cSmall = tLarge+t1.Sub(t0), tSmall+t2.Sub(t1), cLarge+c1-c0, cSmall+c2-c1
 		ratio = append(ratio, float64(t1.Sub(t0))/float64(t2.Sub(t1)))
 		ratioCPU = append(ratioCPU, float64(c1-c0)/float64(c2-c1))
 		floorRatio = append(floorRatio, float64(t3.Sub(t2))/float64(t4.Sub(t3)))
 		floorRatioCPU = append(floorRatioCPU, float64(c3-c2)/float64(c4-c3))
 		largeVsFloor = append(largeVsFloor, float64(t1.Sub(t0))/float64(t3.Sub(t2)))
+		pipedVsFloor = append(pipedVsFloor, float64(t5.Sub(t4))/float64(t3.Sub(t2)))
+		largeVsPiped = append(largeVsPiped, float64(t1.Sub(t0))/float64(t5.Sub(t4)))
 	}
 	b.ReportMetric(median(floorRatio), "floor-large/small")
 	b.ReportMetric(median(floorRatioCPU), "floor-large/small-cpu")
 	b.ReportMetric(median(largeVsFloor), "large-typed/floor")
+	b.ReportMetric(median(pipedVsFloor), "large-piped/floor")
+	b.ReportMetric(median(largeVsPiped), "large-typed/piped")
 	per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(b.N*large) }
 	b.ReportMetric(per(tLarge), "large-ns/route")
 	b.ReportMetric(per(tSmall), "small-ns/route")
