@@ -40,6 +40,8 @@ func newPipedFloor(tb testing.TB, f *rawFloor) *pipedFloor {
 	return p
 }
 
+// decode is the second goroutine: it decodes each chunk, gives its buffer
+// back to the reader, and answers a nil chunk with the dump's count.
 func (p *pipedFloor) decode() {
 	var r Route
 	n := 0
