@@ -117,9 +117,7 @@ func TestIntegrationConcurrentDumpsEachGetEverything(t *testing.T) {
 // Extra dump sockets close when idle, and Close closes the busy ones: their
 // readers get net.ErrClosed; no descriptor is left.
 func TestIntegrationExtraDumpSocketsCloseWhenIdleAndWithTheConn(t *testing.T) {
-	old := dumpSocketIdle
-	dumpSocketIdle = 50 * time.Millisecond
-	defer func() { dumpSocketIdle = old }()
+	setDumpSocketIdle(t, 50*time.Millisecond)
 	ns := netnstest.New(t)
 	rawAddRoutes(t, ns, 0, 3000)
 	fds := openFDs(t)

@@ -33,11 +33,7 @@ func (c *Conn) testFDs() []int { return []int{c.fd, c.poll.evfd} }
 func holdDriver(tb testing.TB, c *Conn) (release func()) {
 	tb.Helper()
 	c.pinRequests.Store(true) // the test plays the kernel for the primary
-	c.drive <- struct{}{}
-	var once sync.Once
-	release = func() { once.Do(func() { <-c.drive }) }
-	tb.Cleanup(release)
-	return release
+	return busyDriver(tb, c)
 }
 
 // flushHeld sends what owners have submitted, as the driver would, until
@@ -287,11 +283,12 @@ func spareDumpSocket(tb testing.TB, c *Conn) *Conn {
 	return c.spare[0].conn
 }
 
-// keepExtraSockets keeps the idle extra sockets of the Conns opened after
-// it open until tb ends (their reaper is armed with dumpSocketIdle), so
-// that a test may use one it opened a while ago on a slow machine.
-func keepExtraSockets(tb testing.TB) {
+// setDumpSocketIdle makes extra sockets close after d unused, for the
+// Conns that arm their reaper from now until tb ends (a test that waits
+// for them to close, or one that must find one it opened a while ago still
+// open on a slow machine).
+func setDumpSocketIdle(tb testing.TB, d time.Duration) {
 	old := dumpSocketIdle
-	dumpSocketIdle = time.Hour
+	dumpSocketIdle = d
 	tb.Cleanup(func() { dumpSocketIdle = old })
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -232,7 +233,7 @@ func TestCancelDuringBatch(t *testing.T) {
 // runs (EBUSY), and its chunks must not reach the next caller. The next
 // dump on the same extra socket sees the whole table and nothing more.
 func TestCancelMidDumpOnAnExtraSocket(t *testing.T) {
-	keepExtraSockets(t)
+	setDumpSocketIdle(t, time.Hour) // the extra sockets the test opens stay open
 	c, ns := newTestConn(t, nlmsg.FamilyRoute)
 	rawAddRoutes(t, ns, 0, 3000) // about 6 chunks
 	want, err := countDump(testCtx(t), c)
@@ -240,17 +241,9 @@ func TestCancelMidDumpOnAnExtraSocket(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, how := range []string{"break", "cancel"} {
-		outer := 0
-		for _, err := range c.Dump(testCtx(t), unix.RTM_GETLINK, ifinfoPayload(0), 0) {
-			if err != nil {
-				t.Fatalf("outer dump: %v", err)
-			}
-			if outer++; outer > 1 {
-				continue
-			}
-			// The outer dump holds the Conn's own socket: these run on an
-			// extra one.
+		insideADump(t, c, func() {
 			ctx, cancel := context.WithCancel(testCtx(t))
+			defer cancel()
 			seen := 0
 			for _, err := range c.Dump(ctx, unix.RTM_GETROUTE, rtmsgIPv4(), 0) {
 				if err != nil {
@@ -266,7 +259,6 @@ func TestCancelMidDumpOnAnExtraSocket(t *testing.T) {
 					cancel()
 				}
 			}
-			cancel()
 			if seen < 10 || seen >= want {
 				t.Fatalf("%s: the dump left midway gave %d routes of %d", how, seen, want)
 			}
@@ -278,7 +270,7 @@ func TestCancelMidDumpOnAnExtraSocket(t *testing.T) {
 			if spareDumpSocket(t, c) != x {
 				t.Fatalf("%s: the next dump did not run on the extra socket the first one left", how)
 			}
-		}
+		})
 	}
 	checkWorks(t, c)
 }

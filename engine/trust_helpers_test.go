@@ -239,3 +239,22 @@ func forgeFromSocket(tb testing.TB, ns *netnstest.NS, c *Conn, seq uint32) error
 	defer unix.Close(fd)
 	return sendForgery(fd, c.PortID(), seq)
 }
+
+// insideADump runs fn inside the loop of a dump of c's links, at its first
+// message: a dump that fn starts on c then runs on an extra socket, since
+// the outer dump holds the Conn's own until its loop ends.
+func insideADump(t *testing.T, c *Conn, fn func()) {
+	t.Helper()
+	outer := 0
+	for _, err := range c.Dump(testCtx(t), unix.RTM_GETLINK, ifinfoPayload(0), 0) {
+		if err != nil {
+			t.Fatalf("outer dump: %v", err)
+		}
+		if outer++; outer == 1 {
+			fn()
+		}
+	}
+	if outer == 0 {
+		t.Fatal("outer dump: no links")
+	}
+}
