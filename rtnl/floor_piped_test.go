@@ -64,11 +64,8 @@ func (p *pipedFloor) decode() {
 // the decoder decoded. A kernel error is its errno.
 func (p *pipedFloor) dump(payload []byte) (int, error) {
 	f := p.rawFloor
-	f.seq++
-	f.req = nlmsg.Header{Len: uint32(nlmsg.HeaderLen + len(payload)), Type: nlmsg.RTMGetRoute, Flags: nlmsg.Request | nlmsg.Ack | nlmsg.Dump, Seq: f.seq}.AppendTo(f.req[:0])
-	f.req = append(f.req, payload...)
-	if _, _, e := unix.Syscall6(unix.SYS_SENDTO, uintptr(f.fd), uintptr(unsafe.Pointer(&f.req[0])), uintptr(len(f.req)), 0, 0, 0); e != 0 {
-		return 0, e
+	if err := f.sendDump(nlmsg.RTMGetRoute, payload); err != nil {
+		return 0, err
 	}
 	var err error
 	for {

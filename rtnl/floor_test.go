@@ -45,15 +45,25 @@ func newRawFloor(tb testing.TB, ns *netnstest.NS) *rawFloor {
 	return &rawFloor{fd: fd, buf: make([]byte, 64<<10)}
 }
 
-// dump sends one dump request of typ with payload and hands every reply
-// message to each (nil: decode nothing), until NLMSG_DONE. It returns how
-// many messages there were before it. A kernel error is its errno.
-func (f *rawFloor) dump(typ nlmsg.Type, payload []byte, each func(nlmsg.View) error) (int, error) {
+// sendDump sends one dump request of typ with payload, with
+// NLM_F_REQUEST|NLM_F_ACK|NLM_F_DUMP and the next sequence number, by one
+// bare sendto.
+func (f *rawFloor) sendDump(typ nlmsg.Type, payload []byte) error {
 	f.seq++
 	f.req = nlmsg.Header{Len: uint32(nlmsg.HeaderLen + len(payload)), Type: typ, Flags: nlmsg.Request | nlmsg.Ack | nlmsg.Dump, Seq: f.seq}.AppendTo(f.req[:0])
 	f.req = append(f.req, payload...)
 	if _, _, e := unix.Syscall6(unix.SYS_SENDTO, uintptr(f.fd), uintptr(unsafe.Pointer(&f.req[0])), uintptr(len(f.req)), 0, 0, 0); e != 0 {
-		return 0, e
+		return e
+	}
+	return nil
+}
+
+// dump sends one dump request of typ with payload and hands every reply
+// message to each (nil: decode nothing), until NLMSG_DONE. It returns how
+// many messages there were before it. A kernel error is its errno.
+func (f *rawFloor) dump(typ nlmsg.Type, payload []byte, each func(nlmsg.View) error) (int, error) {
+	if err := f.sendDump(typ, payload); err != nil {
+		return 0, err
 	}
 	count := 0
 	for {
