@@ -138,15 +138,17 @@ func (a Attr) Flag() bool { return len(a.data) == 0 }
 // messages: no copies, no allocations on well-formed input, and the first
 // malformation stops the scan and is reported by Err.
 //
-// The zero AttrScanner is empty. It is not safe for concurrent use.
+// The zero AttrScanner is empty. Declare it before the loop, for the reason
+// Scanner gives. It is not safe for concurrent use.
 type AttrScanner struct {
 	buf []byte
 	off int
 	// The current attribute is kept as offsets, not as an Attr: Next
 	// stores two words, and Attr (inlined) builds the value in registers.
-	cur int // offset of the current attribute's header
-	end int // end of its payload; 0 when there is no current attribute
-	err error
+	cur     int   // offset of the current attribute's header
+	end     int   // end of its payload; 0 when there is no current attribute
+	stopped bool  // Next has returned false; off is where it stopped
+	err     error // the malformation at off, once Err has looked
 }
 
 // NewAttrScanner returns an AttrScanner over b, which holds attributes back
@@ -158,40 +160,36 @@ func (s *AttrScanner) Reset(b []byte) { *s = AttrScanner{buf: b} }
 
 // Next advances to the next attribute and reports whether there is one.
 func (s *AttrScanner) Next() bool {
-	// NB: the well-formed case comes first and is short; everything else
-	// (the end, a malformation, a stopped scanner) is out of line in stop.
+	// NB: Next is short enough to inline, which a dump's decoders feel
+	// (it runs once per attribute). It stops at the first bytes that are
+	// not a whole attribute and leaves off there: the end of the list, or
+	// a malformation that Err describes when asked. Nothing moves off
+	// after that, so every later Next stops at once.
 	off := s.off
-	if left := len(s.buf) - off; left >= AttrHeaderLen && s.err == nil {
-		b := s.buf[off:]
-		n := int(binary.NativeEndian.Uint16(b))
-		if n >= AttrHeaderLen && n <= left {
+	if b := s.buf[off:]; len(b) >= AttrHeaderLen {
+		if n := int(binary.NativeEndian.Uint16(b)); n >= AttrHeaderLen && n <= len(b) {
 			s.cur, s.end = off, off+n
 			s.off = min(off+Align(n), len(s.buf))
 			return true
 		}
 	}
-	return s.stop()
+	s.end, s.stopped = 0, true
+	return false
 }
 
-// stop ends the scan: at the end of the list, or with the error that the
-// bytes at s.off call for.
-func (s *AttrScanner) stop() bool {
-	s.end = 0
+// malformation describes the bytes at s.off, where Next stopped before the
+// end of the list.
+func (s *AttrScanner) malformation() error {
 	left := len(s.buf) - s.off
-	if s.err != nil || left <= 0 {
-		return false
-	}
 	if left < AttrHeaderLen {
-		s.err = &FormatError{What: "attribute", Offset: s.off, Len: left, Left: left, Err: ErrTrailingData}
-		return false
+		return &FormatError{What: "attribute", Offset: s.off, Len: left, Left: left, Err: ErrTrailingData}
 	}
 	n := int(binary.NativeEndian.Uint16(s.buf[s.off:]))
 	reason := ErrLongLength
 	if n < AttrHeaderLen {
 		reason = ErrShortLength
 	}
-	s.err = &FormatError{What: "attribute", Offset: s.off, Len: n, Left: left, Err: reason}
-	return false
+	return &FormatError{What: "attribute", Offset: s.off, Len: n, Left: left, Err: reason}
 }
 
 // Attr returns the current attribute.
@@ -204,4 +202,9 @@ func (s *AttrScanner) Attr() Attr {
 }
 
 // Err returns the first malformation found, or nil. It is a *FormatError.
-func (s *AttrScanner) Err() error { return s.err }
+func (s *AttrScanner) Err() error {
+	if s.err == nil && s.stopped && s.off < len(s.buf) {
+		s.err = s.malformation()
+	}
+	return s.err
+}

@@ -101,17 +101,21 @@ func (f AddrFlags) String() string { return strings.Join(f.Names(), " ") }
 // attribute gives an *AttrError naming it. Decode does not allocate once
 // the labels have been seen (they are interned).
 func (a *Addr) Decode(payload []byte) error {
-	h, attrs, err := nlmsg.DecodeIfAddrMsg(payload)
-	if err != nil {
+	if len(payload) < nlmsg.IfAddrMsgLen {
+		_, _, err := nlmsg.DecodeIfAddrMsg(payload)
 		return &AttrError{Object: "address", Attr: "ifaddrmsg", Offset: 0, Err: err}
 	}
-	*a = Addr{
-		Family:    Family(h.Family),
-		LinkIndex: int(h.Index),
-		Scope:     Scope(h.Scope),
-		Flags:     AddrFlags(h.Flags),
-		Attrs:     attrs,
-	}
+	// NB: the header is read in place and a is cleared in place, for the
+	// reason given at Route.Decode.
+	h := payload[:nlmsg.IfAddrMsgLen]
+	prefixLen := int(h[1])
+	attrs := payload[nlmsg.IfAddrMsgLen:] // IfAddrMsgLen is aligned
+	*a = Addr{}
+	a.Family = Family(h[0])
+	a.Flags = AddrFlags(h[2])
+	a.Scope = Scope(h[3])
+	a.LinkIndex = int(binary.NativeEndian.Uint32(h[4:8]))
+	a.Attrs = attrs
 	base := len(payload) - len(attrs)
 	var local, address netip.Addr
 	s := nlmsg.NewAttrScanner(attrs)
@@ -168,10 +172,10 @@ func (a *Addr) Decode(payload []byte) error {
 		local = address
 	}
 	if local.IsValid() {
-		if int(h.PrefixLen) > local.BitLen() {
+		if prefixLen > local.BitLen() {
 			return &AttrError{Object: "address", Attr: "ifa_prefixlen", Offset: 1, Err: ErrAddrFamily}
 		}
-		a.Prefix = netip.PrefixFrom(local, int(h.PrefixLen))
+		a.Prefix = netip.PrefixFrom(local, prefixLen)
 	}
 	return nil
 }

@@ -51,7 +51,8 @@ func (p *pipedFloor) decode() {
 			n = 0
 			continue
 		}
-		for s := nlmsg.NewScanner(chunk); s.Next(); {
+		s := nlmsg.NewScanner(chunk)
+		for s.Next() {
 			if v := s.View(); v.Type() == nlmsg.RTMNewRoute && r.Decode(v.Payload()) == nil {
 				n++
 			}
@@ -79,7 +80,8 @@ func (p *pipedFloor) dump(payload []byte) (int, error) {
 		// The reader walks the headers for the end of the dump (NLMSG_DONE,
 		// or NLMSG_ERROR for a refused request), as the engine's does.
 		end := false
-		for s := nlmsg.NewScanner(buf[:n]); s.Next(); {
+		s := nlmsg.NewScanner(buf[:n])
+		for s.Next() {
 			v := s.View()
 			switch v.Type() {
 			case nlmsg.Done:

@@ -2,6 +2,7 @@ package rtnl
 
 import (
 	"bytes"
+	"encoding/binary"
 	"net"
 
 	"github.com/nlengine/nlengine/nlmsg"
@@ -55,19 +56,20 @@ type Link struct {
 // header or attribute gives an *AttrError naming it. Decode does not
 // allocate once the link's names have been seen (they are interned).
 func (l *Link) Decode(payload []byte) error {
-	h, attrs, err := nlmsg.DecodeIfInfoMsg(payload)
-	if err != nil {
+	if len(payload) < nlmsg.IfInfoMsgLen {
+		_, _, err := nlmsg.DecodeIfInfoMsg(payload)
 		return &AttrError{Object: "link", Attr: "ifinfomsg", Offset: 0, Err: err}
 	}
-	*l = Link{
-		Index:   int(h.Index),
-		Type:    h.Type,
-		Flags:   LinkFlags(h.Flags),
-		NetNSID: -1,
-		Attrs:   attrs,
-		hwAt:    -1,
-		brdAt:   -1,
-	}
+	// NB: the header is read in place and l is cleared in place, for the
+	// reason given at Route.Decode.
+	h := payload[:nlmsg.IfInfoMsgLen]
+	attrs := payload[nlmsg.IfInfoMsgLen:] // IfInfoMsgLen is aligned
+	*l = Link{}
+	l.Type = binary.NativeEndian.Uint16(h[2:4])
+	l.Index = int(int32(binary.NativeEndian.Uint32(h[4:8])))
+	l.Flags = LinkFlags(binary.NativeEndian.Uint32(h[8:12]))
+	l.NetNSID, l.hwAt, l.brdAt = -1, -1, -1
+	l.Attrs = attrs
 	base := len(payload) - len(attrs)
 	var info nlmsg.Attr
 	hasInfo := false

@@ -2,6 +2,7 @@ package rtnl
 
 import (
 	"bytes"
+	"encoding/binary"
 	"net"
 	"net/netip"
 	"strconv"
@@ -127,19 +128,22 @@ func (f NeighFlags) String() string { return strings.Join(f.Names(), " ") }
 // header or attribute gives an *AttrError naming it. Decode does not
 // allocate.
 func (n *Neigh) Decode(payload []byte) error {
-	h, attrs, err := nlmsg.DecodeNdMsg(payload)
-	if err != nil {
+	if len(payload) < nlmsg.NdMsgLen {
+		_, _, err := nlmsg.DecodeNdMsg(payload)
 		return &AttrError{Object: "neighbour", Attr: "ndmsg", Offset: 0, Err: err}
 	}
-	*n = Neigh{
-		Family:    Family(h.Family),
-		LinkIndex: int(h.Index),
-		State:     NeighState(h.State),
-		Flags:     NeighFlags(h.Flags),
-		Type:      h.Type,
-		Attrs:     attrs,
-		llAt:      -1,
-	}
+	// NB: the header is read in place and n is cleared in place, for the
+	// reason given at Route.Decode.
+	h := payload[:nlmsg.NdMsgLen]
+	attrs := payload[nlmsg.NdMsgLen:] // NdMsgLen is aligned
+	*n = Neigh{}
+	n.Family = Family(h[0])
+	n.LinkIndex = int(int32(binary.NativeEndian.Uint32(h[4:8])))
+	n.State = NeighState(binary.NativeEndian.Uint16(h[8:10]))
+	n.Flags = NeighFlags(h[10])
+	n.Type = h[11]
+	n.Attrs = attrs
+	n.llAt = -1
 	base := len(payload) - len(attrs)
 	s := nlmsg.NewAttrScanner(attrs)
 	for s.Next() {

@@ -104,29 +104,35 @@ func routeAttrErr(a nlmsg.Attr, err error) error {
 // warm; r then points into payload (see Route). A malformed header or
 // attribute gives an *AttrError naming it, and r is then partly filled.
 func (r *Route) Decode(payload []byte) error {
-	h, attrs, err := nlmsg.DecodeRtMsg(payload)
-	if err != nil {
+	if len(payload) < nlmsg.RtMsgLen {
+		_, _, err := nlmsg.DecodeRtMsg(payload)
 		return &AttrError{Object: "route", Attr: "rtmsg", Offset: 0, Err: err}
 	}
+	// NB: the rtmsg is read byte by byte into r, and r is cleared in place
+	// rather than assigned a literal: an nlmsg.RtMsg or a Route literal
+	// built on the stack is copied with wide loads over narrow stores, a
+	// store-forwarding stall that cost a third of this function's time.
+	h := payload[:nlmsg.RtMsgLen]
+	dstLen, srcLen := int(h[1]), int(h[2])
 	mp := r.Multipath[:0]
-	*r = Route{
-		Family:   Family(h.Family),
-		Table:    Table(h.Table),
-		Protocol: Protocol(h.Protocol),
-		Scope:    Scope(h.Scope),
-		Type:     RouteType(h.Type),
-		Flags:    RouteFlags(h.Flags),
-		TOS:      h.TOS,
-		Attrs:    attrs,
-	}
+	*r = Route{}
+	r.Family = Family(h[0])
+	r.TOS = h[3]
+	r.Table = Table(h[4])
+	r.Protocol = Protocol(h[5])
+	r.Scope = Scope(h[6])
+	r.Type = RouteType(h[7])
+	r.Flags = RouteFlags(binary.NativeEndian.Uint32(h[8:12]))
+	attrs := payload[nlmsg.RtMsgLen:] // RtMsgLen is aligned
+	r.Attrs = attrs
 	n := addrLen(r.Family)
 	if n > 0 {
-		if int(h.DstLen) > 8*n || int(h.SrcLen) > 8*n {
+		if dstLen > 8*n || srcLen > 8*n {
 			return &AttrError{Object: "route", Attr: "rtmsg", Offset: 1, Err: ErrAddrFamily}
 		}
-		r.Dst = netip.PrefixFrom(zeroAddr(n), int(h.DstLen))
-		if h.SrcLen > 0 {
-			r.Src = netip.PrefixFrom(zeroAddr(n), int(h.SrcLen))
+		r.Dst = netip.PrefixFrom(zeroAddr(n), dstLen)
+		if srcLen > 0 {
+			r.Src = netip.PrefixFrom(zeroAddr(n), srcLen)
 		}
 	}
 	s := nlmsg.NewAttrScanner(attrs)
@@ -140,7 +146,7 @@ func (r *Route) Decode(payload []byte) error {
 				if !ok {
 					return routeAttrErr(a, ErrAddrFamily)
 				}
-				r.Dst = netip.PrefixFrom(ip, int(h.DstLen))
+				r.Dst = netip.PrefixFrom(ip, dstLen)
 			}
 		case nlmsg.RTASrc:
 			if n > 0 {
@@ -148,7 +154,7 @@ func (r *Route) Decode(payload []byte) error {
 				if !ok {
 					return routeAttrErr(a, ErrAddrFamily)
 				}
-				r.Src = netip.PrefixFrom(ip, int(h.SrcLen))
+				r.Src = netip.PrefixFrom(ip, srcLen)
 			}
 		case nlmsg.RTAGateway:
 			if n > 0 {

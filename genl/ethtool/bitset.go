@@ -61,10 +61,11 @@ func decodeBitset(a nlmsg.Attr, msg, name string, value, mask *Bitset) error {
 	bad := func(err error) error { return genl.NewDecodeError(msg, name, a.Offset(), err) }
 	var size uint32
 	noMask := false
-	for as := a.Attrs(); as.Next(); {
+	as := a.Attrs()
+	for as.Next() {
 		noMask = noMask || as.Attr().Type() == nlmsg.EthtoolABitsetNoMask
 	}
-	as := a.Attrs()
+	as = a.Attrs()
 	for as.Next() {
 		f := as.Attr()
 		switch f.Type() {
