@@ -26,6 +26,12 @@ func neighFixture(t *testing.T, ns *netnstest.NS) {
 	ipRun(t, ns, "link", "set", "va", "up")
 	ipRun(t, ns, "link", "set", "vb", "up")
 	ipRun(t, ns, "link", "set", "wa", "up")
+	// A reachable entry turns stale after reachable_time (15 to 45 s by
+	// default), which a slow run under -race reaches between two dumps;
+	// an hour keeps it reachable for the test.
+	for _, l := range []string{"va", "wa"} {
+		ipRun(t, ns, "ntable", "change", "name", "arp_cache", "dev", l, "base_reachable", "3600000")
+	}
 	for _, n := range [][]string{
 		{"10.0.0.2", "lladdr", "02:00:00:00:00:02", "dev", "va", "nud", "permanent"},
 		{"10.0.0.3", "lladdr", "02:00:00:00:00:03", "dev", "va", "nud", "reachable"},

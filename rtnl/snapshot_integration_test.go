@@ -44,6 +44,9 @@ func snapshotFixture(t *testing.T, ns *netnstest.NS, extraRoutes int) {
 		{"-6", "route", "add", "2001:db8:9::/48", "via", "2001:db8::fe", "table", "100"},
 		{"-6", "route", "add", "2001:db8:8::/48", "dev", "d0", "table", "200", "metric", "1024"},
 		{"neigh", "add", "10.0.0.2", "lladdr", "02:00:00:00:00:02", "dev", "vb", "nud", "permanent"},
+		// An hour of reachable_time, not 15 to 45 s: the reachable entry
+		// must not turn stale between two dumps of a slow run.
+		{"ntable", "change", "name", "arp_cache", "dev", "vb", "base_reachable", "3600000"},
 		{"neigh", "add", "10.0.0.3", "lladdr", "02:00:00:00:00:03", "dev", "vb", "nud", "reachable"},
 		{"neigh", "add", "2001:db8::2", "lladdr", "02:00:00:00:00:04", "dev", "vb", "nud", "stale", "router"},
 		// The entries of the IGMP and MLD report groups, made now rather
