@@ -121,7 +121,7 @@ func stormFixture(t *testing.T, ns *netnstest.NS) {
 // TestIntegrationMirrorConverges runs the storm against a mirror with a
 // 64 KiB receive buffer (losses are certain: the mirror resyncs) and
 // against one with the defaults, then checks that within 1 s (-within; 3 s
-// by default, 5 s under -race) the mirror equals a fresh dump and ip's routes, and
+// by default, 10 s under -race) the mirror equals a fresh dump and ip's routes, and
 // that the change stream applied to the first snapshot gives the same
 // tables.
 func TestIntegrationMirrorConverges(t *testing.T) {
