@@ -123,20 +123,31 @@ func (h IfInfoMsg) AppendTo(b []byte) []byte {
 // DecodeIfInfoMsg decodes the ifinfomsg at the start of payload and returns
 // the attributes after it, a subslice of payload. It fails with a
 // *FormatError wrapping ErrBadSize when payload is shorter than IfInfoMsgLen.
-// It does not allocate unless it fails.
+// It does not allocate unless it fails. A decoder called for every message
+// of a dump should use IfInfoMsg.Decode, which does not copy the header.
 func DecodeIfInfoMsg(payload []byte) (IfInfoMsg, []byte, error) {
+	var h IfInfoMsg
+	attrs, err := h.Decode(payload)
+	return h, attrs, err
+}
+
+// Decode reads the ifinfomsg at the start of payload into h and returns the
+// attributes after it, as DecodeIfInfoMsg does; on error h is unchanged.
+func (h *IfInfoMsg) Decode(payload []byte) ([]byte, error) {
+	// NB: decoding into *h, field by field, rather than returning a new
+	// header: a header struct of more than four fields is copied through the
+	// stack with wide loads over the narrow stores that built it, a
+	// store-forwarding stall at every message of a dump.
 	if len(payload) < IfInfoMsgLen {
-		return IfInfoMsg{}, nil, headerSizeErr("ifinfomsg", len(payload), IfInfoMsgLen)
+		return nil, headerSizeErr("ifinfomsg", len(payload), IfInfoMsgLen)
 	}
 	p := payload[:IfInfoMsgLen]
-	h := IfInfoMsg{
-		Family: p[0],
-		Type:   binary.NativeEndian.Uint16(p[2:4]),
-		Index:  int32(binary.NativeEndian.Uint32(p[4:8])),
-		Flags:  binary.NativeEndian.Uint32(p[8:12]),
-		Change: binary.NativeEndian.Uint32(p[12:16]),
-	}
-	return h, afterHeader(payload, IfInfoMsgLen), nil
+	h.Family = p[0]
+	h.Type = binary.NativeEndian.Uint16(p[2:4])
+	h.Index = int32(binary.NativeEndian.Uint32(p[4:8]))
+	h.Flags = binary.NativeEndian.Uint32(p[8:12])
+	h.Change = binary.NativeEndian.Uint32(p[12:16])
+	return afterHeader(payload, IfInfoMsgLen), nil
 }
 
 // IfAddrMsg is struct ifaddrmsg, the family header of RTM_*ADDR messages.
@@ -157,18 +168,21 @@ func (h IfAddrMsg) AppendTo(b []byte) []byte {
 // DecodeIfAddrMsg decodes the ifaddrmsg at the start of payload and returns
 // the attributes after it, as DecodeIfInfoMsg does.
 func DecodeIfAddrMsg(payload []byte) (IfAddrMsg, []byte, error) {
+	var h IfAddrMsg
+	attrs, err := h.Decode(payload)
+	return h, attrs, err
+}
+
+// Decode reads the ifaddrmsg at the start of payload into h, as
+// IfInfoMsg.Decode does.
+func (h *IfAddrMsg) Decode(payload []byte) ([]byte, error) {
 	if len(payload) < IfAddrMsgLen {
-		return IfAddrMsg{}, nil, headerSizeErr("ifaddrmsg", len(payload), IfAddrMsgLen)
+		return nil, headerSizeErr("ifaddrmsg", len(payload), IfAddrMsgLen)
 	}
 	p := payload[:IfAddrMsgLen]
-	h := IfAddrMsg{
-		Family:    p[0],
-		PrefixLen: p[1],
-		Flags:     p[2],
-		Scope:     p[3],
-		Index:     binary.NativeEndian.Uint32(p[4:8]),
-	}
-	return h, afterHeader(payload, IfAddrMsgLen), nil
+	h.Family, h.PrefixLen, h.Flags, h.Scope = p[0], p[1], p[2], p[3]
+	h.Index = binary.NativeEndian.Uint32(p[4:8])
+	return afterHeader(payload, IfAddrMsgLen), nil
 }
 
 // RtMsg is struct rtmsg, the family header of RTM_*ROUTE messages.
@@ -193,22 +207,22 @@ func (h RtMsg) AppendTo(b []byte) []byte {
 // DecodeRtMsg decodes the rtmsg at the start of payload and returns the
 // attributes after it, as DecodeIfInfoMsg does.
 func DecodeRtMsg(payload []byte) (RtMsg, []byte, error) {
+	var h RtMsg
+	attrs, err := h.Decode(payload)
+	return h, attrs, err
+}
+
+// Decode reads the rtmsg at the start of payload into h, as
+// IfInfoMsg.Decode does.
+func (h *RtMsg) Decode(payload []byte) ([]byte, error) {
 	if len(payload) < RtMsgLen {
-		return RtMsg{}, nil, headerSizeErr("rtmsg", len(payload), RtMsgLen)
+		return nil, headerSizeErr("rtmsg", len(payload), RtMsgLen)
 	}
 	p := payload[:RtMsgLen]
-	h := RtMsg{
-		Family:   p[0],
-		DstLen:   p[1],
-		SrcLen:   p[2],
-		TOS:      p[3],
-		Table:    p[4],
-		Protocol: p[5],
-		Scope:    p[6],
-		Type:     p[7],
-		Flags:    binary.NativeEndian.Uint32(p[8:12]),
-	}
-	return h, afterHeader(payload, RtMsgLen), nil
+	h.Family, h.DstLen, h.SrcLen, h.TOS = p[0], p[1], p[2], p[3]
+	h.Table, h.Protocol, h.Scope, h.Type = p[4], p[5], p[6], p[7]
+	h.Flags = binary.NativeEndian.Uint32(p[8:12])
+	return afterHeader(payload, RtMsgLen), nil
 }
 
 // NdMsg is struct ndmsg, the family header of RTM_*NEIGH messages.
@@ -231,18 +245,23 @@ func (h NdMsg) AppendTo(b []byte) []byte {
 // DecodeNdMsg decodes the ndmsg at the start of payload and returns the
 // attributes after it, as DecodeIfInfoMsg does.
 func DecodeNdMsg(payload []byte) (NdMsg, []byte, error) {
+	var h NdMsg
+	attrs, err := h.Decode(payload)
+	return h, attrs, err
+}
+
+// Decode reads the ndmsg at the start of payload into h, as
+// IfInfoMsg.Decode does.
+func (h *NdMsg) Decode(payload []byte) ([]byte, error) {
 	if len(payload) < NdMsgLen {
-		return NdMsg{}, nil, headerSizeErr("ndmsg", len(payload), NdMsgLen)
+		return nil, headerSizeErr("ndmsg", len(payload), NdMsgLen)
 	}
 	p := payload[:NdMsgLen]
-	h := NdMsg{
-		Family: p[0],
-		Index:  int32(binary.NativeEndian.Uint32(p[4:8])),
-		State:  binary.NativeEndian.Uint16(p[8:10]),
-		Flags:  p[10],
-		Type:   p[11],
-	}
-	return h, afterHeader(payload, NdMsgLen), nil
+	h.Family = p[0]
+	h.Index = int32(binary.NativeEndian.Uint32(p[4:8]))
+	h.State = binary.NativeEndian.Uint16(p[8:10])
+	h.Flags, h.Type = p[10], p[11]
+	return afterHeader(payload, NdMsgLen), nil
 }
 
 // RtGenMsg is struct rtgenmsg, the one-byte family header that old-style

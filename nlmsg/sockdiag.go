@@ -162,18 +162,16 @@ func (id InetDiagSockID) AppendTo(b []byte) []byte {
 	return binary.NativeEndian.AppendUint32(b, id.Cookie[1])
 }
 
-// decodeSockID reads an inet_diag_sockid from p, which must hold 48 bytes.
-func decodeSockID(p []byte) InetDiagSockID {
-	id := InetDiagSockID{
-		SPort: binary.BigEndian.Uint16(p[0:2]),
-		DPort: binary.BigEndian.Uint16(p[2:4]),
-		If:    binary.NativeEndian.Uint32(p[36:40]),
-	}
+// decode reads an inet_diag_sockid from p, which must hold 48 bytes, into
+// id (in place, for the reason given at IfInfoMsg.Decode).
+func (id *InetDiagSockID) decode(p []byte) {
+	id.SPort = binary.BigEndian.Uint16(p[0:2])
+	id.DPort = binary.BigEndian.Uint16(p[2:4])
 	copy(id.Src[:], p[4:20])
 	copy(id.Dst[:], p[20:36])
+	id.If = binary.NativeEndian.Uint32(p[36:40])
 	id.Cookie[0] = binary.NativeEndian.Uint32(p[40:44])
 	id.Cookie[1] = binary.NativeEndian.Uint32(p[44:48])
-	return id
 }
 
 // InetDiagReqV2 is struct inet_diag_req_v2, the family header of an inet
@@ -205,8 +203,8 @@ func DecodeInetDiagReqV2(payload []byte) (InetDiagReqV2, []byte, error) {
 	h := InetDiagReqV2{
 		Family: p[0], Protocol: p[1], Ext: p[2], RawProtocol: p[3],
 		States: binary.NativeEndian.Uint32(p[4:8]),
-		ID:     decodeSockID(p[8:56]),
 	}
+	h.ID.decode(p[8:56])
 	return h, afterHeader(payload, InetDiagReqV2Len), nil
 }
 
@@ -238,20 +236,26 @@ func (h InetDiagMsg) AppendTo(b []byte) []byte {
 // DecodeInetDiagMsg decodes the inet_diag_msg at the start of payload and
 // returns the attributes after it, as DecodeIfInfoMsg does.
 func DecodeInetDiagMsg(payload []byte) (InetDiagMsg, []byte, error) {
+	var h InetDiagMsg
+	attrs, err := h.Decode(payload)
+	return h, attrs, err
+}
+
+// Decode reads the inet_diag_msg at the start of payload into h, as
+// IfInfoMsg.Decode does.
+func (h *InetDiagMsg) Decode(payload []byte) ([]byte, error) {
 	if len(payload) < InetDiagMsgLen {
-		return InetDiagMsg{}, nil, headerSizeErr("inet_diag_msg", len(payload), InetDiagMsgLen)
+		return nil, headerSizeErr("inet_diag_msg", len(payload), InetDiagMsgLen)
 	}
 	p := payload[:InetDiagMsgLen]
-	h := InetDiagMsg{
-		Family: p[0], State: p[1], Timer: p[2], Retrans: p[3],
-		ID:      decodeSockID(p[4:52]),
-		Expires: binary.NativeEndian.Uint32(p[52:56]),
-		RQueue:  binary.NativeEndian.Uint32(p[56:60]),
-		WQueue:  binary.NativeEndian.Uint32(p[60:64]),
-		UID:     binary.NativeEndian.Uint32(p[64:68]),
-		Inode:   binary.NativeEndian.Uint32(p[68:72]),
-	}
-	return h, afterHeader(payload, InetDiagMsgLen), nil
+	h.Family, h.State, h.Timer, h.Retrans = p[0], p[1], p[2], p[3]
+	h.ID.decode(p[4:52])
+	h.Expires = binary.NativeEndian.Uint32(p[52:56])
+	h.RQueue = binary.NativeEndian.Uint32(p[56:60])
+	h.WQueue = binary.NativeEndian.Uint32(p[60:64])
+	h.UID = binary.NativeEndian.Uint32(p[64:68])
+	h.Inode = binary.NativeEndian.Uint32(p[68:72])
+	return afterHeader(payload, InetDiagMsgLen), nil
 }
 
 // InetDiagBCOp is struct inet_diag_bc_op, one instruction of an

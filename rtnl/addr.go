@@ -101,20 +101,19 @@ func (f AddrFlags) String() string { return strings.Join(f.Names(), " ") }
 // attribute gives an *AttrError naming it. Decode does not allocate once
 // the labels have been seen (they are interned).
 func (a *Addr) Decode(payload []byte) error {
-	if len(payload) < nlmsg.IfAddrMsgLen {
-		_, _, err := nlmsg.DecodeIfAddrMsg(payload)
+	var h nlmsg.IfAddrMsg
+	attrs, err := h.Decode(payload)
+	if err != nil {
 		return &AttrError{Object: "address", Attr: "ifaddrmsg", Offset: 0, Err: err}
 	}
-	// NB: the header is read in place and a is cleared in place, for the
-	// reason given at Route.Decode.
-	h := payload[:nlmsg.IfAddrMsgLen]
-	prefixLen := int(h[1])
-	attrs := payload[nlmsg.IfAddrMsgLen:] // IfAddrMsgLen is aligned
+	// NB: a is cleared in place and then filled, for the reason given at
+	// Route.Decode.
+	prefixLen := int(h.PrefixLen)
 	*a = Addr{}
-	a.Family = Family(h[0])
-	a.Flags = AddrFlags(h[2])
-	a.Scope = Scope(h[3])
-	a.LinkIndex = int(binary.NativeEndian.Uint32(h[4:8]))
+	a.Family = Family(h.Family)
+	a.Flags = AddrFlags(h.Flags)
+	a.Scope = Scope(h.Scope)
+	a.LinkIndex = int(h.Index)
 	a.Attrs = attrs
 	base := len(payload) - len(attrs)
 	var local, address netip.Addr

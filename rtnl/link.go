@@ -2,7 +2,6 @@ package rtnl
 
 import (
 	"bytes"
-	"encoding/binary"
 	"net"
 
 	"github.com/nlengine/nlengine/nlmsg"
@@ -56,18 +55,17 @@ type Link struct {
 // header or attribute gives an *AttrError naming it. Decode does not
 // allocate once the link's names have been seen (they are interned).
 func (l *Link) Decode(payload []byte) error {
-	if len(payload) < nlmsg.IfInfoMsgLen {
-		_, _, err := nlmsg.DecodeIfInfoMsg(payload)
+	var h nlmsg.IfInfoMsg
+	attrs, err := h.Decode(payload)
+	if err != nil {
 		return &AttrError{Object: "link", Attr: "ifinfomsg", Offset: 0, Err: err}
 	}
-	// NB: the header is read in place and l is cleared in place, for the
-	// reason given at Route.Decode.
-	h := payload[:nlmsg.IfInfoMsgLen]
-	attrs := payload[nlmsg.IfInfoMsgLen:] // IfInfoMsgLen is aligned
+	// NB: l is cleared in place and then filled, for the reason given at
+	// Route.Decode.
 	*l = Link{}
-	l.Type = binary.NativeEndian.Uint16(h[2:4])
-	l.Index = int(int32(binary.NativeEndian.Uint32(h[4:8])))
-	l.Flags = LinkFlags(binary.NativeEndian.Uint32(h[8:12]))
+	l.Type = h.Type
+	l.Index = int(h.Index)
+	l.Flags = LinkFlags(h.Flags)
 	l.NetNSID, l.hwAt, l.brdAt = -1, -1, -1
 	l.Attrs = attrs
 	base := len(payload) - len(attrs)

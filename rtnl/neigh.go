@@ -2,7 +2,6 @@ package rtnl
 
 import (
 	"bytes"
-	"encoding/binary"
 	"net"
 	"net/netip"
 	"strconv"
@@ -128,20 +127,19 @@ func (f NeighFlags) String() string { return strings.Join(f.Names(), " ") }
 // header or attribute gives an *AttrError naming it. Decode does not
 // allocate.
 func (n *Neigh) Decode(payload []byte) error {
-	if len(payload) < nlmsg.NdMsgLen {
-		_, _, err := nlmsg.DecodeNdMsg(payload)
+	var h nlmsg.NdMsg
+	attrs, err := h.Decode(payload)
+	if err != nil {
 		return &AttrError{Object: "neighbour", Attr: "ndmsg", Offset: 0, Err: err}
 	}
-	// NB: the header is read in place and n is cleared in place, for the
-	// reason given at Route.Decode.
-	h := payload[:nlmsg.NdMsgLen]
-	attrs := payload[nlmsg.NdMsgLen:] // NdMsgLen is aligned
+	// NB: n is cleared in place and then filled, for the reason given at
+	// Route.Decode.
 	*n = Neigh{}
-	n.Family = Family(h[0])
-	n.LinkIndex = int(int32(binary.NativeEndian.Uint32(h[4:8])))
-	n.State = NeighState(binary.NativeEndian.Uint16(h[8:10]))
-	n.Flags = NeighFlags(h[10])
-	n.Type = h[11]
+	n.Family = Family(h.Family)
+	n.LinkIndex = int(h.Index)
+	n.State = NeighState(h.State)
+	n.Flags = NeighFlags(h.Flags)
+	n.Type = h.Type
 	n.Attrs = attrs
 	n.llAt = -1
 	base := len(payload) - len(attrs)

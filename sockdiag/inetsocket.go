@@ -95,13 +95,11 @@ func putAddr(dst *[16]byte, a netip.Addr) {
 	}
 }
 
-// addrAt reads the address of family in b, the 16 bytes of an idiag_src
-// or idiag_dst (an IPv4 address is the first 4).
-func addrAt(family uint8, b []byte) netip.Addr {
+func addrOf(family uint8, b *[16]byte) netip.Addr {
 	if family == unix.AF_INET {
 		return netip.AddrFrom4([4]byte(b[:4]))
 	}
-	return netip.AddrFrom16([16]byte(b[:16]))
+	return netip.AddrFrom16(*b)
 }
 
 // Decode fills s from the payload of one SOCK_DIAG_BY_FAMILY reply for an
@@ -111,33 +109,27 @@ func addrAt(family uint8, b []byte) netip.Addr {
 // the first time it meets a congestion control name (see Congestion) and
 // for an error, a *DecodeError naming the header or attribute at fault.
 func (s *InetSocket) Decode(payload []byte, protocol uint8) error {
-	if len(payload) < nlmsg.InetDiagMsgLen {
-		_, _, err := nlmsg.DecodeInetDiagMsg(payload)
+	var h nlmsg.InetDiagMsg
+	attrs, err := h.Decode(payload)
+	if err != nil {
 		return &DecodeError{Attr: "inet_diag_msg", Len: len(payload), Want: nlmsg.InetDiagMsgLen, Err: err}
 	}
-	// NB: the inet_diag_msg is read in place and s is cleared in place: an
-	// nlmsg.InetDiagMsg or an InetSocket literal built on the stack is
-	// copied with wide loads over narrow stores, a store-forwarding stall
-	// at every socket. The offsets are those of struct inet_diag_msg.
-	h := payload[:nlmsg.InetDiagMsgLen]
-	family := h[0]
-	if family != unix.AF_INET && family != unix.AF_INET6 {
-		return &DecodeError{Attr: "inet_diag_msg family " + familyName(family), Len: len(payload), Want: nlmsg.InetDiagMsgLen}
+	if h.Family != unix.AF_INET && h.Family != unix.AF_INET6 {
+		return &DecodeError{Attr: "inet_diag_msg family " + familyName(h.Family), Len: len(payload), Want: nlmsg.InetDiagMsgLen}
 	}
-	attrs := payload[nlmsg.InetDiagMsgLen:] // InetDiagMsgLen is aligned
-	// NB: TCPInfo is overwritten only when present; clearing s here means
-	// no field of the previous socket survives.
+	// NB: s is cleared in place and then filled: an InetSocket literal is
+	// built on the stack and copied with wide loads over narrow stores, a
+	// store-forwarding stall at every socket. TCPInfo is overwritten only
+	// when present; clearing s here means no field of the previous socket
+	// survives.
 	*s = InetSocket{}
-	s.Family, s.Protocol, s.State, s.Timer, s.Retrans = family, protocol, State(h[1]), Timer(h[2]), h[3]
-	s.Local = netip.AddrPortFrom(addrAt(family, h[8:24]), binary.BigEndian.Uint16(h[4:6]))
-	s.Remote = netip.AddrPortFrom(addrAt(family, h[24:40]), binary.BigEndian.Uint16(h[6:8]))
-	s.Interface = binary.NativeEndian.Uint32(h[40:44])
-	s.Cookie = uint64(binary.NativeEndian.Uint32(h[44:48])) | uint64(binary.NativeEndian.Uint32(h[48:52]))<<32
-	s.Expires = time.Duration(binary.NativeEndian.Uint32(h[52:56])) * time.Millisecond
-	s.RQueue = binary.NativeEndian.Uint32(h[56:60])
-	s.WQueue = binary.NativeEndian.Uint32(h[60:64])
-	s.UID = binary.NativeEndian.Uint32(h[64:68])
-	s.Inode = binary.NativeEndian.Uint32(h[68:72])
+	s.Family, s.Protocol, s.State, s.Timer, s.Retrans = h.Family, protocol, State(h.State), Timer(h.Timer), h.Retrans
+	s.Local = netip.AddrPortFrom(addrOf(h.Family, &h.ID.Src), h.ID.SPort)
+	s.Remote = netip.AddrPortFrom(addrOf(h.Family, &h.ID.Dst), h.ID.DPort)
+	s.Interface = h.ID.If
+	s.Cookie = uint64(h.ID.Cookie[0]) | uint64(h.ID.Cookie[1])<<32
+	s.Expires = time.Duration(h.Expires) * time.Millisecond
+	s.RQueue, s.WQueue, s.UID, s.Inode = h.RQueue, h.WQueue, h.UID, h.Inode
 	as := nlmsg.NewAttrScanner(attrs)
 	for as.Next() {
 		a := as.Attr()
