@@ -70,6 +70,7 @@ func TestSpoofHelperProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer unix.Close(fd)
 	if err := sendForgery(fd, uint32(port), uint32(seq)); err != nil {
 		t.Fatal(err)
 	}

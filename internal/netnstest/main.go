@@ -39,6 +39,13 @@ var mode = modeNone
 // SIGHUP and SIGQUIT to it, and exits with its exit code. If the re-exec is
 // impossible (user namespaces disabled) it says so on stderr and runs the
 // tests here, where New will skip or fail. Main never returns.
+//
+// When the tests pass, Main then checks that they gave back what they took:
+// no goroutine may still run this module's code, and no socket or network
+// namespace descriptor may be open that was not open before the tests
+// began. Closing every Conn, listener and namespace a test made (with
+// t.Cleanup) is what makes that hold. Main waits a few seconds for what ends
+// asynchronously, then prints what is still held and exits with status 1.
 func Main(m *testing.M) {
 	if os.Getenv(childEnv) == "1" {
 		mode = modeChild
@@ -47,11 +54,11 @@ func Main(m *testing.M) {
 		if err := sandbox.LoUp(); err != nil {
 			fmt.Fprintf(os.Stderr, "netnstest: cannot bring lo up in the test namespace: %v\n", err)
 		}
-		os.Exit(m.Run())
+		os.Exit(runCheckingLeaks(m))
 	}
 	if sandbox.CanUnshare() {
 		mode = modeDirect
-		os.Exit(m.Run())
+		os.Exit(runCheckingLeaks(m))
 	}
 	code, err := reexec()
 	if err != nil {
@@ -60,6 +67,22 @@ func Main(m *testing.M) {
 		os.Exit(m.Run())
 	}
 	os.Exit(code)
+}
+
+// runCheckingLeaks runs m and, if its tests passed, fails the run when they
+// left goroutines or descriptors behind (see Main).
+func runCheckingLeaks(m *testing.M) int {
+	before := holdings()
+	code := m.Run()
+	if code != 0 {
+		return code
+	}
+	if leaks := leaksSince(before, leakGrace); leaks != "" {
+		fmt.Fprintf(os.Stderr, "netnstest: the tests passed but leaked:\n%s", leaks)
+		fmt.Fprintln(os.Stdout, "FAIL")
+		return 1
+	}
+	return 0
 }
 
 // reexec runs the test binary again in a new user+network namespace (see
