@@ -58,9 +58,13 @@ func (t *Tuple) Family() uint8 {
 }
 
 // Reverse returns the tuple of the other direction without NAT: addresses
-// and ports swapped, an ICMP echo request answered by an echo reply.
+// and ports swapped, an ICMP echo request answered by an echo reply, and no
+// zone, since a tuple's zone applies to its own direction only (the kernel
+// keeps the reply tuple of `conntrack -I --orig-zone 5` zoneless, and
+// refuses a create whose two tuples both carry a zone other than 0).
 func (t Tuple) Reverse() Tuple {
 	r := t
+	r.Zone, r.HasZone = 0, false
 	r.Src, r.Dst = t.Dst, t.Src
 	r.SrcPort, r.DstPort = t.DstPort, t.SrcPort
 	switch t.Proto {

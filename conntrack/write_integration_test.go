@@ -56,6 +56,34 @@ func TestIntegrationCreateGetUpdateDelete(t *testing.T) {
 	}
 }
 
+// TestIntegrationCreateWithOriginalDirectionZone creates a flow whose zone
+// applies to its original direction only, with no reply tuple given: the
+// reply is the original reversed, without the zone, as conntrack -I
+// --orig-zone writes it, and conntrack -L shows the zone on that side alone.
+func TestIntegrationCreateWithOriginalDirectionZone(t *testing.T) {
+	c, ns := dial(t)
+	ctx := testCtx(t)
+	ns.Run(t, "conntrack", "-I", "-s", "10.3.0.1", "-d", "10.3.0.2", "-p", "udp", "--sport", "1", "--dport", "2",
+		"-t", "100", "--orig-zone", "5")
+	tool, err := c.List(ctx, nil)
+	if err != nil || len(tool) != 1 {
+		t.Fatalf("List = %d flows, %v; want the one conntrack -I wrote", len(tool), err)
+	}
+	if r := tool[0].Orig.Reverse(); r != tool[0].Reply {
+		t.Errorf("Orig.Reverse() = %+v, the kernel's reply tuple %+v", r, tool[0].Reply)
+	}
+
+	f := Flow{Orig: Tuple{Src: addr("10.4.0.1"), Dst: addr("10.4.0.2"), Proto: ProtoUDP, SrcPort: 1, DstPort: 2, Zone: 9, HasZone: true},
+		Timeout: 100}
+	if err := c.Create(ctx, &f); err != nil {
+		t.Fatalf("Create with an original-direction zone and no reply tuple: %v", err)
+	}
+	out := string(ns.Run(t, "conntrack", "-L", "-o", "extended", "-s", "10.4.0.1"))
+	if !strings.Contains(out, "zone-orig=9") || strings.Contains(out, "zone-reply") {
+		t.Errorf("conntrack -L after Create: %q, want zone-orig=9 and no reply zone", out)
+	}
+}
+
 // TestIntegrationBulkDeleteOutcomes deletes by filter through Batch and
 // checks the per-flow outcomes: every UDP flow to one service address goes,
 // the rest stays (as conntrack -L shows), and deleting flows already gone
