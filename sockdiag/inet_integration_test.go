@@ -406,3 +406,52 @@ func TestIntegrationOtherProtocols(t *testing.T) {
 		t.Errorf("TCP dump after: %v", err)
 	}
 }
+
+// TestIntegrationStateSetsAgreeWithSS asks for ConnectedStates and
+// ListeningStates and gets the sockets `ss -tun` and `ss -tuln` show: not,
+// among the connected ones, a TCP socket that is bound but neither listens
+// nor connects (the kernel reports it in state CLOSE if asked for bound
+// inactive sockets).
+func TestIntegrationStateSetsAgreeWithSS(t *testing.T) {
+	ns := netnstest.New(t)
+	inetFixture(t, ns)
+	openIn(t, ns, func(o opener) error {
+		_, err := o.bound(unix.SOCK_STREAM, netip.AddrPortFrom(lo4, 7400))
+		return err
+	})
+	c := dial(t, ns)
+	for _, tc := range []struct {
+		name   string
+		states sockdiag.States
+		ssArgs string
+	}{
+		{"connected", sockdiag.ConnectedStates, "-tune"},
+		{"listening", sockdiag.ListeningStates, "-tulne"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var socks []sockdiag.InetSocket
+			for _, proto := range []uint8{unix.IPPROTO_TCP, unix.IPPROTO_UDP} {
+				for _, fam := range []uint8{unix.AF_INET, unix.AF_INET6} {
+					var err error
+					socks, err = sockdiag.ListInet(testCtx(t), c, sockdiag.InetRequest{Family: fam, Protocol: proto, States: tc.states}, socks)
+					if err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			ours := byInode(socks)
+			lines := runSS(t, ns, tc.ssArgs)
+			for _, l := range lines {
+				if _, ok := ours[l.netid+"/"+l.fields["ino"]]; !ok {
+					t.Errorf("ss %s shows %s %s %s, not in the dump", tc.ssArgs, l.netid, l.state, l.local)
+				}
+			}
+			if len(lines) != len(ours) {
+				for _, s := range socks {
+					t.Logf("dump: %s %v %v -> %v", netid(&s), s.State, s.Local, s.Remote)
+				}
+				t.Errorf("the dump has %d sockets, ss %s %d", len(ours), tc.ssArgs, len(lines))
+			}
+		})
+	}
+}

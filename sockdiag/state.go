@@ -65,10 +65,12 @@ type States uint32
 const AllStates States = 1<<(StateBoundInactive+1) - 1
 
 // Common sets, as `ss` selects them: `ss -l` (listening) and `ss` without
-// -a (connected: everything but listening and closed sockets).
+// -a (connected: everything but listening and closed sockets, and so not
+// the TCP sockets that are bound but neither listen nor connect, which the
+// kernel reports for StateBoundInactive in state StateClose).
 const (
 	ListeningStates = States(1<<StateListen | 1<<StateClose)
-	ConnectedStates = AllStates &^ (1<<StateListen | 1<<StateClose | 1<<StateTimeWait | 1<<StateSynRecv | 1<<StateNewSynRecv)
+	ConnectedStates = AllStates &^ (1<<StateListen | 1<<StateClose | 1<<StateTimeWait | 1<<StateSynRecv | 1<<StateNewSynRecv | 1<<StateBoundInactive)
 )
 
 // StatesOf returns the set holding the given states.

@@ -66,11 +66,18 @@ func (s *UnixSocket) Has(typ uint16) bool { return typ < 32 && s.has&(1<<typ) !=
 func (s *UnixSocket) PathBytes() []byte { return s.name[:s.nameLen] }
 
 // Path returns the bound name as `ss -x` prints it: an abstract name with
-// '@' for its leading NUL, "" for an unbound socket. It allocates.
+// '@' for each of its NUL bytes (the leading one and any inside it), "" for
+// an unbound socket. It allocates.
 func (s *UnixSocket) Path() string {
 	p := s.PathBytes()
 	if len(p) > 0 && p[0] == 0 {
-		return "@" + string(p[1:])
+		b := []byte(string(p))
+		for i, c := range b {
+			if c == 0 {
+				b[i] = '@'
+			}
+		}
+		return string(b)
 	}
 	return string(p)
 }
@@ -99,15 +106,15 @@ func (s *UnixSocket) Decode(payload []byte) error {
 		t := a.Type()
 		switch t {
 		case nlmsg.UnixDiagName:
-			if len(d) > unixPathMax {
-				return sizeErr("UNIX_DIAG_NAME", len(d), -unixPathMax)
-			}
 			if len(d) > 0 && d[0] != 0 {
-				// A path: the kernel counts its terminating NUL, if
-				// the binder passed one.
+				// A path: the kernel stores it with a terminating NUL,
+				// even one of all 108 bytes of sun_path (109 then).
 				if i := bytes.IndexByte(d, 0); i >= 0 {
 					d = d[:i]
 				}
+			}
+			if len(d) > unixPathMax {
+				return sizeErr("UNIX_DIAG_NAME", len(d), -unixPathMax)
 			}
 			s.nameLen = uint8(copy(s.name[:], d))
 		case nlmsg.UnixDiagVFS:

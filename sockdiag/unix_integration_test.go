@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -17,14 +18,18 @@ import (
 )
 
 // unixFixture opens, inside ns: a stream listener on a path with one
-// accepted and two pending connections, a listener with an abstract name,
-// a datagram socket bound to a path, and an unbound seqpacket pair. It
-// returns the listener's path and the inodes of the pending clients.
+// accepted and two pending connections, a listener with an abstract name
+// that holds a NUL inside it too, a datagram socket bound to a path, one
+// bound to a path that fills all of sun_path (no room for a NUL), and an
+// unbound seqpacket pair. It returns the listener's path and the inodes of
+// the pending clients.
 func unixFixture(t testing.TB, ns *netnstest.NS) (path string, pending []uint32) {
 	t.Helper()
 	dir := t.TempDir()
 	path = filepath.Join(dir, "listen.sock")
-	abstract := "\x00nlengine-sockdiag-" + strconv.Itoa(os.Getpid())
+	abstract := "\x00nlengine-sockdiag\x00" + strconv.Itoa(os.Getpid())
+	full := filepath.Join(dir, "f")
+	full += strings.Repeat("x", len(unix.RawSockaddrUnix{}.Path)-len(full))
 	openIn(t, ns, func(o opener) error {
 		l, err := o.socket(unix.AF_UNIX, unix.SOCK_STREAM, 0)
 		if err != nil {
@@ -79,6 +84,13 @@ func unixFixture(t testing.TB, ns *netnstest.NS) (path string, pending []uint32)
 		if err := unix.Bind(d, &unix.SockaddrUnix{Name: filepath.Join(dir, "dgram.sock")}); err != nil {
 			return err
 		}
+		f, err := o.socket(unix.AF_UNIX, unix.SOCK_DGRAM, 0)
+		if err != nil {
+			return err
+		}
+		if err := bindFullPath(f, full); err != nil {
+			return err
+		}
 		pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 		if err != nil {
 			return err
@@ -87,6 +99,23 @@ func unixFixture(t testing.TB, ns *netnstest.NS) (path string, pending []uint32)
 		return nil
 	})
 	return path, pending
+}
+
+// bindFullPath binds fd to path, which fills sun_path without a NUL:
+// Linux accepts that, unix.Bind does not.
+func bindFullPath(fd int, path string) error {
+	var sa unix.RawSockaddrUnix
+	sa.Family = unix.AF_UNIX
+	if len(path) != len(sa.Path) {
+		return fmt.Errorf("%d bytes, not a full sun_path", len(path))
+	}
+	for i := range len(path) {
+		sa.Path[i] = int8(path[i])
+	}
+	if _, _, e := unix.Syscall(unix.SYS_BIND, uintptr(fd), uintptr(unsafe.Pointer(&sa)), unsafe.Sizeof(sa)); e != 0 {
+		return e
+	}
+	return nil
 }
 
 // TestIntegrationUnixAgreesWithSS compares a unix socket dump with `ss
@@ -102,8 +131,8 @@ func TestIntegrationUnixAgreesWithSS(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := runSS(t, ns, "-xane")
-	if len(lines) != len(ours) || len(ours) != 9 {
-		t.Fatalf("ss shows %d unix sockets, the dump %d, the fixture opened 9", len(lines), len(ours))
+	if len(lines) != len(ours) || len(ours) != 10 {
+		t.Fatalf("ss shows %d unix sockets, the dump %d, the fixture opened 10", len(lines), len(ours))
 	}
 	byIno := map[uint32]*sockdiag.UnixSocket{}
 	for i := range ours {
