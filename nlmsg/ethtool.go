@@ -154,9 +154,9 @@ const (
 
 	PortTP    uint8 = 0x00 // PORT_TP: twisted pair
 	PortAUI   uint8 = 0x01 // PORT_AUI
-	PortBNC   uint8 = 0x02 // PORT_BNC
-	PortMII   uint8 = 0x03 // PORT_MII
-	PortFibre uint8 = 0x04 // PORT_FIBRE
+	PortMII   uint8 = 0x02 // PORT_MII
+	PortFibre uint8 = 0x03 // PORT_FIBRE
+	PortBNC   uint8 = 0x04 // PORT_BNC
 	PortDA    uint8 = 0x05 // PORT_DA: direct attach copper
 	PortNone  uint8 = 0xef // PORT_NONE
 	PortOther uint8 = 0xff // PORT_OTHER

@@ -3,6 +3,10 @@
 package nlmsg
 
 import (
+	"bufio"
+	"os"
+	"strconv"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -89,6 +93,12 @@ func TestEthtoolValues(t *testing.T) {
 		{"ETH_SS_LINK_MODES", int64(EthSSLinkModes), 9, noUnix},
 		{"ETH_SS_STATS_RMON", int64(EthSSStatsRMON), 20, noUnix},
 		{"DUPLEX_UNKNOWN", int64(DuplexUnknown), 0xff, noUnix},
+		{"PORT_TP", int64(PortTP), 0x00, noUnix},
+		{"PORT_AUI", int64(PortAUI), 0x01, noUnix},
+		{"PORT_MII", int64(PortMII), 0x02, noUnix},
+		{"PORT_FIBRE", int64(PortFibre), 0x03, noUnix},
+		{"PORT_BNC", int64(PortBNC), 0x04, noUnix},
+		{"PORT_DA", int64(PortDA), 0x05, noUnix},
 		{"PORT_NONE", int64(PortNone), 0xef, noUnix},
 		{"PORT_OTHER", int64(PortOther), 0xff, noUnix},
 		{"ETH_TP_MDI_AUTO", int64(EthTPMDIAuto), 3, noUnix},
@@ -105,4 +115,47 @@ func TestEthtoolValues(t *testing.T) {
 		{"ETHTOOL_LINK_MODE_Asym_Pause_BIT", EthtoolLinkModeAsymPauseBit, 14, unix.ETHTOOL_LINK_MODE_Asym_Pause_BIT},
 		{"ETHTOOL_LINK_MODE_Backplane_BIT", EthtoolLinkModeBackplaneBit, 16, unix.ETHTOOL_LINK_MODE_Backplane_BIT},
 	})
+}
+
+// The link values x/sys/unix does not define are checked against the C
+// header itself, where the machine has it (linux-libc-dev; gcc brings it):
+// a wrong constant here once printed a FIBRE port as "MII".
+func TestEthtoolLinkValuesMatchTheSystemHeader(t *testing.T) {
+	const header = "/usr/include/linux/ethtool.h"
+	f, err := os.Open(header)
+	if err != nil {
+		t.Skipf("no %s to compare with: %v", header, err)
+	}
+	defer f.Close()
+	ours := map[string]uint8{
+		"DUPLEX_HALF": DuplexHalf, "DUPLEX_FULL": DuplexFull, "DUPLEX_UNKNOWN": DuplexUnknown,
+		"PORT_TP": PortTP, "PORT_AUI": PortAUI, "PORT_MII": PortMII, "PORT_FIBRE": PortFibre,
+		"PORT_BNC": PortBNC, "PORT_DA": PortDA, "PORT_NONE": PortNone, "PORT_OTHER": PortOther,
+		"XCVR_INTERNAL": XcvrInternal, "XCVR_EXTERNAL": XcvrExternal,
+		"AUTONEG_DISABLE": AutonegDisable, "AUTONEG_ENABLE": AutonegEnable,
+		"ETH_TP_MDI_INVALID": EthTPMDIInvalid, "ETH_TP_MDI": EthTPMDI, "ETH_TP_MDI_X": EthTPMDIX, "ETH_TP_MDI_AUTO": EthTPMDIAuto,
+	}
+	seen := 0
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 3 || fields[0] != "#define" {
+			continue
+		}
+		want, ok := ours[fields[1]]
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseUint(fields[2], 0, 8)
+		if err != nil {
+			continue // defined by another macro
+		}
+		seen++
+		if uint8(v) != want {
+			t.Errorf("%s is %#x in nlmsg, %#x in %s", fields[1], want, v, header)
+		}
+	}
+	if seen != len(ours) {
+		t.Errorf("%s defines %d of the %d values compared", header, seen, len(ours))
+	}
 }

@@ -207,3 +207,31 @@ func TestIntegrationLinkInfosDumpsEveryLink(t *testing.T) {
 		t.Fatalf("LinkInfos gave %v; want va and vb", names)
 	}
 }
+
+// The values a tap device can be given that veth and bridges never show:
+// every port type, a 16-bit unknown speed, supported ports, and an
+// auto-negotiation byte that is neither 0 nor 1. Each reads back as
+// ethtool prints it.
+func TestIntegrationTapAwkwardValuesMatchEthtool(t *testing.T) {
+	e, ns := dialNS(t)
+	addTap(t, ns, "tap0")
+	for _, port := range []string{"tp", "aui", "mii", "fibre", "bnc", "da"} {
+		ns.Run(t, "ethtool", "-s", "tap0", "port", port)
+		compareWithEthtool(t, e, ns, "tap0")
+	}
+	for _, speed := range []Speed{65535, Speed(nlmsg.SpeedUnknown), 40000} {
+		if err := e.SetLinkModes(testCtx(t), Interface{Name: "tap0"}, LinkModesUpdate{Set: SetSpeed, Speed: speed}); err != nil {
+			t.Fatalf("SetLinkModes(speed %d): %v", speed, err)
+		}
+		compareWithEthtool(t, e, ns, "tap0")
+	}
+	setSupported(t, ns, "tap0", nlmsg.EthtoolLinkModeTPBit)
+	compareWithEthtool(t, e, ns, "tap0")
+	setSupported(t, ns, "tap0", nlmsg.EthtoolLinkModeBNCBit, nlmsg.EthtoolLinkModeMIIBit, nlmsg.EthtoolLinkModeBackplaneBit)
+	compareWithEthtool(t, e, ns, "tap0")
+	patchLinkSettings(t, ns, "tap0", func(buf []byte, _ int) { buf[lsAutoneg] = 2 })
+	compareWithEthtool(t, e, ns, "tap0")
+	if lm, err := e.LinkModes(testCtx(t), Interface{Name: "tap0"}); err != nil || !lm.Autoneg {
+		t.Errorf("autoneg byte 2: Autoneg %v (%v), want on", lm.Autoneg, err)
+	}
+}

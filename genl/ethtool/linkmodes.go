@@ -30,11 +30,14 @@ func (d Duplex) String() string {
 	return unknown(uint32(d))
 }
 
-// Speed is a link speed in Mb/s; nlmsg.SpeedUnknown (and 0) mean unknown.
+// Speed is a link speed in Mb/s; nlmsg.SpeedUnknown, 0 and 65535 (the
+// 16-bit SPEED_UNKNOWN of older drivers) mean unknown, as they do to
+// ethtool.
 type Speed uint32
 
-// Known reports whether the speed is known.
-func (s Speed) Known() bool { return s != 0 && uint32(s) != nlmsg.SpeedUnknown }
+// Known reports whether the speed is known: not 0, 65535 or
+// nlmsg.SpeedUnknown.
+func (s Speed) Known() bool { return s != 0 && s != 0xffff && uint32(s) != nlmsg.SpeedUnknown }
 
 // String returns "10000Mb/s", or "Unknown!" as ethtool prints it.
 func (s Speed) String() string {
@@ -101,21 +104,26 @@ func Pause(s *Bitset) string {
 	return "No"
 }
 
-// Ports lists the port bits of s as ethtool's "Supported ports" does:
-// "[ TP MII ]", "[  ]" for none.
+// Ports lists the port bits of s as ethtool's "Supported ports" line does:
+// in bit order, a tab and a space between two names, "[ TP\t MII ]", and
+// "[  ]" for none.
 func Ports(s *Bitset) string {
 	var sb strings.Builder
 	sb.WriteString("[ ")
+	first := true
 	for _, p := range [...]struct {
 		bit  int
 		name string
 	}{
-		{nlmsg.EthtoolLinkModeTPBit, "TP"}, {nlmsg.EthtoolLinkModeAUIBit, "AUI"}, {nlmsg.EthtoolLinkModeBNCBit, "BNC"},
-		{nlmsg.EthtoolLinkModeMIIBit, "MII"}, {nlmsg.EthtoolLinkModeFibreBit, "FIBRE"}, {nlmsg.EthtoolLinkModeBackplaneBit, "Backplane"},
+		{nlmsg.EthtoolLinkModeTPBit, "TP"}, {nlmsg.EthtoolLinkModeAUIBit, "AUI"}, {nlmsg.EthtoolLinkModeMIIBit, "MII"},
+		{nlmsg.EthtoolLinkModeFibreBit, "FIBRE"}, {nlmsg.EthtoolLinkModeBNCBit, "BNC"}, {nlmsg.EthtoolLinkModeBackplaneBit, "Backplane"},
 	} {
 		if s.Has(p.bit) {
+			if !first {
+				sb.WriteString("\t ")
+			}
 			sb.WriteString(p.name)
-			sb.WriteByte(' ')
+			first = false
 		}
 	}
 	sb.WriteString(" ]")
@@ -141,7 +149,7 @@ func DecodeLinkModes(attrs []byte, lm *LinkModes) error {
 			err = decodeHeader(a, msgLinkModes, &lm.Interface)
 		case nlmsg.EthtoolALinkModesAutoneg:
 			v, err = u8(a, msgLinkModes, "ETHTOOL_A_LINKMODES_AUTONEG")
-			lm.Autoneg = v == nlmsg.AutonegEnable
+			lm.Autoneg = v != nlmsg.AutonegDisable // a "bool": any value but 0 is on
 		case nlmsg.EthtoolALinkModesSpeed:
 			w, err = u32(a, msgLinkModes, "ETHTOOL_A_LINKMODES_SPEED")
 			lm.Speed = Speed(w)
