@@ -2,6 +2,7 @@ package conntrack
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/nlengine/nlengine/engine"
 	"github.com/nlengine/nlengine/nlmsg"
@@ -15,11 +16,16 @@ type Conn struct {
 	c *engine.Conn
 }
 
-// New returns a Conn over c, or ErrWrongFamily (and sends nothing) when c
-// is not a NETLINK_NETFILTER connection.
+// New returns a Conn over c. When c is not a NETLINK_NETFILTER connection
+// it sends nothing and returns an *engine.OpError whose cause errors.Is
+// ErrWrongFamily (engine.ErrWrongFamily); a nil c gives an error wrapping
+// ErrWrongFamily.
 func New(c *engine.Conn) (*Conn, error) {
-	if c == nil || c.Family() != nlmsg.FamilyNetfilter {
-		return nil, ErrWrongFamily
+	if c == nil {
+		return nil, fmt.Errorf("conntrack: nil engine.Conn: %w", ErrWrongFamily)
+	}
+	if err := c.RequireFamily("conntrack", nlmsg.FamilyNetfilter); err != nil {
+		return nil, err
 	}
 	return &Conn{c: c}, nil
 }

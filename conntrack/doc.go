@@ -24,9 +24,10 @@
 // Errors from the kernel and the engine are the engine's *engine.OpError,
 // unchanged (errors.Is(err, unix.ENOENT) works); a malformed message gives
 // a *DecodeError naming the attribute. A call refused before anything is
-// sent returns one of this package's sentinels: ErrWrongFamily from New
-// for an engine.Conn that is not NETLINK_NETFILTER (so no method of Conn
-// can reach another family), ErrNoTuple for a Flow without an original
+// sent is one of this package's sentinels: ErrWrongFamily (which is
+// engine.ErrWrongFamily; New's *engine.OpError for an engine.Conn that is
+// not NETLINK_NETFILTER, so no method of Conn can reach another family
+// errors.Is it), ErrNoTuple for a Flow without an original
 // tuple, ErrBadEventType from Subscribe.
 //
 // # Concurrency

@@ -187,8 +187,15 @@ func TestIntegrationWrongFamilyRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rt.Close()
-	if _, err := New(rt); !errors.Is(err, ErrWrongFamily) {
-		t.Fatalf("New(route Conn) = %v, want ErrWrongFamily", err)
+	_, err = New(rt)
+	var oe *engine.OpError
+	var wf *engine.WrongFamilyError
+	if !errors.Is(err, ErrWrongFamily) || !errors.Is(err, engine.ErrWrongFamily) || !errors.As(err, &oe) ||
+		!errors.As(err, &wf) || wf.Want != nlmsg.FamilyNetfilter || wf.Have != nlmsg.FamilyRoute {
+		t.Fatalf("New(route Conn) = %v, want the engine's *OpError for ErrWrongFamily", err)
+	}
+	if _, err := New(nil); !errors.Is(err, engine.ErrWrongFamily) {
+		t.Fatalf("New(nil) = %v, want ErrWrongFamily", err)
 	}
 	if st := rt.Stats(); st.RequestsSent != 0 {
 		t.Fatalf("%d messages were sent on the refused Conn", st.RequestsSent)

@@ -3,6 +3,8 @@ package conntrack
 import (
 	"errors"
 	"strconv"
+
+	"github.com/nlengine/nlengine/engine"
 )
 
 // DecodeError reports a malformed ctnetlink message: the attribute (as a
@@ -36,9 +38,11 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 // bytes, labels longer than 16 bytes).
 var ErrBadLength = errors.New("attribute has a length its type does not allow")
 
-// ErrWrongFamily is returned by New for an engine.Conn that is not of
-// nlmsg.FamilyNetfilter; nothing is sent on it.
-var ErrWrongFamily = errors.New("conntrack: the engine.Conn is not a NETLINK_NETFILTER connection")
+// ErrWrongFamily is the cause of New's error for an engine.Conn that is not
+// of nlmsg.FamilyNetfilter; nothing is sent on it. It is
+// engine.ErrWrongFamily, so errors.Is holds for either name, as it does for
+// every family package.
+var ErrWrongFamily = engine.ErrWrongFamily
 
 // ErrNoTuple is returned, before anything is sent, by the calls that need
 // the original tuple of a Flow (Create, Update, Get, Delete, CreateFlows,

@@ -25,14 +25,15 @@ type Conn struct {
 }
 
 // New returns a Conn over ec, which must be of nlmsg.FamilyGeneric: any
-// other family is refused with an error wrapping ErrWrongFamily before
-// anything is sent. Closing the Conn does not close ec.
+// other family is refused before anything is sent, with an *engine.OpError
+// whose cause errors.Is ErrWrongFamily (engine.ErrWrongFamily). Closing the
+// Conn does not close ec.
 func New(ec *engine.Conn) (*Conn, error) {
 	if ec == nil {
-		return nil, fmt.Errorf("%w (nil engine.Conn)", ErrWrongFamily)
+		return nil, fmt.Errorf("genl: nil engine.Conn: %w", ErrWrongFamily)
 	}
-	if ec.Family() != nlmsg.FamilyGeneric {
-		return nil, fmt.Errorf("%w (it is family %d)", ErrWrongFamily, ec.Family())
+	if err := ec.RequireFamily("genl", nlmsg.FamilyGeneric); err != nil {
+		return nil, err
 	}
 	return &Conn{ec: ec, byName: make(map[string]*Family), byID: make(map[uint16]*Family)}, nil
 }

@@ -64,8 +64,11 @@ func TestIntegrationWrongFamilyConnRefusedBeforeSending(t *testing.T) {
 	defer rc.Close()
 	before := rc.Stats()
 	c, err := New(rc)
-	if !errors.Is(err, ErrWrongFamily) || c != nil {
-		t.Fatalf("New(NETLINK_ROUTE conn) = %v, %v; want ErrWrongFamily", c, err)
+	var oe *engine.OpError
+	var wf *engine.WrongFamilyError
+	if !errors.Is(err, ErrWrongFamily) || !errors.Is(err, engine.ErrWrongFamily) || !errors.As(err, &oe) ||
+		!errors.As(err, &wf) || wf.Want != nlmsg.FamilyGeneric || wf.Have != nlmsg.FamilyRoute || c != nil {
+		t.Fatalf("New(NETLINK_ROUTE conn) = %v, %v; want the engine's *OpError for ErrWrongFamily", c, err)
 	}
 	if after := rc.Stats(); after.RequestsSent != before.RequestsSent || after.SendCalls != before.SendCalls {
 		t.Fatalf("refusing sent something: requests %d -> %d, send calls %d -> %d",

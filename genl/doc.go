@@ -36,8 +36,9 @@
 // controller's ENOENT. A malformed message or attribute gives a
 // *DecodeError naming it, from this package's decoders and from those of
 // family packages built on it (NewDecodeError). Refused before anything
-// is sent: New with an engine.Conn that is not NETLINK_GENERIC (an error
-// wrapping ErrWrongFamily), and JoinGroup or LeaveGroup with a group the
+// is sent: New with an engine.Conn that is not NETLINK_GENERIC (an
+// *engine.OpError that errors.Is ErrWrongFamily, which is
+// engine.ErrWrongFamily), and JoinGroup or LeaveGroup with a group the
 // family does not have (wrapping ErrUnknownGroup and unix.ENOENT).
 //
 // The subpackage ethtool is a complete family built on this package.

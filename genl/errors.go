@@ -3,11 +3,15 @@ package genl
 import (
 	"errors"
 	"strconv"
+
+	"github.com/nlengine/nlengine/engine"
 )
 
-// ErrWrongFamily is returned (wrapped) by New when the engine.Conn is not
-// of nlmsg.FamilyGeneric. Nothing has been sent on the Conn.
-var ErrWrongFamily = errors.New("genl: the engine.Conn is not NETLINK_GENERIC")
+// ErrWrongFamily is the cause of New's error when the engine.Conn is not of
+// nlmsg.FamilyGeneric; nothing has been sent on the Conn. It is
+// engine.ErrWrongFamily, so errors.Is holds for either name, as it does for
+// every family package.
+var ErrWrongFamily = engine.ErrWrongFamily
 
 // ErrUnknownGroup is returned (wrapped, together with unix.ENOENT) by
 // JoinGroup and LeaveGroup when the family has no multicast group of that

@@ -46,6 +46,9 @@
 //
 // A reply that cannot be decoded gives a *DecodeError naming the header or
 // attribute; the engine's errors (*engine.OpError, so errors.Is(err,
-// unix.ENOENT) works) pass through unchanged; a Conn of another family or
-// an invalid request gives a *FamilyError before anything is sent.
+// unix.ENOENT) works) pass through unchanged. Refused before anything is
+// sent: a Conn of another family, with the engine's *engine.OpError that
+// errors.Is ErrWrongFamily (engine.ErrWrongFamily; a *FamilyError for a nil
+// Conn), and an invalid request, with a *FamilyError wrapping
+// ErrBadRequest.
 package sockdiag

@@ -8,10 +8,12 @@ import (
 	"github.com/nlengine/nlengine/nlmsg"
 )
 
-// ErrWrongFamily is returned (wrapped in a *FamilyError) by every call of
-// this package given an engine.Conn that is not a NETLINK_SOCK_DIAG
-// connection; nothing is sent on it.
-var ErrWrongFamily = errors.New("sockdiag: connection is not NETLINK_SOCK_DIAG")
+// ErrWrongFamily is the cause of the error every call of this package
+// returns for an engine.Conn that is not a NETLINK_SOCK_DIAG connection
+// (an *engine.OpError, or a *FamilyError for a nil Conn); nothing is sent
+// on it. It is engine.ErrWrongFamily, so errors.Is holds for either name,
+// as it does for every family package.
+var ErrWrongFamily = engine.ErrWrongFamily
 
 // FamilyError reports a Conn of the wrong netlink family, or a request for
 // an address family or protocol this package does not ask the kernel about.
@@ -35,16 +37,13 @@ func (e *FamilyError) Unwrap() error { return e.Err }
 // dump, or a filter whose program does not fit in an attribute.
 var ErrBadRequest = errors.New("sockdiag: invalid request")
 
-// checkConn refuses a Conn of another netlink family before anything is sent.
+// checkConn refuses a Conn of another netlink family before anything is
+// sent: the engine's *OpError, or a *FamilyError for a nil Conn.
 func checkConn(op string, c *engine.Conn) error {
-	if c == nil || c.Family() != nlmsg.FamilySockDiag {
-		got := -1
-		if c != nil {
-			got = int(c.Family())
-		}
-		return &FamilyError{Op: op, Got: got, Err: ErrWrongFamily}
+	if c == nil {
+		return &FamilyError{Op: op, Got: -1, Err: ErrWrongFamily}
 	}
-	return nil
+	return c.RequireFamily("sockdiag "+op, nlmsg.FamilySockDiag)
 }
 
 // DecodeError is the one error this package returns for a reply it cannot

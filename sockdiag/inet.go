@@ -89,10 +89,11 @@ var littleEndian = !bigEndian
 // DumpInet dumps the inet sockets req selects and yields each decoded in
 // place into one *InetSocket that the iterator owns and reuses: it is valid
 // until the next step (copy the value to keep it; it holds no reference to
-// the receive buffer). Errors are yielded last with a nil socket: a
-// *FamilyError before anything is sent (Conn of another family, bad
-// request), the engine's *engine.OpError (errors.Is works: ENOENT when the
-// kernel has no diag module for the protocol), or a *DecodeError for a
+// the receive buffer). Errors are yielded last with a nil socket: before
+// anything is sent, an *engine.OpError that errors.Is ErrWrongFamily for a
+// Conn of another family or a *FamilyError for a bad request; the engine's
+// *engine.OpError (errors.Is works: ENOENT when the kernel has no diag
+// module for the protocol), or a *DecodeError for a
 // malformed reply, which ends the dump. Breaking out of the loop is safe.
 //
 // DumpInet does not allocate per socket. It is safe to run several dumps

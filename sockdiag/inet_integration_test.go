@@ -351,9 +351,17 @@ func TestIntegrationWrongFamilyRefused(t *testing.T) {
 	if err := sockdiag.Destroy(testCtx(t), rt, &sockdiag.InetSocket{Family: unix.AF_INET}); !errors.Is(err, sockdiag.ErrWrongFamily) {
 		t.Errorf("Destroy on NETLINK_ROUTE: %v", err)
 	}
+	// The one contract of every family package: the engine's *OpError,
+	// its cause naming both families, errors.Is engine.ErrWrongFamily.
+	var oe *engine.OpError
+	var wf *engine.WrongFamilyError
+	_, err = sockdiag.ListInet(testCtx(t), rt, sockdiag.InetRequest{}, nil)
+	if !errors.As(err, &oe) || !errors.As(err, &wf) || wf.Have != nlmsg.FamilyRoute || wf.Want != nlmsg.FamilySockDiag || !errors.Is(err, engine.ErrWrongFamily) {
+		t.Errorf("ListInet on NETLINK_ROUTE: %v", err)
+	}
 	var fe *sockdiag.FamilyError
-	if _, err := sockdiag.ListInet(testCtx(t), rt, sockdiag.InetRequest{}, nil); !errors.As(err, &fe) || fe.Got != int(nlmsg.FamilyRoute) {
-		t.Errorf("ListInet: %v", err)
+	if _, err := sockdiag.ListInet(testCtx(t), nil, sockdiag.InetRequest{}, nil); !errors.As(err, &fe) || !errors.Is(err, engine.ErrWrongFamily) {
+		t.Errorf("ListInet on a nil Conn: %v", err)
 	}
 	if after := rt.Stats(); after != before {
 		t.Errorf("the refused calls sent something: stats %+v, then %+v", before, after)
