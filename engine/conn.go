@@ -60,8 +60,13 @@ type Conn struct {
 	// the receive buffer was set with SO_RCVBUFFORCE.
 	listenerSized atomic.Bool
 	rcvbufForced  atomic.Bool
-	wakeFn        func()
-	subq          *ring.Queue[*pending]
+	// groupInfo: the socket has (or is about to have) NETLINK_PKTINFO, and
+	// the driver reads every datagram with its control message; readEpoch
+	// is odd while the driver arms and makes a read (see groupinfo.go).
+	groupInfo atomic.Bool
+	readEpoch atomic.Uint32
+	wakeFn    func()
+	subq      *ring.Queue[*pending]
 
 	bufSize atomic.Int64
 
@@ -124,7 +129,8 @@ type Conn struct {
 	rxMsgs    []unix.Mmsghdr
 	rxIov     []unix.Iovec
 	rxAddr    []unix.RawSockaddrNetlink
-	rxAddrLen uint32 // recvfrom's address length, kept here so that it does not escape per call
+	rxAddrLen uint32                 // recvfrom's address length, kept here so that it does not escape per call
+	rxCtl     [][groupInfoSpace]byte // the slots' control buffers, armed while groupInfo holds
 	rxBufs    []*rxBuf
 	// The context whose end wakes sleep, while registered (see sleep).
 	wakeDone <-chan struct{}
@@ -178,6 +184,7 @@ func connect(ctx context.Context, family nlmsg.Family, o options) (*Conn, error)
 	}
 	c.wakeFn = c.wake
 	c.rcvbufForced.Store(o.rcvbufForced)
+	c.groupInfo.Store(o.groupInfo)
 	c.listening.Store(len(o.groups) > 0)
 	c.keepNamespace()
 	c.bufSize.Store(int64(o.bufSize))
@@ -217,6 +224,11 @@ func (c *Conn) AddMembership(g uint32) error {
 	// which only a Conn in no group may (see lone.go).
 	if !c.listening.Swap(true) && !c.opts.unconnected {
 		c.awaitLoneTrip()
+	}
+	if highGroup(g) {
+		if err := c.enableGroupInfo(); err != nil {
+			return err
+		}
 	}
 	if err := c.sockopt("add membership", unix.NETLINK_ADD_MEMBERSHIP, int(g)); err != nil {
 		return err

@@ -21,12 +21,13 @@ func (c *Conn) dispatch(i int) {
 		c.stats.droppedForeign.Add(1)
 		return
 	}
+	group := sa.Groups != 0 || c.slotGroup(i) != 0 // see groupinfo.go
 	if n > int(c.rxIov[i].Len) || m.Hdr.Flags&unix.MSG_TRUNC != 0 {
-		c.truncated(buf.b, n, sa.Groups != 0)
+		c.truncated(buf.b, n, group)
 		return
 	}
 	data := buf.b[:n]
-	if sa.Groups != 0 {
+	if group {
 		c.notify(data)
 		return
 	}

@@ -4,11 +4,13 @@ package engine
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -69,12 +71,42 @@ func injectHeld(c *Conn, data []byte, pid, groups uint32, truncLen int) {
 	c.rxAddr[0] = unix.RawSockaddrNetlink{Family: unix.AF_NETLINK, Pid: pid, Groups: groups}
 	c.rxMsgs[0].Len = uint32(n)
 	c.rxMsgs[0].Hdr.Flags = 0
+	c.rxMsgs[0].Hdr.Control = nil
+	c.rxMsgs[0].Hdr.SetControllen(0)
 	if truncLen > n {
 		c.rxMsgs[0].Len = uint32(truncLen)
 		c.rxMsgs[0].Hdr.Flags = unix.MSG_TRUNC
 	}
 	c.dispatch(0)
 	c.rxMsgs[0].Len, c.rxMsgs[0].Hdr.Flags = 0, 0
+}
+
+// injectHeldInGroup is injectHeld for a kernel datagram whose address says
+// no group (pid 0, groups 0, as for any group above 32) but whose
+// NETLINK_PKTINFO control message names group, as the kernel writes it.
+// The caller holds the driver token.
+func injectHeldInGroup(c *Conn, data []byte, group uint32) {
+	b := c.rxBufs[0]
+	if b == nil {
+		b = c.getBuf()
+		c.rxBufs[0] = b
+		c.rxIov[0] = iovecOf(b.b)
+	}
+	n := copy(b.b, data)
+	c.rxAddr[0] = unix.RawSockaddrNetlink{Family: unix.AF_NETLINK}
+	ctl := c.rxCtl[0][:]
+	clear(ctl)
+	h := (*unix.Cmsghdr)(unsafe.Pointer(&ctl[0]))
+	h.Level, h.Type = unix.SOL_NETLINK, unix.NETLINK_PKTINFO
+	h.SetLen(unix.CmsgLen(4))
+	binary.NativeEndian.PutUint32(ctl[unix.CmsgLen(0):], group)
+	m := &c.rxMsgs[0]
+	m.Len, m.Hdr.Flags = uint32(n), 0
+	m.Hdr.Control = &ctl[0]
+	m.Hdr.SetControllen(unix.CmsgSpace(4))
+	c.dispatch(0)
+	m.Len, m.Hdr.Control = 0, nil
+	m.Hdr.SetControllen(0)
 }
 
 // seqWhere returns the sequence number of the single request in c.table

@@ -202,7 +202,7 @@ func isPlainAck(b []byte, seq uint32) bool {
 // 1.07x the floor's round trip).
 func (c *Conn) readLone(op string, typ nlmsg.Type, seq uint32, expect int, bare bool, a *loneAnswer) *pending {
 	for reads := 0; ; reads++ {
-		c.armSlots(1)
+		c.armSlots(1, false) // no lone trip on a Conn in a group (see lone.go)
 		err := c.readLoneSlot(bare)
 		if reads > 0 {
 			c.stats.receiveCalls.Add(1) // the first is counted in loneTrips

@@ -20,15 +20,18 @@ type options struct {
 	// rcvbufForced records, after Connect, whether SO_RCVBUFFORCE set the
 	// receive buffer.
 	rcvbufForced bool
-	sndbuf       int
-	extAck       bool
-	capAck       bool
-	strictCheck  bool
-	noENOBUFS    bool
-	groups       []uint32
-	bufSize      int
-	notifyLimit  int
-	dumpSockets  int
+	// groupInfo records, after Connect, that a group above 32 turned
+	// NETLINK_PKTINFO on (see groupinfo.go).
+	groupInfo   bool
+	sndbuf      int
+	extAck      bool
+	capAck      bool
+	strictCheck bool
+	noENOBUFS   bool
+	groups      []uint32
+	bufSize     int
+	notifyLimit int
+	dumpSockets int
 	// requestSockets: 0 until Connect resolves the default
 	requestSockets int
 	noReadAhead    bool // WithDumpReadAhead(false)

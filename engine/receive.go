@@ -20,6 +20,7 @@ func (c *Conn) growSlots(n int) {
 	c.rxMsgs = make([]unix.Mmsghdr, n)
 	c.rxIov = make([]unix.Iovec, n)
 	c.rxAddr = make([]unix.RawSockaddrNetlink, n)
+	c.rxCtl = make([][groupInfoSpace]byte, n)
 	bufs := make([]*rxBuf, n)
 	copy(bufs, c.rxBufs)
 	c.rxBufs = bufs
@@ -49,11 +50,14 @@ func (c *Conn) receive() int {
 		// kernel a failed attempt.
 		vlen = max(1, min(c.slots, c.expect))
 	}
-	c.armSlots(vlen)
-	n, err := c.readSlots(vlen)
+	c.readEpoch.Add(1) // odd: see groupinfo.go
+	ctl := c.groupInfo.Load()
+	c.armSlots(vlen, ctl)
+	n, err := c.readSlots(vlen, ctl)
+	c.readEpoch.Add(1)
 	c.stats.receiveCalls.Add(1)
 	if err != nil {
-		return c.receiveFailed(readCall(vlen), err)
+		return c.receiveFailed(readCall(vlen, ctl), err)
 	}
 	c.stats.datagramsReceived.Add(uint64(n))
 	for i := 0; i < n; i++ {
@@ -69,8 +73,9 @@ func (c *Conn) receive() int {
 }
 
 // armSlots readies the first vlen receive slots for a read: each has a
-// buffer of the Conn's current size and a fresh header.
-func (c *Conn) armSlots(vlen int) {
+// buffer of the Conn's current size and a fresh header, with its control
+// buffer if ctl (the socket tells each datagram's group, see groupinfo.go).
+func (c *Conn) armSlots(vlen int, ctl bool) {
 	want := c.bufSize.Load()
 	for i := 0; i < vlen; i++ {
 		b := c.rxBufs[i]
@@ -95,13 +100,22 @@ func (c *Conn) armSlots(vlen int) {
 		m.Hdr.SetIovlen(1)
 		m.Hdr.Flags = 0
 		m.Len = 0
+		if ctl {
+			m.Hdr.Control = &c.rxCtl[i][0]
+			m.Hdr.SetControllen(groupInfoSpace)
+		} else {
+			m.Hdr.Control = nil
+			m.Hdr.SetControllen(0)
+		}
 	}
 }
 
 // readSlots reads up to vlen datagrams into the armed slots without
-// blocking and returns how many it read. The caller counts the call.
-func (c *Conn) readSlots(vlen int) (int, error) {
-	if vlen > 1 {
+// blocking and returns how many it read; with ctl, by recvmmsg even for
+// one, so that each comes with its control message. The caller counts the
+// call.
+func (c *Conn) readSlots(vlen int, ctl bool) (int, error) {
+	if vlen > 1 || ctl {
 		return recvmmsg(c.fd, c.rxMsgs[:vlen])
 	}
 	// One datagram: recvfrom is the cheapest read (dispatch tells a
@@ -115,8 +129,8 @@ func (c *Conn) readSlots(vlen int) (int, error) {
 }
 
 // readCall names the system call readSlots makes for vlen datagrams.
-func readCall(vlen int) string {
-	if vlen > 1 {
+func readCall(vlen int, ctl bool) string {
+	if vlen > 1 || ctl {
 		return "recvmmsg"
 	}
 	return "recvfrom"

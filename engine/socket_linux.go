@@ -34,6 +34,15 @@ func openSocket(family int, o *options) (fd int, portID uint32, err error) {
 	// NB: groups are joined after bind: bind sets groups 1-32 to its
 	// nl_groups bitmask (0 here), which would undo an earlier join.
 	for _, g := range o.groups {
+		if highGroup(g) && !o.groupInfo {
+			// See groupinfo.go: before the join, so that the group's
+			// first datagram is read with its control message.
+			if err = unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_PKTINFO, 1); err != nil {
+				unix.Close(fd)
+				return -1, 0, fmt.Errorf("NETLINK_PKTINFO: %w", os.NewSyscallError("setsockopt", err))
+			}
+			o.groupInfo = true
+		}
 		if err = unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_ADD_MEMBERSHIP, int(g)); err != nil {
 			unix.Close(fd)
 			return -1, 0, fmt.Errorf("join group %d: %w", g, os.NewSyscallError("setsockopt", err))
