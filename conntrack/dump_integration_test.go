@@ -226,8 +226,8 @@ func TestIntegrationCorpus(t *testing.T) {
 		}
 		seeds[strconv.Itoa(len(seeds))] = []any{append([]byte(nil), v.Payload()...)}
 	}
-	if len(seeds) != 12 {
-		t.Fatalf("%d entries, want 12", len(seeds))
+	if want := 6 + len(fixtures()); len(seeds) != want {
+		t.Fatalf("%d entries, want %d", len(seeds), want)
 	}
 	nltest.Seeds(t, "FuzzFlowDecode", seeds)
 }

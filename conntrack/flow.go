@@ -27,6 +27,7 @@ const (
 	FieldSeqAdjOrig                       // SeqAdjOrig
 	FieldSeqAdjReply                      // SeqAdjReply
 	FieldHelper                           // Helper
+	FieldSCTP                             // SCTP
 )
 
 // Counters are an entry's packet and byte counts in one direction
@@ -87,6 +88,7 @@ type Flow struct {
 	CountersReply Counters
 	Start, Stop   uint64 // CTA_TIMESTAMP, ns since the epoch, when nf_conntrack_timestamp is on
 	TCP           TCPInfo
+	SCTP          SCTPInfo
 	SeqAdjOrig    SeqAdj
 	SeqAdjReply   SeqAdj
 	helper        [16]byte // NF_CT_HELPER_NAME_LEN
@@ -272,6 +274,12 @@ func (f *Flow) decodeProtoInfo(a nlmsg.Attr) error {
 	s := a.Attrs()
 	for s.Next() {
 		at := s.Attr()
+		if at.Type() == nlmsg.CTAProtoInfoSCTP {
+			if err := f.decodeSCTP(at); err != nil {
+				return err
+			}
+			continue
+		}
 		if at.Type() != nlmsg.CTAProtoInfoTCP {
 			continue
 		}
@@ -318,6 +326,36 @@ func (f *Flow) decodeProtoInfo(a nlmsg.Attr) error {
 	}
 	if err := s.Err(); err != nil {
 		return attrErr("CTA_PROTOINFO", a, err)
+	}
+	return nil
+}
+
+// decodeSCTP decodes the CTA_PROTOINFO_SCTP nest a.
+func (f *Flow) decodeSCTP(a nlmsg.Attr) error {
+	f.Has |= FieldSCTP
+	s := a.Attrs()
+	for s.Next() {
+		t := s.Attr()
+		var err error
+		var name string
+		switch t.Type() {
+		case nlmsg.CTAProtoInfoSCTPState:
+			var v uint8
+			v, err = t.Uint8()
+			f.SCTP.State, name = SCTPState(v), "CTA_PROTOINFO_SCTP_STATE"
+		case nlmsg.CTAProtoInfoSCTPVTagOriginal:
+			f.SCTP.VTagOrig, err = t.Uint32BE()
+			name = "CTA_PROTOINFO_SCTP_VTAG_ORIGINAL"
+		case nlmsg.CTAProtoInfoSCTPVTagReply:
+			f.SCTP.VTagReply, err = t.Uint32BE()
+			name = "CTA_PROTOINFO_SCTP_VTAG_REPLY"
+		}
+		if err != nil {
+			return attrErr("CTA_PROTOINFO/CTA_PROTOINFO_SCTP/"+name, t, err)
+		}
+	}
+	if err := s.Err(); err != nil {
+		return attrErr("CTA_PROTOINFO/CTA_PROTOINFO_SCTP", a, err)
 	}
 	return nil
 }

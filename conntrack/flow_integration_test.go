@@ -3,6 +3,7 @@ package conntrack
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"strconv"
 	"strings"
 	"testing"
@@ -138,12 +139,19 @@ func agreeWithTool(t *testing.T, c *Conn, out []byte) int {
 		if d := int(f.Timeout) - tf.timeout; d < -2 || d > 2 {
 			t.Errorf("id %s: timeout %d, conntrack %d", id, f.Timeout, tf.timeout)
 		}
-		if f.Orig.Proto == ProtoTCP {
+		switch f.Orig.Proto {
+		case ProtoTCP:
 			if f.TCP.State.String() != tf.state {
 				t.Errorf("id %s: TCP state %v, conntrack %s", id, f.TCP.State, tf.state)
 			}
-		} else if tf.state != "" {
-			t.Errorf("id %s: conntrack printed a state %q for a non-TCP flow", id, tf.state)
+		case ProtoSCTP:
+			if f.SCTP.State.String() != tf.state || f.Has&FieldSCTP == 0 {
+				t.Errorf("id %s: SCTP state %v (decoded: %v), conntrack %s", id, f.SCTP.State, f.Has&FieldSCTP != 0, tf.state)
+			}
+		default:
+			if tf.state != "" {
+				t.Errorf("id %s: conntrack printed a state %q for a flow of protocol %d", id, tf.state, f.Orig.Proto)
+			}
 		}
 		compareTuple(t, "id "+id+" original", &f.Orig, tf.orig)
 		compareTuple(t, "id "+id+" reply", &f.Reply, tf.repl)
@@ -186,6 +194,8 @@ func fixtures() []Flow {
 			Timeout: 30, Zone: 65535},
 		{Orig: Tuple{Src: addr("2001:db8::a"), Dst: addr("2001:db8::b"), Proto: ProtoUDP, SrcPort: 123, DstPort: 123},
 			Timeout: 90, Mark: 1},
+		{Orig: Tuple{Src: addr("10.2.0.1"), Dst: addr("10.2.0.2"), Proto: ProtoSCTP, SrcPort: 36412, DstPort: 36412},
+			Timeout: 200, SCTP: SCTPInfo{State: SCTPEstablished, VTagOrig: 0x11223344, VTagReply: 0x55667788}},
 	}
 }
 
@@ -207,8 +217,25 @@ func TestIntegrationListAgreesWithConntrackTool(t *testing.T) {
 		"--icmpv6-code", "0", "--icmpv6-id", "77", "-t", "50")
 	ns.Run(t, "conntrack", "-I", "-s", "10.9.9.9", "-d", "10.8.8.8", "-p", "udp", "--sport", "1000", "--dport", "2000",
 		"-r", "10.7.7.7", "-q", "10.9.9.9", "--reply-port-src", "2001", "--reply-port-dst", "1000", "-t", "40")
+	ns.Run(t, "conntrack", "-I", "-s", "fd00::5", "-d", "fd00::6", "-p", "sctp", "--sport", "9", "--dport", "10",
+		"--state", "COOKIE_ECHOED", "--orig-vtag", "5", "--reply-vtag", "6", "-t", "70")
 	out := ns.Run(t, "conntrack", "-L", "-o", "extended,id")
-	if n := agreeWithTool(t, c, out); n != len(fixtures())+3 {
-		t.Errorf("compared %d flows, want %d", n, len(fixtures())+3)
+	if n := agreeWithTool(t, c, out); n != len(fixtures())+4 {
+		t.Errorf("compared %d flows, want %d", n, len(fixtures())+4)
+	}
+	// conntrack -L does not print the verification tags; they read back
+	// as conntrack -I and Create wrote them. NB: conntrack-tools sends the
+	// number given to --orig-vtag in host byte order, while the kernel
+	// holds a tag as packets carry it (big-endian), which is what VTagOrig
+	// is: on a little-endian machine conntrack's 5 is tag 0x05000000.
+	asTool := func(v uint32) uint32 { return binary.BigEndian.Uint32(binary.NativeEndian.AppendUint32(nil, v)) }
+	var got Flow
+	sctp := Tuple{Src: addr("fd00::5"), Dst: addr("fd00::6"), Proto: ProtoSCTP, SrcPort: 9, DstPort: 10}
+	if err := c.Get(ctx, sctp, 0, &got); err != nil || got.SCTP != (SCTPInfo{State: SCTPCookieEchoed, VTagOrig: asTool(5), VTagReply: asTool(6)}) {
+		t.Errorf("Get of the flow conntrack -I wrote: SCTP %+v, %v", got.SCTP, err)
+	}
+	want := fixtures()[len(fixtures())-1]
+	if err := c.Get(ctx, want.Orig, 0, &got); err != nil || got.SCTP != want.SCTP {
+		t.Errorf("Get of the SCTP flow Create wrote: %+v, %v; want %+v", got.SCTP, err, want.SCTP)
 	}
 }

@@ -54,6 +54,19 @@ func TestDecodeRoundTrip(t *testing.T) {
 	}
 }
 
+// An SCTP entry's state and verification tags survive a round trip.
+func TestDecodeSCTPRoundTrip(t *testing.T) {
+	want := Flow{Orig: Tuple{Src: addr("10.0.0.1"), Dst: addr("10.0.0.2"), Proto: ProtoSCTP, SrcPort: 1, DstPort: 2},
+		Timeout: 9, SCTP: SCTPInfo{State: SCTPShutdownAckSent, VTagOrig: 0xdeadbeef, VTagReply: 6}}
+	var got Flow
+	if err := got.Decode(encodeFlow(&want)); err != nil {
+		t.Fatal(err)
+	}
+	if got.SCTP != want.SCTP || got.Has&FieldSCTP == 0 || got.Has&FieldTCP != 0 {
+		t.Fatalf("decoded SCTP %+v (Has %b), want %+v", got.SCTP, got.Has, want.SCTP)
+	}
+}
+
 // TestDecodeDoesNotAllocate decodes a full entry into a reused Flow.
 func TestDecodeDoesNotAllocate(t *testing.T) {
 	if raceEnabled {
@@ -103,6 +116,14 @@ func TestDecodeErrorsNameTheAttribute(t *testing.T) {
 			b.EndNest(tc)
 			b.EndNest(p)
 		}, "CTA_PROTOINFO/CTA_PROTOINFO_TCP/CTA_PROTOINFO_TCP_STATE"},
+		{"sctp vtag of 2 bytes", func(b *nlmsg.Builder) {
+			p := b.BeginNest(nlmsg.CTAProtoInfo)
+			s := b.BeginNest(nlmsg.CTAProtoInfoSCTP)
+			b.Uint8(nlmsg.CTAProtoInfoSCTPState, 4)
+			b.Uint16(nlmsg.CTAProtoInfoSCTPVTagReply, 1)
+			b.EndNest(s)
+			b.EndNest(p)
+		}, "CTA_PROTOINFO/CTA_PROTOINFO_SCTP/CTA_PROTOINFO_SCTP_VTAG_REPLY"},
 		{"counter of 3 bytes", func(b *nlmsg.Builder) {
 			n := b.BeginNest(nlmsg.CTACountersReply)
 			b.Attr(nlmsg.CTACountersBytes, []byte{1, 2, 3})
@@ -143,6 +164,11 @@ func TestNames(t *testing.T) {
 	for st, want := range map[TCPState]string{TCPEstablished: "ESTABLISHED", TCPTimeWait: "TIME_WAIT", TCPSynSent2: "SYN_SENT2", 42: "TCPState(42)"} {
 		if st.String() != want {
 			t.Errorf("TCPState(%d) = %q, want %q", st, st.String(), want)
+		}
+	}
+	for st, want := range map[SCTPState]string{SCTPNone: "NONE", SCTPCookieEchoed: "COOKIE_ECHOED", SCTPShutdownAckSent: "SHUTDOWN_ACK_SENT", SCTPHeartbeatAcked: "HEARTBEAT_ACKED", 10: "SCTPState(10)"} {
+		if st.String() != want {
+			t.Errorf("SCTPState(%d) = %q, want %q", st, st.String(), want)
 		}
 	}
 	if EventDestroy.String() != "DESTROY" || EventOverrun.String() != "OVERRUN" {

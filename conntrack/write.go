@@ -52,10 +52,20 @@ func appendFlowAttrs(b *nlmsg.Builder, f *Flow, fields Fields) {
 		b.EndNest(t)
 		b.EndNest(p)
 	}
+	if fields&FieldSCTP != 0 && f.Orig.Proto == ProtoSCTP {
+		// NB: the kernel wants all three or refuses the write (EINVAL).
+		p := b.BeginNest(nlmsg.CTAProtoInfo)
+		s := b.BeginNest(nlmsg.CTAProtoInfoSCTP)
+		b.Uint8(nlmsg.CTAProtoInfoSCTPState, uint8(f.SCTP.State))
+		b.Uint32BE(nlmsg.CTAProtoInfoSCTPVTagOriginal, f.SCTP.VTagOrig)
+		b.Uint32BE(nlmsg.CTAProtoInfoSCTPVTagReply, f.SCTP.VTagReply)
+		b.EndNest(s)
+		b.EndNest(p)
+	}
 }
 
 // createFields are what Create writes.
-const createFields = FieldReply | FieldTimeout | FieldStatus | FieldMark | FieldZone | FieldLabels | FieldTCP
+const createFields = FieldReply | FieldTimeout | FieldStatus | FieldMark | FieldZone | FieldLabels | FieldTCP | FieldSCTP
 
 // family returns the nfgenmsg family of f.
 func (f *Flow) family() uint8 {
@@ -97,7 +107,8 @@ func (c *Conn) request(ctx context.Context, msg uint8, flags nlmsg.Flags, fam ui
 // its original tuple, the reply tuple (f.Reply, or the original reversed
 // when f.Reply has no addresses), timeout (the kernel requires one),
 // status, mark, zone, labels (kept by the kernel only in a namespace whose
-// ruleset uses ct labels) and, for TCP, f.TCP.State. An existing entry
+// ruleset uses ct labels) and, for TCP, f.TCP.State, for SCTP, f.SCTP (state
+// and verification tags). An existing entry
 // fails with an error that errors.Is unix.EEXIST. Safe for concurrent use.
 func (c *Conn) Create(ctx context.Context, f *Flow) error {
 	if err := checkTuple(f); err != nil {
@@ -138,8 +149,8 @@ func (c *Conn) CreateFlows(ctx context.Context, flows []Flow) (outcomes []error,
 }
 
 // Update changes the entry with f's original tuple (and f.Zone): the parts
-// named by fields among FieldTimeout, FieldStatus, FieldMark, FieldLabels
-// and FieldTCP. FieldLabels replaces all 128 label bits with f.Labels (a
+// named by fields among FieldTimeout, FieldStatus, FieldMark, FieldLabels,
+// FieldTCP and FieldSCTP (the state and both verification tags). FieldLabels replaces all 128 label bits with f.Labels (a
 // zero Labels clears them; kept only where a ruleset uses ct labels, as for
 // Create). A missing entry fails with an error that errors.Is
 // unix.ENOENT. Safe for concurrent use.
@@ -147,7 +158,7 @@ func (c *Conn) Update(ctx context.Context, f *Flow, fields Fields) error {
 	if err := checkTuple(f); err != nil {
 		return err
 	}
-	fields &= FieldTimeout | FieldStatus | FieldMark | FieldLabels | FieldTCP
+	fields &= FieldTimeout | FieldStatus | FieldMark | FieldLabels | FieldTCP | FieldSCTP
 	return c.request(ctx, nlmsg.IPCTNLMsgCTNew, 0, f.family(), nil, func(b *nlmsg.Builder) {
 		appendFlowAttrs(b, f, fields|FieldZone)
 	})

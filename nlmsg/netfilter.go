@@ -95,6 +95,9 @@ const (
 	CTAProtoInfoTCPWScaleReply    uint16 = 3  // CTA_PROTOINFO_TCP_WSCALE_REPLY: u8
 	CTAProtoInfoTCPFlagsOriginal  uint16 = 4  // CTA_PROTOINFO_TCP_FLAGS_ORIGINAL: struct nf_ct_tcp_flags {u8 flags, mask}
 	CTAProtoInfoTCPFlagsReply     uint16 = 5  // CTA_PROTOINFO_TCP_FLAGS_REPLY
+	CTAProtoInfoSCTPState         uint16 = 1  // CTA_PROTOINFO_SCTP_STATE: u8, SCTP_CONNTRACK_*
+	CTAProtoInfoSCTPVTagOriginal  uint16 = 2  // CTA_PROTOINFO_SCTP_VTAG_ORIGINAL: be32
+	CTAProtoInfoSCTPVTagReply     uint16 = 3  // CTA_PROTOINFO_SCTP_VTAG_REPLY: be32
 	CTACountersPackets            uint16 = 1  // CTA_COUNTERS_PACKETS: be64
 	CTACountersBytes              uint16 = 2  // CTA_COUNTERS_BYTES: be64
 	CTACounters32Packets          uint16 = 3  // CTA_COUNTERS32_PACKETS: be32, old kernels
