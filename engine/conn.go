@@ -65,8 +65,12 @@ type Conn struct {
 	// is odd while the driver arms and makes a read (see groupinfo.go).
 	groupInfo atomic.Bool
 	readEpoch atomic.Uint32
-	wakeFn    func()
-	subq      *ring.Queue[*pending]
+	// groupInfoMu serialises enableGroupInfo; pktinfoOn (under it) records
+	// that NETLINK_PKTINFO is on.
+	groupInfoMu sync.Mutex
+	pktinfoOn   bool
+	wakeFn      func()
+	subq        *ring.Queue[*pending]
 
 	bufSize atomic.Int64
 
@@ -185,6 +189,7 @@ func connect(ctx context.Context, family nlmsg.Family, o options) (*Conn, error)
 	c.wakeFn = c.wake
 	c.rcvbufForced.Store(o.rcvbufForced)
 	c.groupInfo.Store(o.groupInfo)
+	c.pktinfoOn = o.groupInfo
 	c.listening.Store(len(o.groups) > 0)
 	c.keepNamespace()
 	c.bufSize.Store(int64(o.bufSize))

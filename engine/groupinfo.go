@@ -38,18 +38,27 @@ const groupInfoSpace = 32
 func highGroup(g uint32) bool { return g > 32 }
 
 // enableGroupInfo turns NETLINK_PKTINFO on for the Conn's socket, if it is
-// not on yet, before the Conn joins a group above 32.
+// not on yet, before the Conn joins a group above 32. It returns once it is
+// on; a concurrent call waits for the first (groupInfoMu).
 func (c *Conn) enableGroupInfo() error {
-	if c.groupInfo.Load() {
+	c.groupInfoMu.Lock()
+	defer c.groupInfoMu.Unlock()
+	if c.pktinfoOn {
 		return nil
 	}
+	// NB: a failed setsockopt leaves the flag set: the driver then arms
+	// control buffers that stay empty, which costs nothing.
 	c.groupInfo.Store(true)
 	if e := c.readEpoch.Load(); e&1 != 0 {
 		for c.readEpoch.Load() == e { // one non-blocking read: microseconds
 			runtime.Gosched()
 		}
 	}
-	return c.sockopt("add membership", unix.NETLINK_PKTINFO, 1)
+	if err := c.sockopt("add membership", unix.NETLINK_PKTINFO, 1); err != nil {
+		return err
+	}
+	c.pktinfoOn = true
+	return nil
 }
 
 // slotGroup returns the multicast group that the control message of
