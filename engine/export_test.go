@@ -61,13 +61,7 @@ func flushHeld(tb testing.TB, c *Conn, what string, cond func() bool) {
 // port pid with multicast groups (pid 0, groups 0: a kernel unicast).
 // truncLen > len(data) reports MSG_TRUNC with that real length.
 func injectHeld(c *Conn, data []byte, pid, groups uint32, truncLen int) {
-	b := c.rxBufs[0]
-	if b == nil {
-		b = c.getBuf()
-		c.rxBufs[0] = b
-		c.rxIov[0] = iovecOf(b.b)
-	}
-	n := copy(b.b, data)
+	n := fillSlot0(c, data)
 	c.rxAddr[0] = unix.RawSockaddrNetlink{Family: unix.AF_NETLINK, Pid: pid, Groups: groups}
 	c.rxMsgs[0].Len = uint32(n)
 	c.rxMsgs[0].Hdr.Flags = 0
@@ -86,13 +80,7 @@ func injectHeld(c *Conn, data []byte, pid, groups uint32, truncLen int) {
 // NETLINK_PKTINFO control message names group, as the kernel writes it.
 // The caller holds the driver token.
 func injectHeldInGroup(c *Conn, data []byte, group uint32) {
-	b := c.rxBufs[0]
-	if b == nil {
-		b = c.getBuf()
-		c.rxBufs[0] = b
-		c.rxIov[0] = iovecOf(b.b)
-	}
-	n := copy(b.b, data)
+	n := fillSlot0(c, data)
 	c.rxAddr[0] = unix.RawSockaddrNetlink{Family: unix.AF_NETLINK}
 	ctl := c.rxCtl[0][:]
 	clear(ctl)
@@ -107,6 +95,18 @@ func injectHeldInGroup(c *Conn, data []byte, group uint32) {
 	c.dispatch(0)
 	m.Len, m.Hdr.Control = 0, nil
 	m.Hdr.SetControllen(0)
+}
+
+// fillSlot0 copies data into the buffer of receive slot 0, giving it one
+// if it has none, and returns how much it copied.
+func fillSlot0(c *Conn, data []byte) int {
+	b := c.rxBufs[0]
+	if b == nil {
+		b = c.getBuf()
+		c.rxBufs[0] = b
+		c.rxIov[0] = iovecOf(b.b)
+	}
+	return copy(b.b, data)
 }
 
 // seqWhere returns the sequence number of the single request in c.table

@@ -4,7 +4,6 @@ package engine
 
 import (
 	"context"
-	"encoding/binary"
 	"testing"
 	"time"
 
@@ -94,25 +93,5 @@ func TestIntegrationNotificationsOfAGroupAbove32(t *testing.T) {
 func TestTrustGroupAbove32CannotAnswer(t *testing.T) {
 	const group = unix.RTNLGRP_IPV6_ACADDR // 39
 	c, _ := newTestConn(t, nlmsg.FamilyRoute, WithGroups(group))
-	ctx := context.Background()
-	release := holdDriver(t, c)
-	victim := goRequest(ctx, c, unix.RTM_GETLINK, ifinfoPayload(1), 0)
-	var seq uint32
-	flushHeld(t, c, "the request to be sent", func() bool { seq = seqWhere(c, isGetLink); return seq != 0 })
-	fake := craftErr(seq, unix.EPERM, unix.RTM_GETLINK, nil)
-	binary.NativeEndian.PutUint32(fake[12:], c.PortID())
-	injectHeldInGroup(c, cat(craftLink(seq, 0, 9), fake), group)
-	release()
-	if r := wait(t, victim, "request"); r.err != nil || !isLoReply(r.msgs) {
-		t.Fatalf("request: %d messages, %v; want the kernel's reply for lo", len(r.msgs), r.err)
-	}
-	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	for _, want := range []nlmsg.Type{unix.RTM_NEWLINK, nlmsg.Error} {
-		m, err := c.Receive(rctx)
-		if err != nil || m.Type != want || m.Seq != seq {
-			t.Fatalf("Receive: %v seq %d, %v; want %v seq %d", m.Type, m.Seq, err, want, seq)
-		}
-	}
-	checkWorks(t, c)
+	notificationCannotAnswer(t, c, func(data []byte) { injectHeldInGroup(c, data, group) })
 }

@@ -404,6 +404,16 @@ func TestTrustEndlessMultipart(t *testing.T) {
 // is a notification, never that request's answer.
 func TestTrustMulticastCannotAnswer(t *testing.T) {
 	c, _ := newTestConn(t, nlmsg.FamilyRoute)
+	notificationCannotAnswer(t, c, func(data []byte) { injectHeld(c, data, 0, uint32(1)<<(unix.RTNLGRP_LINK-1), 0) })
+}
+
+// notificationCannotAnswer holds an RTM_GETLINK for lo in flight on c, has
+// inject (called with the driver token held) deliver a notification that
+// carries its sequence number and c's port id, a link reply and an EPERM,
+// and checks that the request gets the kernel's real reply while Receive
+// gets both crafted messages.
+func notificationCannotAnswer(t *testing.T, c *Conn, inject func(data []byte)) {
+	t.Helper()
 	ctx := context.Background()
 	release := holdDriver(t, c)
 	victim := goRequest(ctx, c, unix.RTM_GETLINK, ifinfoPayload(1), 0)
@@ -411,7 +421,7 @@ func TestTrustMulticastCannotAnswer(t *testing.T) {
 	flushHeld(t, c, "the request to be sent", func() bool { seq = seqWhere(c, isGetLink); return seq != 0 })
 	fake := craftErr(seq, unix.EPERM, unix.RTM_GETLINK, nil)
 	binary.NativeEndian.PutUint32(fake[12:], c.PortID())
-	injectHeld(c, cat(craftLink(seq, 0, 9), fake), 0, uint32(1)<<(unix.RTNLGRP_LINK-1), 0)
+	inject(cat(craftLink(seq, 0, 9), fake))
 	release()
 	if r := wait(t, victim, "request"); r.err != nil || !isLoReply(r.msgs) {
 		t.Fatalf("request: %d messages, %v; want the kernel's reply for lo", len(r.msgs), r.err)
