@@ -20,6 +20,7 @@ type NextHop struct {
 	Weight    int
 	Flags     RouteFlags // RTNH_F_* (low byte only)
 	EncapType EncapType  // its lightweight tunnel type (RTA_ENCAP_TYPE)
+	Realms    Realms     // RTA_FLOW of this next hop, 0 if none
 	// Attrs is the next hop's attributes, raw, pointing into the message
 	// like Route.Attrs. Writes ignore it.
 	Attrs []byte
@@ -73,6 +74,12 @@ func decodeMultipath(b []byte, alen int, out []NextHop) ([]NextHop, error) {
 					return out, err
 				}
 				nh.EncapType = EncapType(v)
+			case nlmsg.RTAFlow:
+				v, err := a.Uint32()
+				if err != nil {
+					return out, err
+				}
+				nh.Realms = Realms(v)
 			}
 		}
 		if err := s.Err(); err != nil {
@@ -125,6 +132,9 @@ func appendMultipath(b []byte, f Family, hops []NextHop) ([]byte, bool) {
 		b = appendGateway(b, f, nh.Gateway)
 		if nh.EncapType != EncapNone {
 			b = appendU16Attr(b, nlmsg.RTAEncapType, uint16(nh.EncapType))
+		}
+		if nh.Realms != 0 {
+			b = appendU32Attr(b, nlmsg.RTAFlow, uint32(nh.Realms))
 		}
 		binary.NativeEndian.PutUint16(b[start:], uint16(len(b)-start))
 	}

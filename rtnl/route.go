@@ -51,6 +51,7 @@ type Route struct {
 	// as RTA_EXPIRES, in whole seconds (IPv6 only).
 	Expires   time.Duration
 	NextHopID uint32    // the nexthop object it uses (RTA_NH_ID), 0 if none
+	Realms    Realms    // RTA_FLOW: ip's "realms from/to", 0 if none
 	EncapType EncapType // lightweight tunnel type (RTA_ENCAP_TYPE)
 	Encap     []byte    // RTA_ENCAP's attributes, raw; sent as given by writes
 	// Attrs is every attribute of the message after the rtmsg header, raw
@@ -87,7 +88,7 @@ var routeAttrNames = [...]string{
 	nlmsg.RTAPrefSrc: "RTA_PREFSRC", nlmsg.RTAMetrics: "RTA_METRICS", nlmsg.RTAMultipath: "RTA_MULTIPATH",
 	nlmsg.RTACacheInfo: "RTA_CACHEINFO", nlmsg.RTATable: "RTA_TABLE", nlmsg.RTAVia: "RTA_VIA",
 	nlmsg.RTAPref: "RTA_PREF", nlmsg.RTAEncapType: "RTA_ENCAP_TYPE", nlmsg.RTAEncap: "RTA_ENCAP",
-	nlmsg.RTANHID: "RTA_NH_ID",
+	nlmsg.RTANHID: "RTA_NH_ID", nlmsg.RTAFlow: "RTA_FLOW",
 }
 
 func routeAttrErr(a nlmsg.Attr, err error) error {
@@ -193,6 +194,10 @@ func (r *Route) Decode(payload []byte) error {
 			r.Pref, r.HasPref = RoutePref(v), true
 		case nlmsg.RTANHID:
 			r.NextHopID, err = a.Uint32()
+		case nlmsg.RTAFlow:
+			var v uint32
+			v, err = a.Uint32()
+			r.Realms = Realms(v)
 		case nlmsg.RTAEncapType:
 			var v uint16
 			v, err = a.Uint16()

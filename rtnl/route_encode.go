@@ -119,6 +119,9 @@ func appendRoute(b []byte, r *Route, del bool) ([]byte, error) {
 	if r.NextHopID != 0 {
 		b = appendU32Attr(b, nlmsg.RTANHID, r.NextHopID)
 	}
+	if r.Realms != 0 {
+		b = appendU32Attr(b, nlmsg.RTAFlow, uint32(r.Realms))
+	}
 	b = r.Metrics.append(b)
 	if len(r.Multipath) > 0 {
 		var ok bool

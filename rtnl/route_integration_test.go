@@ -16,7 +16,8 @@ import (
 // routes, tables main, local, 100 and 1000, multipath with weights,
 // blackhole, unreachable, prohibit and throw, metrics, a TOS, an onlink
 // next hop, a gateway of the other family (RTA_VIA), a nexthop object, an
-// expiring IPv6 route and IPv6 preferences.
+// expiring IPv6 route, IPv6 preferences, and realms on a route and on
+// next hops.
 func routeFixture(t *testing.T, ns *netnstest.NS) {
 	t.Helper()
 	ns.AddVeth(t, "v0", "v1")
@@ -42,6 +43,8 @@ func routeFixture(t *testing.T, ns *netnstest.NS) {
 		"-6 route add blackhole 2001:dba::/48 table 1000",
 		"-6 route add 2001:dbb::/48 dev v0 metric 77 mtu 1280 pref low",
 		"-6 route add 2001:dbc::/48 from 2001:db8:1::/48 via fd00::9",
+		"route add 10.13.0.0/16 via 10.0.0.2 realms 3/4 table 1000",
+		"route add 10.14.0.0/16 nexthop via 10.0.0.2 realms 5 nexthop via 10.0.0.3 realms 2/6",
 	} {
 		ns.Run(t, "ip", strings.Fields(c)...)
 	}
@@ -111,6 +114,9 @@ func ipView(r *Route, names map[int]string) map[string]any {
 	if r.NextHopID != 0 {
 		m["nhid"] = float64(r.NextHopID)
 	}
+	if r.Realms != 0 {
+		m["flow"] = realmsView(r.Realms)
+	}
 	if !r.Metrics.IsZero() {
 		mm := map[string]any{}
 		for k, v := range map[string]uint32{"mtu": r.Metrics.MTU, "advmss": r.Metrics.AdvMSS, "window": r.Metrics.Window, "hoplimit": r.Metrics.HopLimit, "initcwnd": r.Metrics.InitCWnd} {
@@ -130,9 +136,22 @@ func ipView(r *Route, names map[int]string) map[string]any {
 			if nh.Gateway.IsValid() {
 				h["gateway"] = nh.Gateway.String()
 			}
+			if nh.Realms != 0 {
+				h["flow"] = realmsView(nh.Realms)
+			}
 			hops = append(hops, h)
 		}
 		m["nexthops"] = hops
+	}
+	return m
+}
+
+// realmsView is realms as ip -j prints them: {"from": "3", "to": "4"},
+// without "from" when there is no source realm.
+func realmsView(r Realms) map[string]any {
+	m := map[string]any{"to": strconv.Itoa(int(r.To()))}
+	if r.From() != 0 {
+		m["from"] = strconv.Itoa(int(r.From()))
 	}
 	return m
 }

@@ -17,8 +17,9 @@ func sampleRoutes() []Route {
 		{Family: FamilyIPv4, Dst: pfx("192.168.1.0/24"), Gateway: addr("10.0.0.2"), OIF: 2, Table: 1000, Protocol: ProtocolBird, Type: RouteTypeUnicast, Priority: 10,
 			Metrics: Metrics{MTU: 1400, AdvMSS: 1360, Lock: 1 << nlmsg.RTAXMTU, Congestion: "cubic"}},
 		{Family: FamilyIPv4, Dst: pfx("10.6.0.0/16"), Table: TableMain, Protocol: ProtocolStatic, Type: RouteTypeUnicast, Multipath: []NextHop{
-			{Gateway: addr("10.0.0.2"), OIF: 2, Weight: 3}, {Gateway: addr("fe80::1"), OIF: 3, Weight: 256, Flags: RouteFlagOnlink}}},
-		{Family: FamilyIPv4, Dst: pfx("10.11.0.0/16"), Gateway: addr("fe80::1"), OIF: 2, Table: TableMain, Protocol: ProtocolBoot, Type: RouteTypeUnicast},
+			{Gateway: addr("10.0.0.2"), OIF: 2, Weight: 3, Realms: MakeRealms(0, 5)}, {Gateway: addr("fe80::1"), OIF: 3, Weight: 256, Flags: RouteFlagOnlink}}},
+		{Family: FamilyIPv4, Dst: pfx("10.11.0.0/16"), Gateway: addr("fe80::1"), OIF: 2, Table: TableMain, Protocol: ProtocolBoot, Type: RouteTypeUnicast,
+			Realms: MakeRealms(3, 4)},
 		{Family: FamilyIPv6, Dst: pfx("2001:db8::/32"), Src: pfx("2001:db8:1::/48"), Gateway: addr("fd00::2"), OIF: 2, Table: TableMain, Protocol: ProtocolRA,
 			Type: RouteTypeUnicast, Priority: 1024, Pref: RoutePrefHigh, HasPref: true, PrefSrc: addr("fd00::1"), NextHopID: 7},
 		{Family: FamilyIPv6, Dst: pfx("::/0"), Type: RouteTypeBlackhole, Table: 70000, Protocol: ProtocolBoot, Scope: ScopeUniverse, TOS: 0, Flags: RouteFlagOnlink},
@@ -109,6 +110,7 @@ func TestRouteDecodeNamesTheMalformedAttribute(t *testing.T) {
 		{"rtnexthop longer than its attribute", malformedRoute(nlmsg.RTAMultipath, []byte{64, 0, 0, 0, 2, 0, 0, 0}), "RTA_MULTIPATH", 12},
 		{"attribute longer than the message", append(nlmsg.RtMsg{Family: 2}.AppendTo(nil), 40, 0, 1, 0, 10, 0, 0, 1), "rtattr", 12},
 		{"2-byte RTA_PREF", malformedRoute(nlmsg.RTAPref, []byte{1, 0}), "RTA_PREF", 12},
+		{"2-byte RTA_FLOW", malformedRoute(nlmsg.RTAFlow, []byte{1, 0}), "RTA_FLOW", 12},
 	} {
 		var r Route
 		err := r.Decode(c.payload)
@@ -201,5 +203,12 @@ func TestEnumNamesAreIproute2s(t *testing.T) {
 		if c.got != c.want {
 			t.Errorf("got %q, want %q", c.got, c.want)
 		}
+	}
+}
+
+func TestRealmsPackAsTheKernelDoes(t *testing.T) {
+	r := MakeRealms(3, 4)
+	if uint32(r) != 3<<16|4 || r.From() != 3 || r.To() != 4 || r.String() != "3/4" || MakeRealms(0, 5).String() != "5" {
+		t.Errorf("MakeRealms(3, 4) = %#x %d/%d %q; MakeRealms(0, 5) %q", uint32(r), r.From(), r.To(), r, MakeRealms(0, 5))
 	}
 }

@@ -29,6 +29,11 @@ func TestIntegrationRouteWritesShowInIproute2AsWritten(t *testing.T) {
 		{Dst: pfx("10.25.0.0/16"), Type: RouteTypeProhibit, Table: 1000},
 		{Dst: pfx("10.23.0.0/16"), Gateway: addr("fe80::1"), OIF: v0, Table: 1000},
 		{Dst: pfx("10.26.0.1/32"), OIF: v0, Scope: ScopeLink, PrefSrc: addr("10.0.0.1"), TOS: 0x10, Table: 1000},
+		{Dst: pfx("10.27.0.0/16"), Gateway: addr("10.0.0.2"), OIF: v0, Table: 1000, Realms: MakeRealms(3, 4)},
+		{Dst: pfx("10.28.0.0/16"), Table: 1000, Multipath: []NextHop{
+			{Gateway: addr("10.0.0.2"), OIF: v0, Weight: 1, Realms: MakeRealms(0, 5)},
+			{Gateway: addr("10.0.0.3"), OIF: v0, Weight: 1, Realms: MakeRealms(2, 6)},
+		}},
 	}
 	for i := range written {
 		if err := c.RouteAdd(ctx, &written[i]); err != nil {

@@ -141,6 +141,7 @@ type routeExtra struct {
 	expires   time.Duration
 	encapType rtnl.EncapType
 	encap     []byte
+	realms    rtnl.Realms
 }
 
 func valOf(r *rtnl.Route) routeVal {
@@ -155,19 +156,19 @@ func valOf(r *rtnl.Route) routeVal {
 }
 
 func needsExtra(r *rtnl.Route) bool {
-	return len(r.Multipath) > 0 || !r.Metrics.IsZero() || r.Expires != 0 || r.EncapType != 0 || len(r.Encap) > 0
+	return len(r.Multipath) > 0 || !r.Metrics.IsZero() || r.Expires != 0 || r.EncapType != 0 || len(r.Encap) > 0 || r.Realms != 0
 }
 
 // sameExtra reports whether x holds what r has (expiry aside: it counts
 // down, it does not make another route).
 func sameExtra(x *routeExtra, r *rtnl.Route) bool {
 	if x == nil || len(x.multipath) != len(r.Multipath) || x.metrics != r.Metrics ||
-		x.encapType != r.EncapType || string(x.encap) != string(r.Encap) {
+		x.encapType != r.EncapType || string(x.encap) != string(r.Encap) || x.realms != r.Realms {
 		return false
 	}
 	for i := range r.Multipath {
 		a, b := &x.multipath[i], &r.Multipath[i]
-		if a.Gateway != b.Gateway || a.OIF != b.OIF || a.Weight != b.Weight || a.Flags != b.Flags || a.EncapType != b.EncapType {
+		if a.Gateway != b.Gateway || a.OIF != b.OIF || a.Weight != b.Weight || a.Flags != b.Flags || a.EncapType != b.EncapType || a.Realms != b.Realms {
 			return false
 		}
 	}
@@ -181,7 +182,7 @@ func setExtra(x *routeExtra, r *rtnl.Route) {
 		h.Attrs = nil
 		x.multipath = append(x.multipath, h)
 	}
-	x.metrics, x.expires, x.encapType = r.Metrics, r.Expires, r.EncapType
+	x.metrics, x.expires, x.encapType, x.realms = r.Metrics, r.Expires, r.EncapType, r.Realms
 	x.encap = append(x.encap[:0], r.Encap...)
 	if len(r.Encap) == 0 {
 		x.encap = nil
@@ -207,7 +208,7 @@ func fill(r *rtnl.Route, k *routeKey, v *routeVal, x *routeExtra) {
 	}
 	if x != nil {
 		mp = append(mp, x.multipath...)
-		r.Metrics, r.Expires, r.EncapType, r.Encap = x.metrics, x.expires, x.encapType, x.encap
+		r.Metrics, r.Expires, r.EncapType, r.Encap, r.Realms = x.metrics, x.expires, x.encapType, x.encap, x.realms
 	}
 	r.Multipath = mp
 }
