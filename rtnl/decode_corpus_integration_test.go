@@ -27,7 +27,8 @@ func TestIntegrationWriteFuzzCorpus(t *testing.T) {
 	addrFixture(t, addrNS)
 	routeNS := netnstest.New(t)
 	routeFixture(t, routeNS)
-	for _, c := range []string{"fwmark 0x10/0xff table 100 prio 100", "not from 10.1.0.0/16 oif v1 goto 32766 prio 300", "from all table main suppress_prefixlength 0 prio 400"} {
+	for _, c := range []string{"fwmark 0x10/0xff table 100 prio 100", "not from 10.1.0.0/16 oif v1 goto 32766 prio 300", "from all table main suppress_prefixlength 0 prio 400",
+		"uidrange 100-200 ipproto tcp sport 1000 dport 2000-3000 realms 3/4 table 302 prio 700", "tun_id 7 suppress_ifgroup 5 table 303 prio 710"} {
 		ipRun(t, routeNS, append([]string{"rule", "add"}, strings.Fields(c)...)...)
 	}
 	write := func(dir string, ns *netnstest.NS, typ nlmsg.Type, req []byte) {

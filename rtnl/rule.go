@@ -3,6 +3,7 @@ package rtnl
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"iter"
 	"net/netip"
@@ -75,16 +76,37 @@ type Rule struct {
 	L3MDev               bool     // FRA_L3MDEV: use the table of the VRF device
 	Protocol             Protocol // who installed it (FRA_PROTOCOL)
 	Flags                uint32   // the header's FIB_RULE_* flags
+	// UIDStart and UIDEnd are the range of socket owners the rule
+	// matches (FRA_UID_RANGE, ip's "uidrange"), when HasUIDRange.
+	UIDStart, UIDEnd uint32
+	HasUIDRange      bool
+	IPProto          uint8     // the L4 protocol matched (FRA_IP_PROTO, ip's "ipproto"), 0: any
+	SrcPorts         PortRange // FRA_SPORT_RANGE (ip's "sport"), zero: any
+	DstPorts         PortRange // FRA_DPORT_RANGE (ip's "dport"), zero: any
+	Realms           Realms    // FRA_FLOW (ip's "realms"), 0: none
+	TunID            uint64    // FRA_TUN_ID, the tunnel id matched (ip's "tun_id"), 0: any
+	// SuppressIfGroup suppresses routes through devices of this group,
+	// when HasSuppressIfGroup (FRA_SUPPRESS_IFGROUP; the kernel's "none"
+	// is -1).
+	SuppressIfGroup    uint32
+	HasSuppressIfGroup bool
 	// Attrs is every attribute after the fib_rule_hdr, raw. Writes ignore it.
 	Attrs []byte
 }
+
+// PortRange is a range of ports a rule matches (struct
+// fib_rule_port_range): Start to End, both included; the zero value is any
+// port.
+type PortRange struct{ Start, End uint16 }
 
 var ruleAttrNames = [...]string{
 	nlmsg.FRADst: "FRA_DST", nlmsg.FRASrc: "FRA_SRC", nlmsg.FRAIIFName: "FRA_IIFNAME",
 	nlmsg.FRAGoto: "FRA_GOTO", nlmsg.FRAPriority: "FRA_PRIORITY", nlmsg.FRAFwMark: "FRA_FWMARK",
 	nlmsg.FRASuppressPrefixLen: "FRA_SUPPRESS_PREFIXLEN", nlmsg.FRATable: "FRA_TABLE",
 	nlmsg.FRAFwMask: "FRA_FWMASK", nlmsg.FRAOIFName: "FRA_OIFNAME", nlmsg.FRAL3MDev: "FRA_L3MDEV",
-	nlmsg.FRAProtocol: "FRA_PROTOCOL",
+	nlmsg.FRAProtocol: "FRA_PROTOCOL", nlmsg.FRAUIDRange: "FRA_UID_RANGE", nlmsg.FRAIPProto: "FRA_IP_PROTO",
+	nlmsg.FRASportRange: "FRA_SPORT_RANGE", nlmsg.FRADportRange: "FRA_DPORT_RANGE", nlmsg.FRAFlow: "FRA_FLOW",
+	nlmsg.FRATunID: "FRA_TUN_ID", nlmsg.FRASuppressIfGroup: "FRA_SUPPRESS_IFGROUP",
 }
 
 func ruleAttrErr(a nlmsg.Attr, err error) error {
@@ -167,6 +189,36 @@ func (u *Rule) Decode(payload []byte) error {
 			var v uint8
 			v, err = a.Uint8()
 			u.Protocol = Protocol(v)
+		case nlmsg.FRAUIDRange:
+			if _, err = a.Uint64(); err == nil { // struct fib_rule_uid_range: two u32
+				d := a.Data()
+				u.UIDStart, u.UIDEnd = binary.NativeEndian.Uint32(d), binary.NativeEndian.Uint32(d[4:])
+				u.HasUIDRange = true
+			}
+		case nlmsg.FRAIPProto:
+			u.IPProto, err = a.Uint8()
+		case nlmsg.FRASportRange, nlmsg.FRADportRange:
+			if _, err = a.Uint32(); err == nil { // struct fib_rule_port_range: two u16
+				d := a.Data()
+				p := PortRange{Start: binary.NativeEndian.Uint16(d), End: binary.NativeEndian.Uint16(d[2:])}
+				if a.Type() == nlmsg.FRASportRange {
+					u.SrcPorts = p
+				} else {
+					u.DstPorts = p
+				}
+			}
+		case nlmsg.FRAFlow:
+			var v uint32
+			v, err = a.Uint32()
+			u.Realms = Realms(v)
+		case nlmsg.FRATunID:
+			u.TunID, err = a.Uint64BE()
+		case nlmsg.FRASuppressIfGroup:
+			var v uint32
+			v, err = a.Uint32()
+			if err == nil && int32(v) != -1 {
+				u.SuppressIfGroup, u.HasSuppressIfGroup = v, true
+			}
 		}
 		if err != nil {
 			return ruleAttrErr(a, err)
@@ -268,6 +320,35 @@ func appendRule(b []byte, u *Rule, del bool) ([]byte, error) {
 	}
 	if u.Protocol != ProtocolUnspec {
 		b = appendU8Attr(b, nlmsg.FRAProtocol, uint8(u.Protocol))
+	}
+	var raw [8]byte
+	if u.HasUIDRange {
+		binary.NativeEndian.PutUint32(raw[:], u.UIDStart)
+		binary.NativeEndian.PutUint32(raw[4:], u.UIDEnd)
+		b = appendAttr(b, nlmsg.FRAUIDRange, raw[:8])
+	}
+	if u.IPProto != 0 {
+		b = appendU8Attr(b, nlmsg.FRAIPProto, u.IPProto)
+	}
+	for _, p := range [...]struct {
+		typ uint16
+		r   PortRange
+	}{{nlmsg.FRASportRange, u.SrcPorts}, {nlmsg.FRADportRange, u.DstPorts}} {
+		if p.r != (PortRange{}) {
+			binary.NativeEndian.PutUint16(raw[:], p.r.Start)
+			binary.NativeEndian.PutUint16(raw[2:], p.r.End)
+			b = appendAttr(b, p.typ, raw[:4])
+		}
+	}
+	if u.Realms != 0 {
+		b = appendU32Attr(b, nlmsg.FRAFlow, uint32(u.Realms))
+	}
+	if u.TunID != 0 {
+		binary.BigEndian.PutUint64(raw[:], u.TunID)
+		b = appendAttr(b, nlmsg.FRATunID, raw[:8])
+	}
+	if u.HasSuppressIfGroup {
+		b = appendU32Attr(b, nlmsg.FRASuppressIfGroup, u.SuppressIfGroup)
 	}
 	return b, nil
 }

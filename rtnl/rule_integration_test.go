@@ -46,6 +46,41 @@ func ruleView(u *Rule) map[string]any {
 	if u.HasSuppressPrefixLen {
 		m["suppress_prefixlen"] = float64(u.SuppressPrefixLen)
 	}
+	if u.HasSuppressIfGroup {
+		m["suppress_ifgroup"] = strconv.Itoa(int(u.SuppressIfGroup))
+	}
+	if u.HasUIDRange {
+		m["uid_start"], m["uid_end"] = float64(u.UIDStart), float64(u.UIDEnd)
+	}
+	if u.IPProto != 0 {
+		// As /etc/protocols names them, which ip prints.
+		name, ok := map[uint8]string{1: "icmp", 6: "tcp", 17: "udp", 58: "ipv6-icmp"}[u.IPProto]
+		if !ok {
+			name = "ipproto-" + strconv.Itoa(int(u.IPProto))
+		}
+		m["ipproto"] = name
+	}
+	for _, p := range []struct {
+		key string
+		r   PortRange
+	}{{"sport", u.SrcPorts}, {"dport", u.DstPorts}} {
+		switch {
+		case p.r == PortRange{}:
+		case p.r.Start == p.r.End:
+			m[p.key] = float64(p.r.Start)
+		default:
+			m[p.key+"_start"], m[p.key+"_end"] = float64(p.r.Start), float64(p.r.End)
+		}
+	}
+	if u.Realms != 0 {
+		if u.Realms.From() != 0 {
+			m["flow_from"] = strconv.Itoa(int(u.Realms.From()))
+		}
+		m["flow_to"] = strconv.Itoa(int(u.Realms.To()))
+	}
+	if u.TunID != 0 {
+		m["tun_id"] = float64(u.TunID)
+	}
 	switch u.Action {
 	case RuleActionGoto:
 		m["goto"] = float64(u.Goto)
@@ -67,6 +102,14 @@ func ruleFixture(t *testing.T, ns *netnstest.NS) {
 		"rule add tos 0x10 blackhole prio 500",
 		"rule add from 10.2.0.0/16 unreachable prio 510 proto bird",
 		"-6 rule add from fd00::/64 table 1000 prio 600 proto bgp",
+		"rule add uidrange 100-200 ipproto tcp sport 1000 dport 2000-3000 table 302 prio 700",
+		"rule add uidrange 5-5 ipproto udp sport 10-20 dport 53 table 303 prio 710",
+		"rule add ipproto 200 table 304 prio 720",
+		"rule add realms 3/4 table 305 prio 730",
+		"rule add realms 7 table 305 prio 731",
+		"rule add tun_id 7 table 306 prio 740",
+		"rule add table main suppress_ifgroup 5 prio 750",
+		"-6 rule add ipproto ipv6-icmp dport 128 table 307 prio 760",
 	} {
 		ns.Run(t, "ip", strings.Fields(c)...)
 	}
@@ -118,6 +161,11 @@ func TestIntegrationRuleWritesShowInIproute2AsWritten(t *testing.T) {
 		{Priority: 180, Table: TableMain, HasSuppressPrefixLen: true, SuppressPrefixLen: 0, Protocol: ProtocolBoot},
 		{Priority: 190, TOS: 0x10, Action: RuleActionProhibit, Protocol: ProtocolBoot},
 		{Family: FamilyIPv6, Priority: 200, Src: pfx("fd00::/64"), Table: 1000, Protocol: ProtocolBGP},
+		{Priority: 210, Table: 302, HasUIDRange: true, UIDStart: 100, UIDEnd: 200, IPProto: 6,
+			SrcPorts: PortRange{1000, 1000}, DstPorts: PortRange{2000, 3000}, Protocol: ProtocolBoot},
+		{Priority: 220, Table: 305, Realms: MakeRealms(3, 4), Protocol: ProtocolBoot},
+		{Priority: 230, Table: 306, TunID: 1 << 40, Protocol: ProtocolBoot},
+		{Priority: 240, Table: TableMain, HasSuppressIfGroup: true, SuppressIfGroup: 5, Protocol: ProtocolBoot},
 	}
 	for i := range written {
 		if err := c.RuleAdd(ctx, &written[i]); err != nil {
