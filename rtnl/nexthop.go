@@ -20,7 +20,10 @@ type NextHop struct {
 	Weight    int
 	Flags     RouteFlags // RTNH_F_* (low byte only)
 	EncapType EncapType  // its lightweight tunnel type (RTA_ENCAP_TYPE)
-	Realms    Realms     // RTA_FLOW of this next hop, 0 if none
+	// Encap is its RTA_ENCAP's attributes, raw, pointing into the message
+	// like Attrs; sent as given by writes, with EncapType.
+	Encap  []byte
+	Realms Realms // RTA_FLOW of this next hop, 0 if none
 	// Attrs is the next hop's attributes, raw, pointing into the message
 	// like Route.Attrs. Writes ignore it.
 	Attrs []byte
@@ -74,6 +77,8 @@ func decodeMultipath(b []byte, alen int, out []NextHop) ([]NextHop, error) {
 					return out, err
 				}
 				nh.EncapType = EncapType(v)
+			case nlmsg.RTAEncap:
+				nh.Encap = a.Data()
 			case nlmsg.RTAFlow:
 				v, err := a.Uint32()
 				if err != nil {
@@ -132,6 +137,9 @@ func appendMultipath(b []byte, f Family, hops []NextHop) ([]byte, bool) {
 		b = appendGateway(b, f, nh.Gateway)
 		if nh.EncapType != EncapNone {
 			b = appendU16Attr(b, nlmsg.RTAEncapType, uint16(nh.EncapType))
+			if nh.Encap != nil {
+				b = appendAttr(b, nlmsg.RTAEncap|nlmsg.AttrNested, nh.Encap)
+			}
 		}
 		if nh.Realms != 0 {
 			b = appendU32Attr(b, nlmsg.RTAFlow, uint32(nh.Realms))

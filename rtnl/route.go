@@ -249,7 +249,8 @@ func decodeVia(b []byte) (netip.Addr, error) {
 
 // Clone returns a copy of r that owns its memory: it stays valid after the
 // buffer r points into is reused. It allocates the copies of Attrs, Encap
-// and Multipath (once each, when not empty).
+// and Multipath (once each, when not empty), and of each next hop's Attrs
+// and Encap.
 func (r *Route) Clone() Route {
 	c := *r
 	c.Attrs = bytes.Clone(r.Attrs)
@@ -257,7 +258,7 @@ func (r *Route) Clone() Route {
 	if len(r.Multipath) > 0 {
 		c.Multipath = make([]NextHop, len(r.Multipath))
 		for i, nh := range r.Multipath {
-			nh.Attrs = bytes.Clone(nh.Attrs)
+			nh.Attrs, nh.Encap = bytes.Clone(nh.Attrs), bytes.Clone(nh.Encap)
 			c.Multipath[i] = nh
 		}
 	} else {

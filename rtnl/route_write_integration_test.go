@@ -143,3 +143,45 @@ func TestIntegrationApplyRoutesReportsEachFailureByIndex(t *testing.T) {
 		t.Errorf("the replace in the batch did not apply: %v", s)
 	}
 }
+
+// Tunnels, on a route and on one next hop of a multipath route: what ip
+// wrote reads back with its encapsulation, and written again under another
+// prefix, ip shows it the same (the encapsulation's attributes are carried
+// raw, as ip encap prints them).
+func TestIntegrationEncapsulationsReadAndWriteBack(t *testing.T) {
+	ns := netnstestWithVeth(t)
+	c := dialIn(t, ns)
+	ctx := context.Background()
+	ipRun(t, ns, "route", "add", "10.30.0.0/16", "encap", "ip", "id", "7", "dst", "10.0.0.9", "via", "10.0.0.2", "dev", "v0", "table", "1000")
+	ipRun(t, ns, "route", "add", "10.31.0.0/16", "table", "1000",
+		"nexthop", "encap", "ip", "id", "8", "dst", "10.0.0.8", "via", "10.0.0.2", "dev", "v0",
+		"nexthop", "via", "10.0.0.3", "dev", "v0")
+	routes, err := c.RouteList(ctx, RouteFilter{Family: FamilyIPv4, Table: 1000})
+	if err != nil || len(routes) != 2 {
+		t.Fatalf("RouteList(table 1000) = %d routes, %v; want the two ip wrote", len(routes), err)
+	}
+	for i := range routes {
+		r := routes[i]
+		from := r.Dst
+		if i == 0 && (r.EncapType == EncapNone || len(r.Encap) == 0) {
+			t.Errorf("%v: no encapsulation decoded", from)
+		}
+		if i == 1 && (len(r.Multipath) != 2 || r.Multipath[0].EncapType == EncapNone || len(r.Multipath[0].Encap) == 0) {
+			t.Errorf("%v: the first next hop's encapsulation was not decoded: %+v", from, r.Multipath)
+		}
+		r.Dst = netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 40 + byte(i), 0, 0}), 16)
+		if err := c.RouteAdd(ctx, &r); err != nil {
+			t.Fatalf("RouteAdd of %v as %v: %v", from, r.Dst, err)
+		}
+		orig := ipJSON(t, ns, "-d", "route", "show", from.String(), "table", "1000")
+		copied := ipJSON(t, ns, "-d", "route", "show", r.Dst.String(), "table", "1000")
+		if len(orig) != 1 || len(copied) != 1 {
+			t.Fatalf("ip shows %d routes for %v, %d for %v", len(orig), from, len(copied), r.Dst)
+		}
+		delete(orig[0], "dst")
+		delete(copied[0], "dst")
+		if !reflect.DeepEqual(orig[0], copied[0]) {
+			t.Errorf("written back as %v:\n%v\nip wrote:\n%v", r.Dst, copied[0], orig[0])
+		}
+	}
+}

@@ -168,7 +168,8 @@ func sameExtra(x *routeExtra, r *rtnl.Route) bool {
 	}
 	for i := range r.Multipath {
 		a, b := &x.multipath[i], &r.Multipath[i]
-		if a.Gateway != b.Gateway || a.OIF != b.OIF || a.Weight != b.Weight || a.Flags != b.Flags || a.EncapType != b.EncapType || a.Realms != b.Realms {
+		if a.Gateway != b.Gateway || a.OIF != b.OIF || a.Weight != b.Weight || a.Flags != b.Flags || a.EncapType != b.EncapType || a.Realms != b.Realms ||
+			string(a.Encap) != string(b.Encap) {
 			return false
 		}
 	}
@@ -180,6 +181,7 @@ func setExtra(x *routeExtra, r *rtnl.Route) {
 	x.multipath = x.multipath[:0]
 	for _, h := range r.Multipath {
 		h.Attrs = nil
+		h.Encap = slices.Clone(h.Encap) // rare: a next hop with its own tunnel
 		x.multipath = append(x.multipath, h)
 	}
 	x.metrics, x.expires, x.encapType, x.realms = r.Metrics, r.Expires, r.EncapType, r.Realms
@@ -219,6 +221,9 @@ func cloneRoute(r *rtnl.Route) rtnl.Route {
 	o.Multipath = slices.Clone(r.Multipath)
 	if len(o.Multipath) == 0 {
 		o.Multipath = nil
+	}
+	for i := range o.Multipath {
+		o.Multipath[i].Encap = slices.Clone(o.Multipath[i].Encap)
 	}
 	o.Encap = slices.Clone(r.Encap)
 	return o
