@@ -124,6 +124,9 @@ func TestEthtoolLinkValuesMatchTheSystemHeader(t *testing.T) {
 	const header = "/usr/include/linux/ethtool.h"
 	f, err := os.Open(header)
 	if err != nil {
+		if os.Getenv("CI") == "true" { // CI's machines have the header: never skip there
+			t.Fatalf("no %s to compare with: %v", header, err)
+		}
 		t.Skipf("no %s to compare with: %v", header, err)
 	}
 	defer f.Close()
