@@ -25,7 +25,16 @@ const (
 	IFLAGroup       uint16 = 27 // IFLA_GROUP: link group, u32
 	IFLAMinMTU      uint16 = 50 // IFLA_MIN_MTU: u32
 	IFLAMaxMTU      uint16 = 51 // IFLA_MAX_MTU: u32
+	IFLANumTxQueues uint16 = 31 // IFLA_NUM_TX_QUEUES: u32
+	IFLANumRxQueues uint16 = 32 // IFLA_NUM_RX_QUEUES: u32
+	IFLAGSOMaxSegs  uint16 = 40 // IFLA_GSO_MAX_SEGS: u32
+	IFLAGSOMaxSize  uint16 = 41 // IFLA_GSO_MAX_SIZE: u32
+	IFLAPropList    uint16 = 52 // IFLA_PROP_LIST: nest of IFLA_ALT_IFNAME
 	IFLAAltIfName   uint16 = 53 // IFLA_ALT_IFNAME: alternative name, string
+	IFLAGROMaxSize  uint16 = 58 // IFLA_GRO_MAX_SIZE: u32
+	IFLATSOMaxSize  uint16 = 59 // IFLA_TSO_MAX_SIZE: u32
+	IFLATSOMaxSegs  uint16 = 60 // IFLA_TSO_MAX_SEGS: u32
+	IFLAAllMulti    uint16 = 61 // IFLA_ALLMULTI: u32
 	IFLAPermAddress uint16 = 54 // IFLA_PERM_ADDRESS: permanent hardware address
 )
 

@@ -8,8 +8,9 @@ import (
 )
 
 // Link is a network interface as RTM_NEWLINK describes it: the fields
-// `ip -d link show` prints, and the kind's own data for veth, bridge, vxlan
-// and macvlan.
+// `ip -d link show` prints (statistics, qdisc and the per-family data
+// aside, which stay in Attrs), its alternative names (AppendAltNames), and
+// the kind's own data for veth, bridge, vxlan and macvlan.
 //
 // A Link filled by Decode (or yielded by Links) points into the message it
 // was decoded from: HardwareAddr, Broadcast and Attrs are valid only as long
@@ -37,6 +38,15 @@ type Link struct {
 	Alias        string           // IFLA_IFALIAS
 	NetNSID      int32            // IFLA_LINK_NETNSID: the namespace id (as this namespace names it) where ParentIndex lives; -1 when the parent is local or absent
 	Group        uint32           // IFLA_GROUP: 0 is ip's "default"
+	Promiscuity  uint32           // IFLA_PROMISCUITY: how many asked for promiscuous mode
+	AllMulti     uint32           // IFLA_ALLMULTI: how many asked for all multicast
+	NumTxQueues  uint32           // IFLA_NUM_TX_QUEUES
+	NumRxQueues  uint32           // IFLA_NUM_RX_QUEUES
+	GSOMaxSize   uint32           // IFLA_GSO_MAX_SIZE
+	GSOMaxSegs   uint32           // IFLA_GSO_MAX_SEGS
+	GROMaxSize   uint32           // IFLA_GRO_MAX_SIZE
+	TSOMaxSize   uint32           // IFLA_TSO_MAX_SIZE
+	TSOMaxSegs   uint32           // IFLA_TSO_MAX_SEGS
 
 	Veth    VethInfo    // kind "veth"
 	Bridge  BridgeInfo  // kind "bridge"
@@ -48,6 +58,27 @@ type Link struct {
 	Attrs []byte
 
 	hwAt, brdAt int32 // offsets of HardwareAddr and Broadcast in Attrs, for owned copies
+	propAt      int32 // offset of the IFLA_PROP_LIST attribute in Attrs, -1 for none
+}
+
+// AppendAltNames appends the link's alternative names (IFLA_ALT_IFNAME in
+// IFLA_PROP_LIST, ip's "altnames"), in the kernel's order, to dst and
+// returns it. The names are interned: it allocates only to grow dst.
+func (l *Link) AppendAltNames(dst []string) []string {
+	if l.propAt < 0 || int(l.propAt) >= len(l.Attrs) {
+		return dst
+	}
+	s := nlmsg.NewAttrScanner(l.Attrs[l.propAt:])
+	if !s.Next() {
+		return dst
+	}
+	ps := s.Attr().Attrs()
+	for ps.Next() {
+		if a := ps.Attr(); a.Type() == nlmsg.IFLAAltIfName {
+			dst = append(dst, names.String(a.StringBytes()))
+		}
+	}
+	return dst
 }
 
 // Decode reads an RTM_NEWLINK (or RTM_DELLINK) payload into l, replacing
@@ -66,7 +97,7 @@ func (l *Link) Decode(payload []byte) error {
 	l.Type = h.Type
 	l.Index = int(h.Index)
 	l.Flags = LinkFlags(h.Flags)
-	l.NetNSID, l.hwAt, l.brdAt = -1, -1, -1
+	l.NetNSID, l.hwAt, l.brdAt, l.propAt = -1, -1, -1, -1
 	l.Attrs = attrs
 	base := len(payload) - len(attrs)
 	var info nlmsg.Attr
@@ -94,6 +125,35 @@ func (l *Link) Decode(payload []byte) error {
 		case nlmsg.IFLAGroup:
 			l.Group, err = a.Uint32()
 			name = "IFLA_GROUP"
+		case nlmsg.IFLAPromiscuity:
+			l.Promiscuity, err = a.Uint32()
+			name = "IFLA_PROMISCUITY"
+		case nlmsg.IFLAAllMulti:
+			l.AllMulti, err = a.Uint32()
+			name = "IFLA_ALLMULTI"
+		case nlmsg.IFLANumTxQueues:
+			l.NumTxQueues, err = a.Uint32()
+			name = "IFLA_NUM_TX_QUEUES"
+		case nlmsg.IFLANumRxQueues:
+			l.NumRxQueues, err = a.Uint32()
+			name = "IFLA_NUM_RX_QUEUES"
+		case nlmsg.IFLAGSOMaxSize:
+			l.GSOMaxSize, err = a.Uint32()
+			name = "IFLA_GSO_MAX_SIZE"
+		case nlmsg.IFLAGSOMaxSegs:
+			l.GSOMaxSegs, err = a.Uint32()
+			name = "IFLA_GSO_MAX_SEGS"
+		case nlmsg.IFLAGROMaxSize:
+			l.GROMaxSize, err = a.Uint32()
+			name = "IFLA_GRO_MAX_SIZE"
+		case nlmsg.IFLATSOMaxSize:
+			l.TSOMaxSize, err = a.Uint32()
+			name = "IFLA_TSO_MAX_SIZE"
+		case nlmsg.IFLATSOMaxSegs:
+			l.TSOMaxSegs, err = a.Uint32()
+			name = "IFLA_TSO_MAX_SEGS"
+		case nlmsg.IFLAPropList:
+			l.propAt = int32(a.Offset())
 		case nlmsg.IFLAOperState:
 			var v uint8
 			v, err = a.Uint8()

@@ -13,14 +13,17 @@ import (
 	"github.com/nlengine/nlengine/nlmsg"
 )
 
-// linkFixture makes, inside ns: a veth pair va/vb with va up and aliased,
+// linkFixture makes, inside ns: a veth pair va/vb with va up, aliased,
+// promiscuous, with two alternative names and its own GSO and GRO limits,
 // a bridge br0 with vb as its port, a vxlan vx0 on va, a macvlan mv0 on
 // va, and a veth pair vc/vd whose end vd is moved to other (so vc's peer
 // lives in another namespace).
 func linkFixture(t *testing.T, ns, other *netnstest.NS) {
 	t.Helper()
 	ipRun(t, ns, "link", "add", "va", "type", "veth", "peer", "name", "vb")
-	ipRun(t, ns, "link", "set", "va", "up", "mtu", "1400", "alias", "the a end", "group", "7", "txqlen", "321")
+	ipRun(t, ns, "link", "set", "va", "up", "mtu", "1400", "alias", "the a end", "group", "7", "txqlen", "321",
+		"promisc", "on", "gso_max_size", "32000", "gso_max_segs", "100", "gro_max_size", "60000")
+	ipRun(t, ns, "link", "property", "add", "dev", "va", "altname", "the-a-end-with-a-long-name", "altname", "va2")
 	ipRun(t, ns, "link", "add", "br0", "type", "bridge", "forward_delay", "400", "hello_time", "300", "max_age", "1000", "ageing_time", "12000", "priority", "7")
 	ipRun(t, ns, "link", "set", "vb", "master", "br0")
 	ipRun(t, ns, "link", "add", "vx0", "type", "vxlan", "id", "42", "dstport", "4789", "group", "239.1.1.1", "dev", "va", "local", "10.0.0.1", "ttl", "9")
@@ -94,6 +97,16 @@ func checkLinkAgainstIP(t *testing.T, l *Link, w map[string]any, byIndex map[int
 		group = "0"
 	}
 	eq("group", l.Group, group)
+	eq("promiscuity", l.Promiscuity, num(w, "promiscuity"))
+	eq("allmulti", l.AllMulti, num(w, "allmulti"))
+	eq("num_tx_queues", l.NumTxQueues, num(w, "num_tx_queues"))
+	eq("num_rx_queues", l.NumRxQueues, num(w, "num_rx_queues"))
+	eq("gso_max_size", l.GSOMaxSize, num(w, "gso_max_size"))
+	eq("gso_max_segs", l.GSOMaxSegs, num(w, "gso_max_segs"))
+	eq("gro_max_size", l.GROMaxSize, num(w, "gro_max_size"))
+	eq("tso_max_size", l.TSOMaxSize, num(w, "tso_max_size"))
+	eq("tso_max_segs", l.TSOMaxSegs, num(w, "tso_max_segs"))
+	eq("altnames", l.AppendAltNames(nil), strs(w, "altnames"))
 	// ip names the master and the parent; in another namespace it gives the
 	// parent's index and the netns id instead.
 	master := ""

@@ -59,7 +59,16 @@ func sameLink(a, b *rtnl.Link) bool {
 		string(a.Broadcast) == string(b.Broadcast) && a.MasterIndex == b.MasterIndex &&
 		a.ParentIndex == b.ParentIndex && a.TxQLen == b.TxQLen && a.Alias == b.Alias &&
 		a.NetNSID == b.NetNSID && a.Group == b.Group && a.Bridge == b.Bridge && a.VXLAN == b.VXLAN &&
-		a.MACVLAN == b.MACVLAN
+		a.MACVLAN == b.MACVLAN && a.Promiscuity == b.Promiscuity && a.AllMulti == b.AllMulti &&
+		a.NumTxQueues == b.NumTxQueues && a.NumRxQueues == b.NumRxQueues && a.GSOMaxSize == b.GSOMaxSize &&
+		a.GSOMaxSegs == b.GSOMaxSegs && a.GROMaxSize == b.GROMaxSize && a.TSOMaxSize == b.TSOMaxSize &&
+		a.TSOMaxSegs == b.TSOMaxSegs && sameAltNames(a, b)
+}
+
+// sameAltNames compares the alternative names of two links.
+func sameAltNames(a, b *rtnl.Link) bool {
+	var x, y [4]string
+	return slices.Equal(a.AppendAltNames(x[:0]), b.AppendAltNames(y[:0]))
 }
 
 // ownAddr is an owned copy of a, without its raw attributes.
