@@ -97,15 +97,14 @@ func checkLinkAgainstIP(t *testing.T, l *Link, w map[string]any, byIndex map[int
 		group = "0"
 	}
 	eq("group", l.Group, group)
-	eq("promiscuity", l.Promiscuity, num(w, "promiscuity"))
-	eq("allmulti", l.AllMulti, num(w, "allmulti"))
-	eq("num_tx_queues", l.NumTxQueues, num(w, "num_tx_queues"))
-	eq("num_rx_queues", l.NumRxQueues, num(w, "num_rx_queues"))
-	eq("gso_max_size", l.GSOMaxSize, num(w, "gso_max_size"))
-	eq("gso_max_segs", l.GSOMaxSegs, num(w, "gso_max_segs"))
-	eq("gro_max_size", l.GROMaxSize, num(w, "gro_max_size"))
-	eq("tso_max_size", l.TSOMaxSize, num(w, "tso_max_size"))
-	eq("tso_max_segs", l.TSOMaxSegs, num(w, "tso_max_segs"))
+	for key, v := range map[string]uint32{
+		"promiscuity": l.Promiscuity, "allmulti": l.AllMulti,
+		"num_tx_queues": l.NumTxQueues, "num_rx_queues": l.NumRxQueues,
+		"gso_max_size": l.GSOMaxSize, "gso_max_segs": l.GSOMaxSegs, "gro_max_size": l.GROMaxSize,
+		"tso_max_size": l.TSOMaxSize, "tso_max_segs": l.TSOMaxSegs,
+	} {
+		eq(key, v, num(w, key))
+	}
 	eq("altnames", l.AppendAltNames(nil), strs(w, "altnames"))
 	// ip names the master and the parent; in another namespace it gives the
 	// parent's index and the netns id instead.
