@@ -256,9 +256,19 @@ func TestIntegrationListAgreesWithConntrackTool(t *testing.T) {
 		"-r", "10.7.7.7", "-q", "10.9.9.9", "--reply-port-src", "2001", "--reply-port-dst", "1000", "-t", "40")
 	ns.Run(t, "conntrack", "-I", "-s", "fd00::5", "-d", "fd00::6", "-p", "sctp", "--sport", "9", "--dport", "10",
 		"--state", "COOKIE_ECHOED", "--orig-vtag", "5", "--reply-vtag", "6", "-t", "70")
+	// GRE keys travel as ports; conntrack prints them as srckey and dstkey.
+	gre := Flow{Orig: Tuple{Src: addr("10.6.0.1"), Dst: addr("10.6.0.2"), Proto: ProtoGRE, SrcPort: 0x1234, DstPort: 0xabcd}, Timeout: 80}
+	if err := c.Create(ctx, &gre); err != nil {
+		t.Fatalf("Create GRE: %v", err)
+	}
+	ns.Run(t, "conntrack", "-I", "-s", "10.6.0.3", "-d", "10.6.0.4", "-p", "gre", "--srckey", "0x11", "--dstkey", "0xfffe", "-t", "80")
+	ns.Run(t, "conntrack", "-I", "-s", "fd00::7", "-d", "fd00::8", "-p", "udplite", "--sport", "7", "--dport", "8", "-t", "80")
+	// A zone of one direction only is a tuple's (zone-orig, zone-reply).
+	ns.Run(t, "conntrack", "-I", "-s", "10.6.0.5", "-d", "10.6.0.6", "-p", "udp", "--sport", "1", "--dport", "2", "-t", "80", "--orig-zone", "5")
+	ns.Run(t, "conntrack", "-I", "-s", "10.6.0.5", "-d", "10.6.0.6", "-p", "udp", "--sport", "3", "--dport", "2", "-t", "80", "--reply-zone", "6")
 	out := ns.Run(t, "conntrack", "-L", "-o", "extended,id")
-	if n := agreeWithTool(t, c, out); n != len(fixtures())+4 {
-		t.Errorf("compared %d flows, want %d", n, len(fixtures())+4)
+	if n, want := agreeWithTool(t, c, out), len(fixtures())+9; n != want {
+		t.Errorf("compared %d flows, want %d", n, want)
 	}
 	// conntrack -L does not print the verification tags; they read back
 	// as conntrack -I and Create wrote them. NB: conntrack-tools sends the
