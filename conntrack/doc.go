@@ -3,8 +3,9 @@
 // engine.Conn.
 //
 // A Flow is one conntrack entry: its original and reply tuples, status,
-// protocol state (TCP's, and SCTP's with its verification tags), mark, zone, labels, counters, timestamps and sequence
-// adjustments. Dump streams the table in place into one reused Flow, with
+// protocol state (TCP's, and SCTP's with its verification tags), mark,
+// zone, labels, counters, timestamps, helper, sequence adjustments and,
+// for an expected entry, its master's tuple. Dump streams the table in place into one reused Flow, with
 // no allocation per entry, so memory stays flat however large the table;
 // List returns owned copies. A Filter (family, mark and mask, zone, status,
 // L4 protocol, addresses and ports) is sent to the kernel as far as the

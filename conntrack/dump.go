@@ -106,30 +106,52 @@ func (c *Conn) List(ctx context.Context, flt *Filter) ([]Flow, error) {
 type DeleteOutcome struct {
 	Orig Tuple
 	Zone uint16
-	Err  error // nil, or an error that errors.Is unix.ENOENT when the entry went away first
+	Err  error // nil, or an error that errors.Is unix.ENOENT when the entry went away (or was replaced) first
 }
 
 // DeleteFiltered deletes every entry that flt selects: it streams a
-// filtered dump, keeping only each entry's original tuple and zone
-// (about 60 bytes an entry), then deletes them in engine.Batch calls of a
-// few thousand. outcome, if non-nil, is called once per entry with its
-// result, in dump order. It returns how many were deleted; err is non-nil
-// when the dump or a batch failed as a whole. Safe for concurrent use.
+// filtered dump, keeping only each entry's original tuple, zone and id
+// (about 72 bytes an entry), then deletes them in engine.Batch calls of a
+// few thousand. Each delete names the entry's id (CTA_ID), so an entry
+// that went away after the dump and came back with the same tuple (a new
+// connection, which flt may not select) is not deleted: its outcome is
+// ENOENT. outcome, if non-nil, is called once per entry with its result,
+// in dump order. It returns how many were deleted; err is non-nil when the
+// dump or a batch failed as a whole. Safe for concurrent use.
 func (c *Conn) DeleteFiltered(ctx context.Context, flt *Filter, outcome func(DeleteOutcome)) (deleted int, err error) {
-	type key struct {
-		orig Tuple
-		zone uint16
-		fam  uint8
+	keys, err := c.deleteKeys(ctx, flt)
+	if err != nil {
+		return 0, err
 	}
-	var keys []key
+	return c.deleteByKeys(ctx, keys, outcome)
+}
+
+// deleteKey is what a delete needs of an entry: its original tuple and
+// zone, its family and, for an entry read from the kernel, its id.
+type deleteKey struct {
+	orig  Tuple
+	zone  uint16
+	fam   uint8
+	hasID bool
+	id    uint32
+}
+
+// deleteKeys dumps the entries flt selects and keeps their delete keys.
+func (c *Conn) deleteKeys(ctx context.Context, flt *Filter) ([]deleteKey, error) {
+	var keys []deleteKey
 	for f, err := range c.Dump(ctx, flt) {
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
-		keys = append(keys, key{f.Orig, f.Zone, f.Family})
+		keys = append(keys, deleteKey{orig: f.Orig, zone: f.Zone, fam: f.Family, hasID: f.Has&FieldID != 0, id: f.ID})
 	}
+	return keys, nil
+}
+
+// deleteByKeys deletes the entries of keys, as DeleteFiltered says.
+func (c *Conn) deleteByKeys(ctx context.Context, keys []deleteKey, outcome func(DeleteOutcome)) (deleted int, err error) {
 	err = c.batch(ctx, len(keys), func(a *opArena, i int) {
-		a.addDelete(keys[i].fam, &keys[i].orig, keys[i].zone)
+		a.addDelete(&keys[i])
 	}, func(i int, err error) {
 		if err == nil {
 			deleted++

@@ -84,6 +84,8 @@ func TestIntegrationFiltersKernelAndUserSpaceAgree(t *testing.T) {
 		{HasZone: true, Zone: 2},
 		{HasZone: true, Zone: 0},
 		{Proto: ProtoUDP, Family: unix.AF_INET},
+		{Proto: ProtoICMP, Family: unix.AF_INET},
+		{Proto: ProtoICMPv6, Family: unix.AF_INET6},
 		{Proto: ProtoTCP, OrigDstPort: 80, Family: unix.AF_INET6},
 		{Proto: ProtoUDP, OrigDst: addr("10.200.0.1"), Family: unix.AF_INET},
 		{OrigSrc: addr("10.0.0.5")},

@@ -3,10 +3,13 @@ package conntrack
 import (
 	"bytes"
 	"errors"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/nlengine/nlengine/engine"
 )
@@ -126,8 +129,8 @@ func TestIntegrationStatsAgreeWithConntrackS(t *testing.T) {
 		st := cpus[i]
 		insert += int(st.Insert)
 		for _, kv := range []string{"cpu=" + itoa(int(st.CPU)), "found=" + itoa(int(st.Found)), "invalid=" + itoa(int(st.Invalid)),
-			"insert=" + itoa(int(st.Insert)), "drop=" + itoa(int(st.Drop)), "early_drop=" + itoa(int(st.EarlyDrop)),
-			"error=" + itoa(int(st.Error)), "clash_resolve=" + itoa(int(st.ClashResolve)), "chaintoolong=" + itoa(int(st.ChainTooLong))} {
+			"insert=" + itoa(int(st.Insert)), "insert_failed=" + itoa(int(st.InsertFailed)), "drop=" + itoa(int(st.Drop)), "early_drop=" + itoa(int(st.EarlyDrop)),
+			"error=" + itoa(int(st.Error)), "search_restart=" + itoa(int(st.SearchRestart)), "clash_resolve=" + itoa(int(st.ClashResolve)), "chaintoolong=" + itoa(int(st.ChainTooLong))} {
 			if !strings.Contains(" "+strings.ReplaceAll(line, "\t", " ")+" ", " "+kv+" ") {
 				t.Errorf("conntrack -S line %q lacks %s", line, kv)
 			}
@@ -142,6 +145,55 @@ func TestIntegrationStatsAgreeWithConntrackS(t *testing.T) {
 	}
 	if count := strings.TrimSpace(string(ns.Run(t, "conntrack", "-C"))); count != itoa(int(g.Entries)) || g.Entries != 6 || g.MaxEntries == 0 {
 		t.Errorf("Stats = %+v, conntrack -C %s, want 6 entries", g, count)
+	}
+}
+
+// TestIntegrationEventsReportOverrunAndGoOn lets a listener with a tiny
+// receive buffer fall behind a burst of creates: Events yields an
+// EventOverrun whose Err is ENOBUFS, with no Flow, and goes on to yield the
+// NEW event of an entry created after it.
+func TestIntegrationEventsReportOverrunAndGoOn(t *testing.T) {
+	c, ns := dial(t)
+	ctx := testCtx(t)
+	l, err := Dial(ctx, engine.WithNetNSFD(ns.FD()), engine.WithReceiveBuffer(16<<10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if err := l.Subscribe(EventNew); err != nil {
+		t.Fatal(err)
+	}
+	flows := make([]Flow, 2000)
+	for i := range flows {
+		flows[i] = Flow{Orig: Tuple{Src: netip.AddrFrom4([4]byte{10, 8, byte(i >> 8), byte(i)}), Dst: addr("10.9.0.1"), Proto: ProtoUDP, SrcPort: 1, DstPort: 2}, Timeout: 60}
+	}
+	if _, err := c.CreateFlows(ctx, flows); err != nil {
+		t.Fatal(err)
+	}
+	last := Flow{Orig: Tuple{Src: addr("10.9.9.9"), Dst: addr("10.9.0.1"), Proto: ProtoUDP, SrcPort: 1, DstPort: 2}, Timeout: 60}
+	overruns, before := 0, 0
+	for ev, err := range l.Events(ctx) {
+		if err != nil {
+			t.Fatalf("after %d events and %d overruns: %v", before, overruns, err)
+		}
+		if ev.Type == EventOverrun {
+			if !errors.Is(ev.Err, unix.ENOBUFS) || ev.Flow.Orig.Src.IsValid() {
+				t.Errorf("overrun event: Err %v, Flow %+v; want ENOBUFS and no flow", ev.Err, ev.Flow.Orig)
+			}
+			if overruns++; overruns == 1 {
+				if err := c.Create(ctx, &last); err != nil {
+					t.Fatal(err)
+				}
+			}
+			continue
+		}
+		if ev.Type == EventNew && ev.Flow.Orig == last.Orig {
+			break
+		}
+		before++
+	}
+	if overruns == 0 || before >= len(flows) {
+		t.Errorf("%d overruns, %d of %d events before; want a loss reported", overruns, before, len(flows))
 	}
 }
 

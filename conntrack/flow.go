@@ -28,6 +28,7 @@ const (
 	FieldSeqAdjReply                      // SeqAdjReply
 	FieldHelper                           // Helper
 	FieldSCTP                             // SCTP
+	FieldMaster                           // Master
 )
 
 // Counters are an entry's packet and byte counts in one direction
@@ -91,9 +92,14 @@ type Flow struct {
 	SCTP          SCTPInfo
 	SeqAdjOrig    SeqAdj
 	SeqAdjReply   SeqAdj
-	helper        [16]byte // NF_CT_HELPER_NAME_LEN
-	helperLen     uint8
-	Has           Fields
+	// Master is CTA_TUPLE_MASTER, sent for an expected entry
+	// (StatusExpected): the original tuple of the entry whose helper
+	// expected it, such as the FTP control connection of a data
+	// connection. Decoded only; Create and Update do not write it.
+	Master    Tuple
+	helper    [16]byte // NF_CT_HELPER_NAME_LEN
+	helperLen uint8
+	Has       Fields
 }
 
 // Helper returns the name of the entry's helper ("ftp", ...), or "" for
@@ -144,6 +150,9 @@ func (f *Flow) decodeAttr(a nlmsg.Attr) error {
 	case nlmsg.CTATupleReply:
 		f.Has |= FieldReply
 		return decodeTuple(&f.Reply, "CTA_TUPLE_REPLY", a)
+	case nlmsg.CTATupleMaster:
+		f.Has |= FieldMaster
+		return decodeTuple(&f.Master, "CTA_TUPLE_MASTER", a)
 	case nlmsg.CTAStatus:
 		var v uint32
 		v, err = a.Uint32BE()

@@ -67,6 +67,9 @@ func parseExtended(t *testing.T, out []byte) map[string]*toolFlow {
 				tf.orig[k] = v
 			case dir == 2 && tupleKey(k):
 				tf.repl[k] = v
+			case k == "packets" || k == "bytes":
+				// Each tuple is followed by its direction's counters.
+				tf.kv[k+"-"+[]string{"", "orig", "reply"}[min(dir, 2)]] = v
 			default:
 				tf.kv[k] = v
 			}
@@ -78,7 +81,7 @@ func parseExtended(t *testing.T, out []byte) map[string]*toolFlow {
 
 func tupleKey(k string) bool {
 	switch k {
-	case "src", "dst", "sport", "dport", "type", "code", "id":
+	case "src", "dst", "sport", "dport", "type", "code", "id", "srckey", "dstkey":
 		return true
 	}
 	return false
@@ -87,11 +90,15 @@ func tupleKey(k string) bool {
 // tupleFields renders t as conntrack prints a tuple.
 func tupleFields(t *Tuple) map[string]string {
 	m := map[string]string{"src": t.Src.String(), "dst": t.Dst.String()}
-	if t.IsICMP() {
+	switch {
+	case t.IsICMP():
 		m["type"] = strconv.Itoa(int(t.ICMPType))
 		m["code"] = strconv.Itoa(int(t.ICMPCode))
 		m["id"] = strconv.Itoa(int(t.ICMPID))
-	} else {
+	case t.Proto == ProtoGRE:
+		m["srckey"] = "0x" + strconv.FormatUint(uint64(t.SrcPort), 16)
+		m["dstkey"] = "0x" + strconv.FormatUint(uint64(t.DstPort), 16)
+	default:
 		m["sport"] = strconv.Itoa(int(t.SrcPort))
 		m["dport"] = strconv.Itoa(int(t.DstPort))
 	}
@@ -174,6 +181,36 @@ func agreeWithTool(t *testing.T, c *Conn, out []byte) int {
 		if tf.kv["use"] != strconv.Itoa(int(f.Use)) {
 			t.Errorf("id %s: use %d, conntrack %s", id, f.Use, tf.kv["use"])
 		}
+		for _, z := range []struct {
+			key string
+			t   *Tuple
+		}{{"zone-orig", &f.Orig}, {"zone-reply", &f.Reply}} {
+			want := ""
+			if z.t.HasZone {
+				want = strconv.Itoa(int(z.t.Zone))
+			}
+			if tf.kv[z.key] != want {
+				t.Errorf("id %s: %s %q, conntrack %q", id, z.key, want, tf.kv[z.key])
+			}
+		}
+		if tf.kv["helper"] != f.Helper() {
+			t.Errorf("id %s: helper %q, conntrack %q", id, f.Helper(), tf.kv["helper"])
+		}
+		// Without accounting neither side has counters.
+		for _, d := range []struct {
+			dir string
+			has bool
+			c   Counters
+		}{{"orig", f.Has&FieldCountersOrig != 0, f.CountersOrig}, {"reply", f.Has&FieldCountersReply != 0, f.CountersReply}} {
+			var packets, bytes string
+			if d.has {
+				packets, bytes = strconv.FormatUint(d.c.Packets, 10), strconv.FormatUint(d.c.Bytes, 10)
+			}
+			if tf.kv["packets-"+d.dir] != packets || tf.kv["bytes-"+d.dir] != bytes {
+				t.Errorf("id %s: %s counters %q packets %q bytes, conntrack %q and %q", id, d.dir, packets, bytes,
+					tf.kv["packets-"+d.dir], tf.kv["bytes-"+d.dir])
+			}
+		}
 	}
 	return len(flows)
 }
@@ -219,9 +256,19 @@ func TestIntegrationListAgreesWithConntrackTool(t *testing.T) {
 		"-r", "10.7.7.7", "-q", "10.9.9.9", "--reply-port-src", "2001", "--reply-port-dst", "1000", "-t", "40")
 	ns.Run(t, "conntrack", "-I", "-s", "fd00::5", "-d", "fd00::6", "-p", "sctp", "--sport", "9", "--dport", "10",
 		"--state", "COOKIE_ECHOED", "--orig-vtag", "5", "--reply-vtag", "6", "-t", "70")
+	// GRE keys travel as ports; conntrack prints them as srckey and dstkey.
+	gre := Flow{Orig: Tuple{Src: addr("10.6.0.1"), Dst: addr("10.6.0.2"), Proto: ProtoGRE, SrcPort: 0x1234, DstPort: 0xabcd}, Timeout: 80}
+	if err := c.Create(ctx, &gre); err != nil {
+		t.Fatalf("Create GRE: %v", err)
+	}
+	ns.Run(t, "conntrack", "-I", "-s", "10.6.0.3", "-d", "10.6.0.4", "-p", "gre", "--srckey", "0x11", "--dstkey", "0xfffe", "-t", "80")
+	ns.Run(t, "conntrack", "-I", "-s", "fd00::7", "-d", "fd00::8", "-p", "udplite", "--sport", "7", "--dport", "8", "-t", "80")
+	// A zone of one direction only is a tuple's (zone-orig, zone-reply).
+	ns.Run(t, "conntrack", "-I", "-s", "10.6.0.5", "-d", "10.6.0.6", "-p", "udp", "--sport", "1", "--dport", "2", "-t", "80", "--orig-zone", "5")
+	ns.Run(t, "conntrack", "-I", "-s", "10.6.0.5", "-d", "10.6.0.6", "-p", "udp", "--sport", "3", "--dport", "2", "-t", "80", "--reply-zone", "6")
 	out := ns.Run(t, "conntrack", "-L", "-o", "extended,id")
-	if n := agreeWithTool(t, c, out); n != len(fixtures())+4 {
-		t.Errorf("compared %d flows, want %d", n, len(fixtures())+4)
+	if n, want := agreeWithTool(t, c, out), len(fixtures())+9; n != want {
+		t.Errorf("compared %d flows, want %d", n, want)
 	}
 	// conntrack -L does not print the verification tags; they read back
 	// as conntrack -I and Create wrote them. NB: conntrack-tools sends the

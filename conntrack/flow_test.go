@@ -28,6 +28,9 @@ func encodeFlow(f *Flow) []byte {
 	n = b.BeginNest(nlmsg.CTAHelp)
 	b.String(nlmsg.CTAHelpName, "ftp")
 	b.EndNest(n)
+	if f.Master.valid() {
+		appendTuple(&b, nlmsg.CTATupleMaster, &f.Master)
+	}
 	return append([]byte(nil), b.Bytes()...)
 }
 
@@ -64,6 +67,25 @@ func TestDecodeSCTPRoundTrip(t *testing.T) {
 	}
 	if got.SCTP != want.SCTP || got.Has&FieldSCTP == 0 || got.Has&FieldTCP != 0 {
 		t.Fatalf("decoded SCTP %+v (Has %b), want %+v", got.SCTP, got.Has, want.SCTP)
+	}
+}
+
+// An expected entry's master tuple survives a round trip; an entry
+// without one says so.
+func TestDecodeMasterRoundTrip(t *testing.T) {
+	want := Flow{Orig: Tuple{Src: addr("10.0.0.2"), Dst: addr("10.0.0.1"), Proto: ProtoTCP, SrcPort: 20, DstPort: 40000},
+		Timeout: 9, Status: StatusExpected,
+		Master: Tuple{Src: addr("10.0.0.1"), Dst: addr("10.0.0.2"), Proto: ProtoTCP, SrcPort: 39999, DstPort: 21}}
+	var got Flow
+	if err := got.Decode(encodeFlow(&want)); err != nil {
+		t.Fatal(err)
+	}
+	if got.Master != want.Master || got.Has&FieldMaster == 0 || !got.Status.Has(StatusExpected) {
+		t.Fatalf("decoded master %+v (Has %b), want %+v", got.Master, got.Has, want.Master)
+	}
+	s := sampleFlow()
+	if err := got.Decode(encodeFlow(&s)); err != nil || got.Has&FieldMaster != 0 || got.Master != (Tuple{}) {
+		t.Fatalf("entry without a master: %+v (Has %b), %v", got.Master, got.Has, err)
 	}
 }
 
@@ -107,6 +129,13 @@ func TestDecodeErrorsNameTheAttribute(t *testing.T) {
 			b.EndNest(p)
 			b.EndNest(n)
 		}, "CTA_TUPLE_REPLY/CTA_TUPLE_PROTO/CTA_PROTO_SRC_PORT"},
+		{"short master port", func(b *nlmsg.Builder) {
+			n := b.BeginNest(nlmsg.CTATupleMaster)
+			p := b.BeginNest(nlmsg.CTATupleProto)
+			b.Uint8(nlmsg.CTAProtoDstPort, 21)
+			b.EndNest(p)
+			b.EndNest(n)
+		}, "CTA_TUPLE_MASTER/CTA_TUPLE_PROTO/CTA_PROTO_DST_PORT"},
 		{"mark of 2 bytes", func(b *nlmsg.Builder) { b.Uint16(nlmsg.CTAMark, 1) }, "CTA_MARK"},
 		{"labels of 17 bytes", func(b *nlmsg.Builder) { b.Attr(nlmsg.CTALabels, make([]byte, 17)) }, "CTA_LABELS"},
 		{"tcp state of 4 bytes", func(b *nlmsg.Builder) {

@@ -26,7 +26,9 @@ const (
 type Tuple struct {
 	Src, Dst netip.Addr // both IPv4 or both IPv6
 	Proto    uint8      // IPPROTO_*: ProtoTCP, ProtoUDP, ProtoICMP, ...
-	SrcPort  uint16     // TCP, UDP, SCTP, DCCP, UDP-Lite
+	// SrcPort and DstPort are the ports of TCP, UDP, SCTP, DCCP and
+	// UDP-Lite, and GRE's keys (conntrack prints them as srckey and dstkey).
+	SrcPort  uint16
 	DstPort  uint16
 	ICMPID   uint16 // ICMP and ICMPv6
 	ICMPType uint8

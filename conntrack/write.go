@@ -187,13 +187,19 @@ func (c *Conn) Delete(ctx context.Context, f *Flow) error {
 		return err
 	}
 	return c.request(ctx, nlmsg.IPCTNLMsgCTDelete, 0, f.family(), nil, func(b *nlmsg.Builder) {
-		appendDeleteAttrs(b, &f.Orig, f.Zone)
+		appendDeleteAttrs(b, &deleteKey{orig: f.Orig, zone: f.Zone})
 	})
 }
 
-func appendDeleteAttrs(b *nlmsg.Builder, orig *Tuple, zone uint16) {
-	appendTuple(b, nlmsg.CTATupleOrig, orig)
-	b.Uint16BE(nlmsg.CTAZone, zone)
+// appendDeleteAttrs writes the attributes of the delete of k: the kernel
+// deletes the entry with k's original tuple in k's zone, and only if its id
+// is k's when k has one.
+func appendDeleteAttrs(b *nlmsg.Builder, k *deleteKey) {
+	appendTuple(b, nlmsg.CTATupleOrig, &k.orig)
+	b.Uint16BE(nlmsg.CTAZone, k.zone)
+	if k.hasID {
+		b.Uint32BE(nlmsg.CTAID, k.id)
+	}
 }
 
 // Flush removes every entry of family (AF_INET, AF_INET6, or 0 for both)
@@ -222,11 +228,11 @@ type opArena struct {
 	ops []engine.Op
 }
 
-// addDelete encodes the delete of orig in zone as the next op.
-func (a *opArena) addDelete(fam uint8, orig *Tuple, zone uint16) {
+// addDelete encodes the delete of k as the next op.
+func (a *opArena) addDelete(k *deleteKey) {
 	a.b.Reset()
-	beginPayload(&a.b, fam)
-	appendDeleteAttrs(&a.b, orig, zone)
+	beginPayload(&a.b, k.fam)
+	appendDeleteAttrs(&a.b, k)
 	a.push(msgType(nlmsg.IPCTNLMsgCTDelete), 0)
 }
 
@@ -277,7 +283,9 @@ func (a *opArena) reset() {
 // ended, the Conn closed), or is ErrNoTuple, before anything is sent, when
 // a flow lacks its original tuple. Safe for concurrent use.
 func (c *Conn) DeleteFlows(ctx context.Context, flows []Flow) (outcomes []error, err error) {
-	return c.batchFlows(ctx, flows, func(a *opArena, f *Flow) { a.addDelete(f.family(), &f.Orig, f.Zone) })
+	return c.batchFlows(ctx, flows, func(a *opArena, f *Flow) {
+		a.addDelete(&deleteKey{orig: f.Orig, zone: f.Zone, fam: f.family()})
+	})
 }
 
 // batchFlows sends one op per flow, encoded by add, in engine.Batch calls

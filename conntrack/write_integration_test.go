@@ -172,3 +172,66 @@ func TestIntegrationBulkWritesCheckEveryTupleFirst(t *testing.T) {
 		t.Fatalf("table has %d entries (%v) after the refused CreateFlows, want 0", st.Entries, err)
 	}
 }
+
+// TestIntegrationDeleteFilteredSparesAReplacedEntry replaces a selected
+// entry between DeleteFiltered's dump and its deletes by a new one with the
+// same tuple that the filter does not select: the new entry stays (as
+// conntrack -L shows), its outcome is ENOENT, and the other selected entry
+// goes.
+func TestIntegrationDeleteFilteredSparesAReplacedEntry(t *testing.T) {
+	c, ns := dial(t)
+	ctx := testCtx(t)
+	old := Flow{Orig: Tuple{Src: addr("10.7.0.1"), Dst: addr("10.7.0.2"), Proto: ProtoUDP, SrcPort: 1, DstPort: 2}, Timeout: 60, Mark: 1}
+	other := old
+	other.Orig.SrcPort = 3
+	for _, f := range []*Flow{&old, &other} {
+		if err := c.Create(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	flt := &Filter{Mark: 1, MarkMask: 0xff}
+	keys, err := c.deleteKeys(ctx, flt)
+	if err != nil || len(keys) != 2 {
+		t.Fatalf("deleteKeys = %d keys, %v; want 2", len(keys), err)
+	}
+	var was Flow
+	if err := c.Get(ctx, old.Orig, 0, &was); err != nil {
+		t.Fatal(err)
+	}
+	// The replacement: same tuple, a mark the filter does not select, and
+	// another id (a freed entry's memory may come back with its id, so the
+	// first tries fill it with other entries).
+	repl := old
+	repl.Mark = 2
+	var now Flow
+	for try := 0; ; try++ {
+		if err := c.Delete(ctx, &old); err != nil {
+			t.Fatal(err)
+		}
+		filler := Flow{Orig: Tuple{Src: addr("10.7.1.1"), Dst: addr("10.7.1.2"), Proto: ProtoUDP, SrcPort: uint16(try), DstPort: 9}, Timeout: 60}
+		if err := c.Create(ctx, &filler); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Create(ctx, &repl); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Get(ctx, old.Orig, 0, &now); err != nil {
+			t.Fatal(err)
+		}
+		if now.ID != was.ID {
+			break
+		}
+		if try == 10 {
+			t.Fatalf("the replacement kept the id %d in 10 tries", was.ID)
+		}
+	}
+	got := map[uint16]error{}
+	n, err := c.deleteByKeys(ctx, keys, func(o DeleteOutcome) { got[o.Orig.SrcPort] = o.Err })
+	if err != nil || n != 1 || !errors.Is(got[1], unix.ENOENT) || got[3] != nil {
+		t.Errorf("deletes = %d, %v, outcomes %v; want 1 deleted, ENOENT for the replaced entry", n, err, got)
+	}
+	out := string(ns.Run(t, "conntrack", "-L", "-s", "10.7.0.1"))
+	if !strings.Contains(out, "sport=1 ") || !strings.Contains(out, "mark=2") || strings.Contains(out, "sport=3 ") {
+		t.Errorf("conntrack -L after the deletes:\n%s\nwant the replacement (mark=2) only", out)
+	}
+}
