@@ -2,7 +2,7 @@ package ethtool
 
 import "testing"
 
-// Reading link modes, link info and features into caller-owned values allocates
+// Reading link modes, link info, features and channels into caller-owned values allocates
 // nothing once warm.
 func TestIntegrationReadsDoNotAllocate(t *testing.T) {
 	if raceEnabled {
@@ -15,6 +15,7 @@ func TestIntegrationReadsDoNotAllocate(t *testing.T) {
 	var lm LinkModes
 	var li LinkInfo
 	var f Features
+	var ch Channels
 	var err error
 	for range 3 {
 		if err = e.LinkModesInto(ctx, ifc, &lm); err != nil {
@@ -26,6 +27,9 @@ func TestIntegrationReadsDoNotAllocate(t *testing.T) {
 		if err = e.FeaturesInto(ctx, ifc, &f); err != nil {
 			t.Fatal(err)
 		}
+		if err = e.ChannelsInto(ctx, ifc, &ch); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if n := testing.AllocsPerRun(50, func() { err = e.LinkModesInto(ctx, ifc, &lm) }); n != 0 || err != nil {
 		t.Errorf("LinkModesInto: %v allocations (err %v), want 0", n, err)
@@ -35,5 +39,8 @@ func TestIntegrationReadsDoNotAllocate(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(50, func() { err = e.FeaturesInto(ctx, ifc, &f) }); n != 0 || err != nil {
 		t.Errorf("FeaturesInto: %v allocations (err %v), want 0", n, err)
+	}
+	if n := testing.AllocsPerRun(50, func() { err = e.ChannelsInto(ctx, ifc, &ch) }); n != 0 || err != nil {
+		t.Errorf("ChannelsInto: %v allocations (err %v), want 0", n, err)
 	}
 }

@@ -92,3 +92,15 @@ func FuzzDecodeFeatures(f *testing.F) {
 		}
 	})
 }
+
+func FuzzDecodeChannels(f *testing.F) {
+	f.Fuzz(func(t *testing.T, attrs []byte) {
+		var a Channels
+		err := DecodeChannels(attrs, &a)
+		decodeErr(t, err)
+		b := Channels{RxMax: 4, CombinedCount: 2, Interface: Interface{Index: 3, Name: "x"}}
+		if err2 := DecodeChannels(attrs, &b); (err == nil) != (err2 == nil) || a != b {
+			t.Fatalf("decoded twice: %+v and %+v", a, b)
+		}
+	})
+}
