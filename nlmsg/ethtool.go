@@ -2,8 +2,9 @@ package nlmsg
 
 // Constants of ethtool's generic netlink family ("ethtool", Linux 5.6+),
 // from <linux/ethtool_netlink.h> and <linux/ethtool.h>: the commands and
-// attributes of the string set, link info, link modes and link state
-// messages, the request header and bit sets, and the values they carry.
+// attributes of the string set, link info, link modes, link state,
+// features and channels messages, the request header and bit sets, and
+// the values they carry.
 // Names follow the package documentation (ETHTOOL_A_LINKINFO_PORT is
 // EthtoolALinkInfoPort).
 
@@ -18,12 +19,16 @@ const (
 
 // Commands sent to the kernel (ETHTOOL_MSG_*, user to kernel).
 const (
-	EthtoolMsgStrsetGet    uint8 = 1 // ETHTOOL_MSG_STRSET_GET
-	EthtoolMsgLinkInfoGet  uint8 = 2 // ETHTOOL_MSG_LINKINFO_GET
-	EthtoolMsgLinkInfoSet  uint8 = 3 // ETHTOOL_MSG_LINKINFO_SET
-	EthtoolMsgLinkModesGet uint8 = 4 // ETHTOOL_MSG_LINKMODES_GET
-	EthtoolMsgLinkModesSet uint8 = 5 // ETHTOOL_MSG_LINKMODES_SET
-	EthtoolMsgLinkStateGet uint8 = 6 // ETHTOOL_MSG_LINKSTATE_GET
+	EthtoolMsgStrsetGet    uint8 = 1  // ETHTOOL_MSG_STRSET_GET
+	EthtoolMsgLinkInfoGet  uint8 = 2  // ETHTOOL_MSG_LINKINFO_GET
+	EthtoolMsgLinkInfoSet  uint8 = 3  // ETHTOOL_MSG_LINKINFO_SET
+	EthtoolMsgLinkModesGet uint8 = 4  // ETHTOOL_MSG_LINKMODES_GET
+	EthtoolMsgLinkModesSet uint8 = 5  // ETHTOOL_MSG_LINKMODES_SET
+	EthtoolMsgLinkStateGet uint8 = 6  // ETHTOOL_MSG_LINKSTATE_GET
+	EthtoolMsgFeaturesGet  uint8 = 11 // ETHTOOL_MSG_FEATURES_GET
+	EthtoolMsgFeaturesSet  uint8 = 12 // ETHTOOL_MSG_FEATURES_SET
+	EthtoolMsgChannelsGet  uint8 = 17 // ETHTOOL_MSG_CHANNELS_GET
+	EthtoolMsgChannelsSet  uint8 = 18 // ETHTOOL_MSG_CHANNELS_SET
 )
 
 // Commands the kernel sends (ETHTOOL_MSG_*, kernel to user): replies and
@@ -35,7 +40,11 @@ const (
 	EthtoolMsgLinkModesGetReply uint8 = 4  // ETHTOOL_MSG_LINKMODES_GET_REPLY
 	EthtoolMsgLinkModesNtf      uint8 = 5  // ETHTOOL_MSG_LINKMODES_NTF
 	EthtoolMsgLinkStateGetReply uint8 = 6  // ETHTOOL_MSG_LINKSTATE_GET_REPLY
+	EthtoolMsgFeaturesGetReply  uint8 = 11 // ETHTOOL_MSG_FEATURES_GET_REPLY
+	EthtoolMsgFeaturesSetReply  uint8 = 12 // ETHTOOL_MSG_FEATURES_SET_REPLY: what a FEATURES_SET did not do, and did
 	EthtoolMsgFeaturesNtf       uint8 = 13 // ETHTOOL_MSG_FEATURES_NTF: features changed (ethtool -K)
+	EthtoolMsgChannelsGetReply  uint8 = 18 // ETHTOOL_MSG_CHANNELS_GET_REPLY
+	EthtoolMsgChannelsNtf       uint8 = 19 // ETHTOOL_MSG_CHANNELS_NTF
 )
 
 // The request and reply header, nested as attribute 1 of every message
@@ -118,6 +127,29 @@ const (
 	EthtoolALinkStateExtState     uint16 = 5 // ETHTOOL_A_LINKSTATE_EXT_STATE: u8
 	EthtoolALinkStateExtSubstate  uint16 = 6 // ETHTOOL_A_LINKSTATE_EXT_SUBSTATE: u8
 	EthtoolALinkStateExtDownCount uint16 = 7 // ETHTOOL_A_LINKSTATE_EXT_DOWN_CNT: u32
+)
+
+// Features: ETHTOOL_MSG_FEATURES_GET/SET and the replies. Bits are
+// indexed as the EthSSFeatures string set names them.
+const (
+	EthtoolAFeaturesHeader   uint16 = 1 // ETHTOOL_A_FEATURES_HEADER
+	EthtoolAFeaturesHW       uint16 = 2 // ETHTOOL_A_FEATURES_HW: bit set, value the changeable features, mask all known
+	EthtoolAFeaturesWanted   uint16 = 3 // ETHTOOL_A_FEATURES_WANTED: bit set, the requested features
+	EthtoolAFeaturesActive   uint16 = 4 // ETHTOOL_A_FEATURES_ACTIVE: bit set, the features in effect
+	EthtoolAFeaturesNoChange uint16 = 5 // ETHTOOL_A_FEATURES_NOCHANGE: bit set, features that can never change
+)
+
+// Channels: ETHTOOL_MSG_CHANNELS_GET/SET and the reply; each a u32.
+const (
+	EthtoolAChannelsHeader        uint16 = 1 // ETHTOOL_A_CHANNELS_HEADER
+	EthtoolAChannelsRxMax         uint16 = 2 // ETHTOOL_A_CHANNELS_RX_MAX
+	EthtoolAChannelsTxMax         uint16 = 3 // ETHTOOL_A_CHANNELS_TX_MAX
+	EthtoolAChannelsOtherMax      uint16 = 4 // ETHTOOL_A_CHANNELS_OTHER_MAX
+	EthtoolAChannelsCombinedMax   uint16 = 5 // ETHTOOL_A_CHANNELS_COMBINED_MAX
+	EthtoolAChannelsRxCount       uint16 = 6 // ETHTOOL_A_CHANNELS_RX_COUNT
+	EthtoolAChannelsTxCount       uint16 = 7 // ETHTOOL_A_CHANNELS_TX_COUNT
+	EthtoolAChannelsOtherCount    uint16 = 8 // ETHTOOL_A_CHANNELS_OTHER_COUNT
+	EthtoolAChannelsCombinedCount uint16 = 9 // ETHTOOL_A_CHANNELS_COMBINED_COUNT
 )
 
 // String set ids (enum ethtool_stringset), the value of

@@ -10,8 +10,8 @@ import (
 )
 
 // TestIntegrationCorpus captures ethtool's replies for a veth, a bridge
-// and a tap as fuzz seeds (see nltest.Seeds), link modes in both bit set
-// forms.
+// and a tap as fuzz seeds (see nltest.Seeds), link modes and features in
+// both bit set forms, the reply to a features change, and channels.
 func TestIntegrationCorpus(t *testing.T) {
 	e, ns := dialNS(t)
 	ns.AddVeth(t, "va", "vb")
@@ -41,13 +41,34 @@ func TestIntegrationCorpus(t *testing.T) {
 		}
 		return out
 	}
-	info, modes, state, strs := map[string][]any{}, map[string][]any{}, map[string][]any{}, map[string][]any{}
+	info, modes, state, strs, feats, chans := map[string][]any{}, map[string][]any{}, map[string][]any{}, map[string][]any{}, map[string][]any{}, map[string][]any{}
 	for _, ifname := range links {
 		info[ifname] = []any{capture(nlmsg.EthtoolMsgLinkInfoGet, nlmsg.EthtoolALinkInfoHeader, ifname, 0, nil)}
 		modes[ifname+"-compact"] = []any{capture(nlmsg.EthtoolMsgLinkModesGet, nlmsg.EthtoolALinkModesHeader, ifname, nlmsg.EthtoolFlagCompactBitsets, nil)}
 		modes[ifname+"-verbose"] = []any{capture(nlmsg.EthtoolMsgLinkModesGet, nlmsg.EthtoolALinkModesHeader, ifname, 0, nil)}
 		state[ifname] = []any{capture(nlmsg.EthtoolMsgLinkStateGet, nlmsg.EthtoolALinkStateHeader, ifname, 0, nil)}
+		feats[ifname+"-compact"] = []any{capture(nlmsg.EthtoolMsgFeaturesGet, nlmsg.EthtoolAFeaturesHeader, ifname, nlmsg.EthtoolFlagCompactBitsets, nil)}
+		feats[ifname+"-verbose"] = []any{capture(nlmsg.EthtoolMsgFeaturesGet, nlmsg.EthtoolAFeaturesHeader, ifname, 0, nil)}
+		if ifname != "br0" { // a bridge has no channels
+			chans[ifname] = []any{capture(nlmsg.EthtoolMsgChannelsGet, nlmsg.EthtoolAChannelsHeader, ifname, 0, nil)}
+		}
 	}
+	// The reply to a FEATURES_SET that changes two features (and with them
+	// their dependents) and cannot change a fixed one.
+	feats["va-set"] = []any{capture(nlmsg.EthtoolMsgFeaturesSet, nlmsg.EthtoolAFeaturesHeader, "va", nlmsg.EthtoolFlagCompactBitsets, func(b *nlmsg.Builder) {
+		set := b.BeginNest(nlmsg.EthtoolAFeaturesWanted)
+		bits := b.BeginNest(nlmsg.EthtoolABitsetBits)
+		for _, c := range []FeatureChange{{"tx-scatter-gather", false}, {"rx-gro", true}, {"tx-checksum-ipv4", true}} {
+			bit := b.BeginNest(nlmsg.EthtoolABitsetBitsBit)
+			b.String(nlmsg.EthtoolABitsetBitName, c.Name)
+			if c.On {
+				b.Flag(nlmsg.EthtoolABitsetBitValue)
+			}
+			b.EndNest(bit)
+		}
+		b.EndNest(bits)
+		b.EndNest(set)
+	})}
 	for _, set := range []struct {
 		ifname string
 		id     uint32
@@ -68,4 +89,6 @@ func TestIntegrationCorpus(t *testing.T) {
 	nltest.Seeds(t, "FuzzDecodeLinkModes", modes)
 	nltest.Seeds(t, "FuzzDecodeLinkState", state)
 	nltest.Seeds(t, "FuzzDecodeStringSet", strs)
+	nltest.Seeds(t, "FuzzDecodeFeatures", feats)
+	nltest.Seeds(t, "FuzzDecodeChannels", chans)
 }

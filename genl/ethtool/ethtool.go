@@ -1,8 +1,9 @@
 // Package ethtool speaks ethtool's generic netlink family ("ethtool",
 // Linux 5.6+) over a genl.Conn: link info (port, transceiver, MDI-X), link
 // modes (speed, duplex, auto-negotiation, supported, advertised and peer
-// modes), link state and string sets, read as typed values that print as
-// the ethtool program prints them, and link mode changes written.
+// modes), link state, features (ethtool -k), channels (ethtool -l) and
+// string sets, read as typed values that print as the ethtool program
+// prints them, and link mode, feature and channel changes written.
 //
 // Every call takes the interface by name or index (Interface). Reads
 // decode into caller-owned values without allocating once warm (names are

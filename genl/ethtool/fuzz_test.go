@@ -66,3 +66,41 @@ func FuzzDecodeStringSet(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeFeatures decodes each input as a features reply and as the
+// reply to a FEATURES_SET.
+func FuzzDecodeFeatures(f *testing.F) {
+	f.Fuzz(func(t *testing.T, attrs []byte) {
+		var a Features
+		err := DecodeFeatures(attrs, &a)
+		decodeErr(t, err)
+		b := Features{Interface: Interface{Index: 3, Name: "x"}}
+		b.Active.Set(7)
+		if err2 := DecodeFeatures(attrs, &b); (err == nil) != (err2 == nil) || a != b {
+			t.Fatalf("decoded twice: %+v and %+v", a, b)
+		}
+		var r FeaturesResult
+		err = decodeFeaturesResult(attrs, &r)
+		decodeErr(t, err)
+		for i := range r.Active.Bits() {
+			if err != nil {
+				break // a failed decode leaves r partly filled
+			}
+			if !r.Changed.Has(i) {
+				t.Fatalf("feature %d now on but not among the changed", i)
+			}
+		}
+	})
+}
+
+func FuzzDecodeChannels(f *testing.F) {
+	f.Fuzz(func(t *testing.T, attrs []byte) {
+		var a Channels
+		err := DecodeChannels(attrs, &a)
+		decodeErr(t, err)
+		b := Channels{RxMax: 4, CombinedCount: 2, Interface: Interface{Index: 3, Name: "x"}}
+		if err2 := DecodeChannels(attrs, &b); (err == nil) != (err2 == nil) || a != b {
+			t.Fatalf("decoded twice: %+v and %+v", a, b)
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package ethtool
 
 import (
+	"encoding/binary"
 	"errors"
 	"strconv"
 	"strings"
@@ -92,6 +93,12 @@ func compareWithEthtool(t *testing.T, e *Client, ns *netnstest.NS, ifname string
 		"Supported ports":             Ports(&lm.Supported),
 		"Supported link modes":        notReported(&lm.Supported),
 		"Advertised link modes":       notReported(&lm.Advertised),
+		"Supported FEC modes":         FECModes(&lm.Supported),
+		"Advertised FEC modes":        FECModes(&lm.Advertised),
+	}
+	// ethtool prints the link partner's block only when it advertises.
+	if _, ok := want["Link partner advertised FEC modes"]; ok || !lm.Peer.Empty() {
+		got["Link partner advertised FEC modes"] = FECModes(&lm.Peer)
 	}
 	// ethtool prints MDI-X for twisted pair only.
 	if li.Port == Port(nlmsg.PortTP) {
@@ -209,9 +216,9 @@ func TestIntegrationLinkInfosDumpsEveryLink(t *testing.T) {
 }
 
 // The values a tap device can be given that veth and bridges never show:
-// every port type, a 16-bit unknown speed, supported ports, and an
-// auto-negotiation byte that is neither 0 nor 1. Each reads back as
-// ethtool prints it.
+// every port type, a 16-bit unknown speed, supported ports, FEC modes of
+// ours and the partner's, and an auto-negotiation byte that is neither 0
+// nor 1. Each reads back as ethtool prints it.
 func TestIntegrationTapAwkwardValuesMatchEthtool(t *testing.T) {
 	e, ns := dialNS(t)
 	addTap(t, ns, "tap0")
@@ -229,6 +236,19 @@ func TestIntegrationTapAwkwardValuesMatchEthtool(t *testing.T) {
 	compareWithEthtool(t, e, ns, "tap0")
 	setSupported(t, ns, "tap0", nlmsg.EthtoolLinkModeBNCBit, nlmsg.EthtoolLinkModeMIIBit, nlmsg.EthtoolLinkModeBackplaneBit)
 	compareWithEthtool(t, e, ns, "tap0")
+	// FEC modes: all four supported, one advertised, two from the partner.
+	patchLinkSettings(t, ns, "tap0", func(buf []byte, nwords int) {
+		for k, bits := range [][]int{{49, 50, 51, 74}, {51}, {50, 74}} { // supported, advertising, lp_advertising
+			for _, b := range bits {
+				w := lsMasks + 4*nwords*k + 4*(b/32)
+				binary.NativeEndian.PutUint32(buf[w:], binary.NativeEndian.Uint32(buf[w:])|1<<(b%32))
+			}
+		}
+	})
+	compareWithEthtool(t, e, ns, "tap0")
+	if lm, err := e.LinkModes(testCtx(t), Interface{Name: "tap0"}); err != nil || FECModes(&lm.Peer) != "RS\t LLRS" {
+		t.Errorf("partner FEC modes %q (%v), want RS and LLRS", FECModes(&lm.Peer), err)
+	}
 	patchLinkSettings(t, ns, "tap0", func(buf []byte, _ int) { buf[lsAutoneg] = 2 })
 	compareWithEthtool(t, e, ns, "tap0")
 	if lm, err := e.LinkModes(testCtx(t), Interface{Name: "tap0"}); err != nil || !lm.Autoneg {

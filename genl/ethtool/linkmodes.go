@@ -130,6 +130,29 @@ func Ports(s *Bitset) string {
 	return sb.String()
 }
 
+// FECModes lists the forward error correction bits of s as ethtool's
+// "Supported FEC modes" line does: in bit order, a tab and a space
+// between two names, "None\t RS\t BASER\t LLRS", and "Not reported"
+// for none.
+func FECModes(s *Bitset) string {
+	var sb strings.Builder
+	for _, m := range [...]struct {
+		bit  int
+		name string
+	}{{49, "None"}, {50, "RS"}, {51, "BASER"}, {74, "LLRS"}} { // ETHTOOL_LINK_MODE_FEC_*_BIT
+		if s.Has(m.bit) {
+			if sb.Len() > 0 {
+				sb.WriteString("\t ")
+			}
+			sb.WriteString(m.name)
+		}
+	}
+	if sb.Len() == 0 {
+		return "Not reported"
+	}
+	return sb.String()
+}
+
 const msgLinkModes = "ETHTOOL_MSG_LINKMODES_GET_REPLY"
 
 // DecodeLinkModes decodes the attributes of a link modes reply or
