@@ -171,6 +171,45 @@ func TestDecodeHeaderAndExtensions(t *testing.T) {
 	}
 }
 
+// TestDecodeCongestionControlFigures decodes the three figures a
+// congestion control module can send: bbr's 64-bit bandwidth from its two
+// halves, vegas's and dctcp's fields in order; each is marked present,
+// and the next socket, under cubic, keeps none of them.
+func TestDecodeCongestionControlFigures(t *testing.T) {
+	dctcp := binary.NativeEndian.AppendUint16(nil, 1)
+	dctcp = binary.NativeEndian.AppendUint16(dctcp, 2)
+	dctcp = append(dctcp, u32s(1024, 3000, 9000)...)
+	msg := inetMessage(unix.AF_INET,
+		attr(nlmsg.InetDiagBBRInfo, u32s(0x89abcdef, 0x1, 25, 739, 512)),
+		attr(nlmsg.InetDiagVegasInfo, u32s(1, 8, 120, 100)),
+		attr(nlmsg.InetDiagDCTCPInfo, dctcp),
+	)
+	var s sockdiag.InetSocket
+	if err := s.Decode(msg, unix.IPPROTO_TCP); err != nil {
+		t.Fatal(err)
+	}
+	if want := (sockdiag.BBRInfo{Bandwidth: 0x1_89ab_cdef, MinRTTUsec: 25, PacingGain: 739, CwndGain: 512}); s.BBR != want {
+		t.Errorf("BBR = %+v, want %+v", s.BBR, want)
+	}
+	if want := (sockdiag.VegasInfo{Enabled: 1, RTTCount: 8, RTTUsec: 120, MinRTTUsec: 100}); s.Vegas != want {
+		t.Errorf("Vegas = %+v, want %+v", s.Vegas, want)
+	}
+	if want := (sockdiag.DCTCPInfo{Enabled: 1, CEState: 2, Alpha: 1024, ABECN: 3000, ABTot: 9000}); s.DCTCP != want {
+		t.Errorf("DCTCP = %+v, want %+v", s.DCTCP, want)
+	}
+	for _, typ := range []uint16{nlmsg.InetDiagBBRInfo, nlmsg.InetDiagVegasInfo, nlmsg.InetDiagDCTCPInfo} {
+		if !s.Has(typ) {
+			t.Errorf("Has(%d) = false", typ)
+		}
+	}
+	if err := s.Decode(inetMessage(unix.AF_INET, attr(nlmsg.InetDiagCong, []byte("cubic\x00"))), unix.IPPROTO_TCP); err != nil {
+		t.Fatal(err)
+	}
+	if s.BBR != (sockdiag.BBRInfo{}) || s.Vegas != (sockdiag.VegasInfo{}) || s.DCTCP != (sockdiag.DCTCPInfo{}) || s.Has(nlmsg.InetDiagBBRInfo) {
+		t.Errorf("a cubic socket after kept %+v %+v %+v", s.BBR, s.Vegas, s.DCTCP)
+	}
+}
+
 func sameSocket(a, b *sockdiag.InetSocket) bool {
 	// has is unexported; compare through a copy with Has cleared.
 	x, y := *a, *b
@@ -205,6 +244,9 @@ func TestDecodeErrorsNameTheAttribute(t *testing.T) {
 		{"INET_DIAG_TOS", inetMessage(unix.AF_INET, attr(nlmsg.InetDiagTOS, nil))},
 		{"INET_DIAG_MARK", inetMessage(unix.AF_INET, attr(nlmsg.InetDiagMark, []byte{1, 2}))},
 		{"INET_DIAG_CGROUP_ID", inetMessage(unix.AF_INET, attr(nlmsg.InetDiagCgroupID, u32s(1)))},
+		{"INET_DIAG_BBRINFO", inetMessage(unix.AF_INET, attr(nlmsg.InetDiagBBRInfo, u32s(1, 2, 3, 4)))},
+		{"INET_DIAG_VEGASINFO", inetMessage(unix.AF_INET, attr(nlmsg.InetDiagVegasInfo, u32s(1, 2, 3)))},
+		{"INET_DIAG_DCTCPINFO", inetMessage(unix.AF_INET, attr(nlmsg.InetDiagDCTCPInfo, u32s(1, 2, 3)))},
 		{"inet_diag attributes", append(inetMessage(unix.AF_INET), 0xff, 0, 1, 0)},
 	}
 	for _, c := range cases {
@@ -285,6 +327,7 @@ func TestDecodeDoesNotAllocate(t *testing.T) {
 		attr(nlmsg.InetDiagMemInfo, u32s(1, 2, 3, 4)),
 		attr(nlmsg.InetDiagSkMemInfo, u32s(10, 11, 12, 13, 14, 15, 16, 17, 18)),
 		attr(nlmsg.InetDiagCong, []byte("bbr\x00")),
+		attr(nlmsg.InetDiagBBRInfo, u32s(1, 2, 3, 4, 5)),
 		attr(nlmsg.InetDiagTOS, []byte{0x10}),
 		attr(nlmsg.InetDiagCgroupID, binary.NativeEndian.AppendUint64(nil, 1234)),
 	)

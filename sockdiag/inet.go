@@ -25,6 +25,12 @@ const (
 	ExtTOS       Ext = 1 << (nlmsg.InetDiagTOS - 1)       // InetSocket.TOS
 	ExtTClass    Ext = 1 << (nlmsg.InetDiagTClass - 1)    // InetSocket.TClass
 	ExtSkMemInfo Ext = 1 << (nlmsg.InetDiagSkMemInfo - 1) // InetSocket.SkMemInfo
+
+	// ExtCCInfo is the INET_DIAG_VEGASINFO bit, which every congestion
+	// control with figures of its own answers, as `ss -i` asks: bbr with
+	// InetSocket.BBR, vegas with Vegas, dctcp with DCTCP (cubic and reno
+	// have none).
+	ExtCCInfo Ext = 1 << (nlmsg.InetDiagVegasInfo - 1)
 )
 
 // InetRequest says which inet sockets to dump: one address family and one

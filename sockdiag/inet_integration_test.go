@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -246,12 +247,19 @@ func TestIntegrationInetIdentity(t *testing.T) {
 }
 
 // TestIntegrationTCPInfoAgreesWithSS asks for tcp_info, the congestion
-// control name and the socket memory, and compares them with `ss -tnim`
-// on idle loopback connections (whose figures do not move between the two
-// dumps): cong, wscale, rto, rtt/rttvar, mss, pmtu, rcvmss, advmss, cwnd,
-// and skmem.
+// control name and figures and the socket memory, and compares them with
+// `ss -tnim` on idle loopback connections (whose figures do not move
+// between the two dumps): cong, wscale, rto, rtt/rttvar, mss, pmtu,
+// rcvmss, advmss, cwnd, bbr:(...) and skmem. The namespace's sockets use
+// bbr where the kernel has it, so that there are bbr figures to compare.
 func TestIntegrationTCPInfoAgreesWithSS(t *testing.T) {
 	ns := netnstest.New(t)
+	bbr := ns.Do(func() error {
+		return os.WriteFile("/proc/sys/net/ipv4/tcp_congestion_control", []byte("bbr"), 0)
+	}) == nil
+	if !bbr {
+		t.Log("no bbr in this kernel: its figures are not compared")
+	}
 	inetFixture(t, ns)
 	c := dial(t, ns)
 	var ours []sockdiag.InetSocket
@@ -259,7 +267,7 @@ func TestIntegrationTCPInfoAgreesWithSS(t *testing.T) {
 		var err error
 		ours, err = sockdiag.ListInet(testCtx(t), c, sockdiag.InetRequest{
 			Family: fam, States: sockdiag.StatesOf(sockdiag.StateEstablished),
-			Ext: sockdiag.ExtInfo | sockdiag.ExtCong | sockdiag.ExtSkMemInfo | sockdiag.ExtMemInfo | sockdiag.ExtTOS | sockdiag.ExtTClass,
+			Ext: sockdiag.ExtInfo | sockdiag.ExtCong | sockdiag.ExtCCInfo | sockdiag.ExtSkMemInfo | sockdiag.ExtMemInfo | sockdiag.ExtTOS | sockdiag.ExtTClass,
 		}, ours)
 		if err != nil {
 			t.Fatal(err)
@@ -311,6 +319,11 @@ func TestIntegrationTCPInfoAgreesWithSS(t *testing.T) {
 		} else {
 			t.Errorf("%s: ss printed no rtt", where)
 		}
+		if v, ok := detailValue(l, "bbr"); ok != s.Has(nlmsg.InetDiagBBRInfo) || (bbr && !ok) {
+			t.Errorf("%s: ss prints bbr figures %q; the dump has them: %v (congestion %q)", where, v, s.Has(nlmsg.InetDiagBBRInfo), s.Congestion)
+		} else if ok && !bbrEqual(v, &s.BBR) {
+			t.Errorf("%s: bbr %+v, ss says %s", where, s.BBR, v)
+		}
 		sk := s.SkMemInfo
 		if v, ok := detailValue(l, "skmem"); !ok || !strings.Contains(v, fmt.Sprintf("(r%d,rb%d,", sk.RmemAlloc, sk.Rcvbuf)) ||
 			!strings.Contains(v, fmt.Sprintf(",tb%d,", sk.Sndbuf)) || !strings.HasSuffix(v, fmt.Sprintf(",bl%d,d%d)", sk.Backlog, sk.Drops)) {
@@ -320,6 +333,27 @@ func TestIntegrationTCPInfoAgreesWithSS(t *testing.T) {
 			t.Errorf("%s: tcp_info state %v, header %v; meminfo rmem %d, skmem r %d", where, ti.State, s.State, s.MemInfo.RMem, sk.RmemAlloc)
 		}
 	}
+}
+
+// bbrEqual reports whether ss's bbr:(bw:Nbps,mrtt:MS,pacing_gain:G,
+// cwnd_gain:G) describes b: bandwidth in bits/s, gains as the fixed point
+// divided by 256, each gain printed only when not zero.
+func bbrEqual(ss string, b *sockdiag.BBRInfo) bool {
+	fields := map[string]string{}
+	for _, kv := range strings.Split(strings.Trim(ss, "()"), ",") {
+		k, v, _ := strings.Cut(kv, ":")
+		fields[k] = v
+	}
+	gain := func(key string, g uint32) bool {
+		v, ok := fields[key]
+		if g == 0 {
+			return !ok
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		return err == nil && math.Abs(f-float64(g)/256) < 1e-5*float64(g)
+	}
+	return fields["bw"] == strconv.FormatUint(b.Bandwidth*8, 10)+"bps" && msEqual(fields["mrtt"], b.MinRTTUsec) &&
+		gain("pacing_gain", b.PacingGain) && gain("cwnd_gain", b.CwndGain)
 }
 
 // msEqual reports whether ss's millisecond figure (printed as µs/1000 with

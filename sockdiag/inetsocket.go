@@ -37,6 +37,9 @@ type InetSocket struct {
 	MemInfo    MemInfo   // INET_DIAG_MEMINFO (ExtMemInfo)
 	SkMemInfo  SkMemInfo // INET_DIAG_SKMEMINFO (ExtSkMemInfo)
 	Congestion string    // INET_DIAG_CONG (ExtCong): "cubic", "bbr", ... interned, no allocation per socket
+	BBR        BBRInfo   // INET_DIAG_BBRINFO (ExtCCInfo), a socket under bbr
+	Vegas      VegasInfo // INET_DIAG_VEGASINFO (ExtCCInfo), a socket under vegas or its kin
+	DCTCP      DCTCPInfo // INET_DIAG_DCTCPINFO (ExtCCInfo), a socket under dctcp
 	TOS        uint8     // INET_DIAG_TOS (ExtTOS)
 	TClass     uint8     // INET_DIAG_TCLASS (ExtTClass), IPv6 sockets
 	Shutdown   uint8     // INET_DIAG_SHUTDOWN, always sent: 1 receive side shut, 2 send side
@@ -143,6 +146,10 @@ func (s *InetSocket) Decode(payload []byte, protocol uint8) error {
 			if err := s.TCPInfo.decode(d); err != nil {
 				return err
 			}
+		case nlmsg.InetDiagBBRInfo, nlmsg.InetDiagVegasInfo, nlmsg.InetDiagDCTCPInfo:
+			if err := s.decodeCCInfo(t, d); err != nil {
+				return err
+			}
 		case nlmsg.InetDiagMemInfo:
 			if len(d) < nlmsg.InetDiagMemInfoLen {
 				return sizeErr("INET_DIAG_MEMINFO", len(d), nlmsg.InetDiagMemInfoLen)
@@ -218,6 +225,8 @@ func (m *SkMemInfo) decode(attr string, d []byte) error {
 
 func u32(d []byte, off int) uint32 { return binary.NativeEndian.Uint32(d[off : off+4]) }
 
+func u16(d []byte, off int) uint16 { return binary.NativeEndian.Uint16(d[off : off+2]) }
+
 var inetAttrNames = [...]string{
 	nlmsg.InetDiagMemInfo: "INET_DIAG_MEMINFO", nlmsg.InetDiagInfo: "INET_DIAG_INFO",
 	nlmsg.InetDiagCong: "INET_DIAG_CONG", nlmsg.InetDiagTOS: "INET_DIAG_TOS",
@@ -225,6 +234,8 @@ var inetAttrNames = [...]string{
 	nlmsg.InetDiagShutdown: "INET_DIAG_SHUTDOWN", nlmsg.InetDiagProtocol: "INET_DIAG_PROTOCOL",
 	nlmsg.InetDiagSkV6Only: "INET_DIAG_SKV6ONLY", nlmsg.InetDiagMark: "INET_DIAG_MARK",
 	nlmsg.InetDiagClassID: "INET_DIAG_CLASS_ID", nlmsg.InetDiagCgroupID: "INET_DIAG_CGROUP_ID",
+	nlmsg.InetDiagVegasInfo: "INET_DIAG_VEGASINFO", nlmsg.InetDiagDCTCPInfo: "INET_DIAG_DCTCPINFO",
+	nlmsg.InetDiagBBRInfo: "INET_DIAG_BBRINFO",
 }
 
 func inetAttrName(t uint16) string {
