@@ -3,6 +3,7 @@ package sockdiag_test
 import (
 	"encoding/binary"
 	"errors"
+	"math/bits"
 	"net/netip"
 	"reflect"
 	"testing"
@@ -210,6 +211,36 @@ func TestDecodeCongestionControlFigures(t *testing.T) {
 	}
 }
 
+// TestDecodeSockOpts decodes the bit fields of struct inet_diag_sockopt
+// as the ABI lays them out (the first field in the lowest bit of a byte
+// on little-endian machines, the highest on big-endian ones): the options
+// come out by ss's names, and the five unused bits are dropped.
+func TestDecodeSockOpts(t *testing.T) {
+	// is_icsk, mc_loop, mc_all; defer_connect and the unused bits.
+	raw := []byte{1<<1 | 1<<4 | 1<<6, 1<<2 | 0xf8}
+	if binary.NativeEndian.Uint16([]byte{0, 1}) == 1 {
+		raw[0], raw[1] = bits.Reverse8(raw[0]), bits.Reverse8(raw[1])
+	}
+	var s sockdiag.InetSocket
+	if err := s.Decode(inetMessage(unix.AF_INET, attr(nlmsg.InetDiagSockOpt, raw)), unix.IPPROTO_TCP); err != nil {
+		t.Fatal(err)
+	}
+	want := sockdiag.SockOptICSK | sockdiag.SockOptMulticastLoop | sockdiag.SockOptMulticastAll | sockdiag.SockOptDeferConnect
+	if s.SockOpt != want || !s.Has(nlmsg.InetDiagSockOpt) || !s.SockOpt.Has(sockdiag.SockOptICSK|sockdiag.SockOptDeferConnect) || s.SockOpt.Has(sockdiag.SockOptRecvErr) {
+		t.Errorf("SockOpt = %#x (%s), want %#x", uint16(s.SockOpt), s.SockOpt, uint16(want))
+	}
+	if got := s.SockOpt.String(); got != "is_icsk mc_loop mc_all defer_connect" {
+		t.Errorf("String() = %q", got)
+	}
+	all := sockdiag.SockOpts(1<<11 - 1)
+	if got := all.String(); got != "recverr is_icsk freebind hdrincl mc_loop transparent mc_all nodefrag bind_addr_no_port recverr_rfc4884 defer_connect" {
+		t.Errorf("every option: %q", got)
+	}
+	if got := sockdiag.SockOpts(0).String(); got != "" {
+		t.Errorf("no option: %q", got)
+	}
+}
+
 func sameSocket(a, b *sockdiag.InetSocket) bool {
 	// has is unexported; compare through a copy with Has cleared.
 	x, y := *a, *b
@@ -244,6 +275,7 @@ func TestDecodeErrorsNameTheAttribute(t *testing.T) {
 		{"INET_DIAG_TOS", inetMessage(unix.AF_INET, attr(nlmsg.InetDiagTOS, nil))},
 		{"INET_DIAG_MARK", inetMessage(unix.AF_INET, attr(nlmsg.InetDiagMark, []byte{1, 2}))},
 		{"INET_DIAG_CGROUP_ID", inetMessage(unix.AF_INET, attr(nlmsg.InetDiagCgroupID, u32s(1)))},
+		{"INET_DIAG_SOCKOPT", inetMessage(unix.AF_INET, attr(nlmsg.InetDiagSockOpt, []byte{1}))},
 		{"INET_DIAG_BBRINFO", inetMessage(unix.AF_INET, attr(nlmsg.InetDiagBBRInfo, u32s(1, 2, 3, 4)))},
 		{"INET_DIAG_VEGASINFO", inetMessage(unix.AF_INET, attr(nlmsg.InetDiagVegasInfo, u32s(1, 2, 3)))},
 		{"INET_DIAG_DCTCPINFO", inetMessage(unix.AF_INET, attr(nlmsg.InetDiagDCTCPInfo, u32s(1, 2, 3)))},

@@ -13,8 +13,8 @@ import (
 )
 
 // Ext selects the extensions an inet dump asks the kernel for (the
-// idiag_ext bits). INET_DIAG_SHUTDOWN, SKV6ONLY, CGROUP_ID and (to
-// CAP_NET_ADMIN) MARK come without asking.
+// idiag_ext bits). INET_DIAG_SHUTDOWN, SKV6ONLY, CGROUP_ID, SOCKOPT and
+// (to CAP_NET_ADMIN) MARK come without asking.
 type Ext uint8
 
 // The extensions.

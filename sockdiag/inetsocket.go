@@ -47,6 +47,7 @@ type InetSocket struct {
 	Mark       uint32    // INET_DIAG_MARK, sent to CAP_NET_ADMIN only
 	ClassID    uint32    // INET_DIAG_CLASS_ID: the net_cls class, or the priority
 	CgroupID   uint64    // INET_DIAG_CGROUP_ID: cgroup v2 id
+	SockOpt    SockOpts  // INET_DIAG_SOCKOPT, always sent for full sockets
 
 	has uint32 // bit 1<<type for each attribute present
 }
@@ -190,6 +191,11 @@ func (s *InetSocket) Decode(payload []byte, protocol uint8) error {
 			} else {
 				s.ClassID = u32(d, 0)
 			}
+		case nlmsg.InetDiagSockOpt:
+			if len(d) < 2 {
+				return sizeErr("INET_DIAG_SOCKOPT", len(d), 2)
+			}
+			s.SockOpt = sockOptsOf(d)
 		case nlmsg.InetDiagCgroupID:
 			if len(d) != 8 {
 				return sizeErr("INET_DIAG_CGROUP_ID", len(d), 8)
@@ -235,7 +241,7 @@ var inetAttrNames = [...]string{
 	nlmsg.InetDiagSkV6Only: "INET_DIAG_SKV6ONLY", nlmsg.InetDiagMark: "INET_DIAG_MARK",
 	nlmsg.InetDiagClassID: "INET_DIAG_CLASS_ID", nlmsg.InetDiagCgroupID: "INET_DIAG_CGROUP_ID",
 	nlmsg.InetDiagVegasInfo: "INET_DIAG_VEGASINFO", nlmsg.InetDiagDCTCPInfo: "INET_DIAG_DCTCPINFO",
-	nlmsg.InetDiagBBRInfo: "INET_DIAG_BBRINFO",
+	nlmsg.InetDiagBBRInfo: "INET_DIAG_BBRINFO", nlmsg.InetDiagSockOpt: "INET_DIAG_SOCKOPT",
 }
 
 func inetAttrName(t uint16) string {
