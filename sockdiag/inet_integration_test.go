@@ -249,8 +249,10 @@ func TestIntegrationInetIdentity(t *testing.T) {
 // TestIntegrationTCPInfoAgreesWithSS asks for tcp_info, the congestion
 // control name and figures and the socket memory, and compares them with
 // `ss -tnim` on idle loopback connections (whose figures do not move
-// between the two dumps): cong, wscale, rto, rtt/rttvar, mss, pmtu,
-// rcvmss, advmss, cwnd, bbr:(...) and skmem. The namespace's sockets use
+// between the two dumps): cong, wscale, rto, rtt/rttvar, ato, minrtt,
+// rcv_rtt, mss, pmtu, rcvmss, advmss, cwnd, the byte and segment
+// counters, delivered, rcv_space, rcv_ssthresh, snd_wnd, bbr:(...) and
+// skmem. The namespace's sockets use
 // bbr where the kernel has it, so that there are bbr figures to compare.
 func TestIntegrationTCPInfoAgreesWithSS(t *testing.T) {
 	ns := netnstest.New(t)
@@ -318,6 +320,29 @@ func TestIntegrationTCPInfoAgreesWithSS(t *testing.T) {
 			}
 		} else {
 			t.Errorf("%s: ss printed no rtt", where)
+		}
+		// The counters ss prints only when they are not zero.
+		for _, c := range []struct {
+			key string
+			n   uint64
+		}{
+			{"bytes_sent", ti.BytesSent}, {"bytes_acked", ti.BytesAcked}, {"bytes_received", ti.BytesReceived},
+			{"segs_out", uint64(ti.SegsOut)}, {"segs_in", uint64(ti.SegsIn)},
+			{"data_segs_out", uint64(ti.DataSegsOut)}, {"data_segs_in", uint64(ti.DataSegsIn)},
+			{"delivered", uint64(ti.Delivered)}, {"rcv_space", uint64(ti.RcvSpace)},
+			{"rcv_ssthresh", uint64(ti.RcvSsthresh)}, {"snd_wnd", uint64(ti.SndWnd)},
+		} {
+			if v, ok := detailValue(l, c.key); ok != (c.n != 0) || ok && v != strconv.FormatUint(c.n, 10) {
+				t.Errorf("%s: %s = %d, ss says %q (printed %v)", where, c.key, c.n, v, ok)
+			}
+		}
+		for _, c := range []struct {
+			key  string
+			usec uint32
+		}{{"ato", ti.ATOUsec}, {"minrtt", ti.MinRTTUsec}, {"rcv_rtt", ti.RcvRTTUsec}} {
+			if v, ok := detailValue(l, c.key); ok != (c.usec != 0) || ok && !msEqual(v, c.usec) {
+				t.Errorf("%s: %s = %d µs, ss says %q ms (printed %v)", where, c.key, c.usec, v, ok)
+			}
 		}
 		if v, ok := detailValue(l, "bbr"); ok != s.Has(nlmsg.InetDiagBBRInfo) || (bbr && !ok) {
 			t.Errorf("%s: ss prints bbr figures %q; the dump has them: %v (congestion %q)", where, v, s.Has(nlmsg.InetDiagBBRInfo), s.Congestion)

@@ -15,7 +15,9 @@ import (
 // struct inet_diag_msg and the extensions the kernel attached. It holds no
 // reference to the receive buffer it was decoded from: a copy of the value
 // is independent of the original. Which extensions were present is told by
-// Has.
+// Has. A TIME-WAIT or request (SYN-RECV) socket has the header's fields
+// and, to CAP_NET_ADMIN, its Mark, nothing else: the kernel sends no other
+// attribute for them, and their Inode and UID are 0.
 type InetSocket struct {
 	Family    uint8 // unix.AF_INET or unix.AF_INET6
 	Protocol  uint8 // unix.IPPROTO_TCP, IPPROTO_UDP, ... (the request's, or INET_DIAG_PROTOCOL)
@@ -43,9 +45,9 @@ type InetSocket struct {
 	TOS        uint8     // INET_DIAG_TOS (ExtTOS)
 	TClass     uint8     // INET_DIAG_TCLASS (ExtTClass), IPv6 sockets
 	Shutdown   uint8     // INET_DIAG_SHUTDOWN, always sent: 1 receive side shut, 2 send side
-	V6Only     bool      // INET_DIAG_SKV6ONLY, IPv6 sockets
-	Mark       uint32    // INET_DIAG_MARK, sent to CAP_NET_ADMIN only
-	ClassID    uint32    // INET_DIAG_CLASS_ID: the net_cls class, or the priority
+	V6Only     bool      // INET_DIAG_SKV6ONLY, IPv6 sockets listening or unconnected (not sent in other states)
+	Mark       uint32    // INET_DIAG_MARK (SO_MARK), sent to CAP_NET_ADMIN only
+	ClassID    uint32    // INET_DIAG_CLASS_ID (ExtTClass, whose bit the kernel reads for it): the net_cls class, or else SO_PRIORITY
 	CgroupID   uint64    // INET_DIAG_CGROUP_ID: cgroup v2 id
 	SockOpt    SockOpts  // INET_DIAG_SOCKOPT, always sent for full sockets
 
