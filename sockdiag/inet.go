@@ -180,7 +180,8 @@ var inetBlocks = sync.Pool{New: func() any { return new(inetBlock) }}
 // decoded them. The kernel aborts a TCP socket with ECONNABORTED for its
 // owner (a reset to the peer when connected) and removes it; a UDP socket's
 // owner gets ECONNABORTED too, but a bound UDP socket stays bound until
-// its owner closes it. It needs CAP_NET_ADMIN in
+// its owner closes it. TIME-WAIT and request (SYN-RECV) sockets are
+// removed. It needs CAP_NET_ADMIN in
 // the namespace's user namespace (EPERM otherwise); the kernel answers
 // EOPNOTSUPP for protocols it cannot destroy and ENOENT when no socket with
 // that identity and cookie exists (any more). A nil s or one of another
