@@ -3,6 +3,7 @@ package sockdiag_test
 import (
 	"encoding/binary"
 	"errors"
+	"math/bits"
 	"net/netip"
 	"reflect"
 	"testing"
@@ -171,6 +172,75 @@ func TestDecodeHeaderAndExtensions(t *testing.T) {
 	}
 }
 
+// TestDecodeCongestionControlFigures decodes the three figures a
+// congestion control module can send: bbr's 64-bit bandwidth from its two
+// halves, vegas's and dctcp's fields in order; each is marked present,
+// and the next socket, under cubic, keeps none of them.
+func TestDecodeCongestionControlFigures(t *testing.T) {
+	dctcp := binary.NativeEndian.AppendUint16(nil, 1)
+	dctcp = binary.NativeEndian.AppendUint16(dctcp, 2)
+	dctcp = append(dctcp, u32s(1024, 3000, 9000)...)
+	msg := inetMessage(unix.AF_INET,
+		attr(nlmsg.InetDiagBBRInfo, u32s(0x89abcdef, 0x1, 25, 739, 512)),
+		attr(nlmsg.InetDiagVegasInfo, u32s(1, 8, 120, 100)),
+		attr(nlmsg.InetDiagDCTCPInfo, dctcp),
+	)
+	var s sockdiag.InetSocket
+	if err := s.Decode(msg, unix.IPPROTO_TCP); err != nil {
+		t.Fatal(err)
+	}
+	if want := (sockdiag.BBRInfo{Bandwidth: 0x1_89ab_cdef, MinRTTUsec: 25, PacingGain: 739, CwndGain: 512}); s.BBR != want {
+		t.Errorf("BBR = %+v, want %+v", s.BBR, want)
+	}
+	if want := (sockdiag.VegasInfo{Enabled: 1, RTTCount: 8, RTTUsec: 120, MinRTTUsec: 100}); s.Vegas != want {
+		t.Errorf("Vegas = %+v, want %+v", s.Vegas, want)
+	}
+	if want := (sockdiag.DCTCPInfo{Enabled: 1, CEState: 2, Alpha: 1024, ABECN: 3000, ABTot: 9000}); s.DCTCP != want {
+		t.Errorf("DCTCP = %+v, want %+v", s.DCTCP, want)
+	}
+	for _, typ := range []uint16{nlmsg.InetDiagBBRInfo, nlmsg.InetDiagVegasInfo, nlmsg.InetDiagDCTCPInfo} {
+		if !s.Has(typ) {
+			t.Errorf("Has(%d) = false", typ)
+		}
+	}
+	if err := s.Decode(inetMessage(unix.AF_INET, attr(nlmsg.InetDiagCong, []byte("cubic\x00"))), unix.IPPROTO_TCP); err != nil {
+		t.Fatal(err)
+	}
+	if s.BBR != (sockdiag.BBRInfo{}) || s.Vegas != (sockdiag.VegasInfo{}) || s.DCTCP != (sockdiag.DCTCPInfo{}) || s.Has(nlmsg.InetDiagBBRInfo) {
+		t.Errorf("a cubic socket after kept %+v %+v %+v", s.BBR, s.Vegas, s.DCTCP)
+	}
+}
+
+// TestDecodeSockOpts decodes the bit fields of struct inet_diag_sockopt
+// as the ABI lays them out (the first field in the lowest bit of a byte
+// on little-endian machines, the highest on big-endian ones): the options
+// come out by ss's names, and the five unused bits are dropped.
+func TestDecodeSockOpts(t *testing.T) {
+	// is_icsk, mc_loop, mc_all; defer_connect and the unused bits.
+	raw := []byte{1<<1 | 1<<4 | 1<<6, 1<<2 | 0xf8}
+	if binary.NativeEndian.Uint16([]byte{0, 1}) == 1 {
+		raw[0], raw[1] = bits.Reverse8(raw[0]), bits.Reverse8(raw[1])
+	}
+	var s sockdiag.InetSocket
+	if err := s.Decode(inetMessage(unix.AF_INET, attr(nlmsg.InetDiagSockOpt, raw)), unix.IPPROTO_TCP); err != nil {
+		t.Fatal(err)
+	}
+	want := sockdiag.SockOptICSK | sockdiag.SockOptMulticastLoop | sockdiag.SockOptMulticastAll | sockdiag.SockOptDeferConnect
+	if s.SockOpt != want || !s.Has(nlmsg.InetDiagSockOpt) || !s.SockOpt.Has(sockdiag.SockOptICSK|sockdiag.SockOptDeferConnect) || s.SockOpt.Has(sockdiag.SockOptRecvErr) {
+		t.Errorf("SockOpt = %#x (%s), want %#x", uint16(s.SockOpt), s.SockOpt, uint16(want))
+	}
+	if got := s.SockOpt.String(); got != "is_icsk mc_loop mc_all defer_connect" {
+		t.Errorf("String() = %q", got)
+	}
+	all := sockdiag.SockOpts(1<<11 - 1)
+	if got := all.String(); got != "recverr is_icsk freebind hdrincl mc_loop transparent mc_all nodefrag bind_addr_no_port recverr_rfc4884 defer_connect" {
+		t.Errorf("every option: %q", got)
+	}
+	if got := sockdiag.SockOpts(0).String(); got != "" {
+		t.Errorf("no option: %q", got)
+	}
+}
+
 func sameSocket(a, b *sockdiag.InetSocket) bool {
 	// has is unexported; compare through a copy with Has cleared.
 	x, y := *a, *b
@@ -205,6 +275,10 @@ func TestDecodeErrorsNameTheAttribute(t *testing.T) {
 		{"INET_DIAG_TOS", inetMessage(unix.AF_INET, attr(nlmsg.InetDiagTOS, nil))},
 		{"INET_DIAG_MARK", inetMessage(unix.AF_INET, attr(nlmsg.InetDiagMark, []byte{1, 2}))},
 		{"INET_DIAG_CGROUP_ID", inetMessage(unix.AF_INET, attr(nlmsg.InetDiagCgroupID, u32s(1)))},
+		{"INET_DIAG_SOCKOPT", inetMessage(unix.AF_INET, attr(nlmsg.InetDiagSockOpt, []byte{1}))},
+		{"INET_DIAG_BBRINFO", inetMessage(unix.AF_INET, attr(nlmsg.InetDiagBBRInfo, u32s(1, 2, 3, 4)))},
+		{"INET_DIAG_VEGASINFO", inetMessage(unix.AF_INET, attr(nlmsg.InetDiagVegasInfo, u32s(1, 2, 3)))},
+		{"INET_DIAG_DCTCPINFO", inetMessage(unix.AF_INET, attr(nlmsg.InetDiagDCTCPInfo, u32s(1, 2, 3)))},
 		{"inet_diag attributes", append(inetMessage(unix.AF_INET), 0xff, 0, 1, 0)},
 	}
 	for _, c := range cases {
@@ -285,6 +359,7 @@ func TestDecodeDoesNotAllocate(t *testing.T) {
 		attr(nlmsg.InetDiagMemInfo, u32s(1, 2, 3, 4)),
 		attr(nlmsg.InetDiagSkMemInfo, u32s(10, 11, 12, 13, 14, 15, 16, 17, 18)),
 		attr(nlmsg.InetDiagCong, []byte("bbr\x00")),
+		attr(nlmsg.InetDiagBBRInfo, u32s(1, 2, 3, 4, 5)),
 		attr(nlmsg.InetDiagTOS, []byte{0x10}),
 		attr(nlmsg.InetDiagCgroupID, binary.NativeEndian.AppendUint64(nil, 1234)),
 	)

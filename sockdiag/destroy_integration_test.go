@@ -93,3 +93,25 @@ func TestIntegrationDestroyUDP(t *testing.T) {
 		t.Errorf("after destroy: %v, %v", after, err)
 	}
 }
+
+// TestIntegrationDestroyMiniSockets destroys a TIME-WAIT socket and a
+// handshake's request socket (SYN-RECV), which have no file: the kernel
+// takes their identity and cookie as a dump gave them and removes both.
+func TestIntegrationDestroyMiniSockets(t *testing.T) {
+	ns := netnstest.New(t)
+	detailFixture(t, ns)
+	c := dial(t, ns)
+	mini := sockdiag.InetRequest{Family: unix.AF_INET, States: sockdiag.StatesOf(sockdiag.StateTimeWait, sockdiag.StateSynRecv)}
+	socks, err := sockdiag.ListInet(testCtx(t), c, mini, nil)
+	if err != nil || len(socks) != 2 || socks[0].State == socks[1].State {
+		t.Fatalf("TIME-WAIT and SYN-RECV sockets: %v, %v", socks, err)
+	}
+	for i := range socks {
+		if err := sockdiag.Destroy(testCtx(t), c, &socks[i]); err != nil {
+			t.Errorf("destroy %v %v: %v", socks[i].State, socks[i].Local, err)
+		}
+	}
+	if after, err := sockdiag.ListInet(testCtx(t), c, mini, nil); err != nil || len(after) != 0 {
+		t.Errorf("after destroy: %v, %v", after, err)
+	}
+}

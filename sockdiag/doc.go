@@ -37,7 +37,7 @@
 //
 // # Filters
 //
-// A Filter (ports, address prefixes, interface; And, Or, Not) is compiled
+// A Filter (ports, address prefixes, interface, mark; And, Or, Not) is compiled
 // into the kernel's INET_DIAG_REQ_BYTECODE program, so that only matching
 // sockets are sent; Filter.Match gives the same answer in user space and
 // Filter.String writes the same condition in ss's syntax.

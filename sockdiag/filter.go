@@ -13,16 +13,19 @@ import (
 
 // Filter is a condition on inet sockets that the kernel evaluates while it
 // dumps (an INET_DIAG_REQ_BYTECODE program), so that only matching sockets
-// cross to user space. Build one from the port and address conditions and
-// And, Or and Not; the zero Filter matches every socket and sends no
-// program. Match evaluates the same condition in user space with the
-// kernel's semantics, and String writes it in `ss`'s filter syntax.
+// cross to user space. Build one from the port, address, interface and
+// mark conditions and And, Or and Not; the zero Filter matches every
+// socket and sends no program. Match evaluates the same condition in user
+// space with the kernel's semantics, and String writes it in `ss`'s filter
+// syntax.
 //
 // A Filter is an immutable value, safe for concurrent use.
 type Filter struct {
 	op     filterOp
 	port   uint16
 	dev    uint32
+	mark   uint32 // opMark, with mask
+	mask   uint32
 	prefix netip.Prefix
 	kids   []Filter
 }
@@ -40,6 +43,7 @@ const (
 	opSrc
 	opDst
 	opDev
+	opMark
 	opAnd
 	opOr
 	opNot
@@ -79,6 +83,13 @@ func DstPrefix(p netip.Prefix) Filter { return Filter{op: opDst, prefix: p.Maske
 // ifindex).
 func Dev(ifindex uint32) Filter { return Filter{op: opDev, dev: ifindex} }
 
+// Mark matches sockets whose mark (SO_MARK) masked with mask is mark (ss:
+// fwmark = mark/mask), so a mark with bits outside mask matches nothing.
+// The kernel runs the condition for CAP_NET_ADMIN only, and fails the dump
+// with EPERM for others: the callers it sends InetSocket.Mark to, which
+// Match reads.
+func Mark(mark, mask uint32) Filter { return Filter{op: opMark, mark: mark, mask: mask} }
+
 // And matches the sockets every f matches; And() matches every socket.
 func And(f ...Filter) Filter { return Filter{op: opAnd, kids: append([]Filter(nil), f...)} }
 
@@ -89,7 +100,7 @@ func Or(f ...Filter) Filter { return Filter{op: opOr, kids: append([]Filter(nil)
 func Not(f Filter) Filter { return Filter{op: opNot, kids: []Filter{f}} }
 
 // Match reports whether the kernel's program for f would accept s. It uses
-// s.Family, Local and Remote (ports and addresses) and Interface.
+// s.Family, Local and Remote (ports and addresses), Interface and Mark.
 func (f Filter) Match(s *InetSocket) bool {
 	switch f.op {
 	case opAll:
@@ -112,6 +123,8 @@ func (f Filter) Match(s *InetSocket) bool {
 		return prefixMatch(f.prefix, s.Remote.Addr())
 	case opDev:
 		return s.Interface == f.dev
+	case opMark:
+		return s.Mark&f.mask == f.mark
 	case opAnd:
 		for _, k := range f.kids {
 			if !k.Match(s) {
@@ -197,6 +210,11 @@ func (f Filter) compile(b []byte) []byte {
 	case opDev:
 		b = nlmsg.InetDiagBCOp{Code: nlmsg.InetDiagBCDevCond, Yes: 8, No: 12}.AppendTo(b)
 		return binary.NativeEndian.AppendUint32(b, f.dev)
+	case opMark:
+		// struct inet_diag_markcond: mark, then mask.
+		b = nlmsg.InetDiagBCOp{Code: nlmsg.InetDiagBCMarkCond, Yes: 12, No: 16}.AppendTo(b)
+		b = binary.NativeEndian.AppendUint32(b, f.mark)
+		return binary.NativeEndian.AppendUint32(b, f.mask)
 	case opAnd:
 		start := len(b)
 		for _, k := range f.kids {
@@ -280,6 +298,8 @@ func (f Filter) write(b *strings.Builder) {
 		}
 	case opDev:
 		b.WriteString("dev = " + strconv.FormatUint(uint64(f.dev), 10))
+	case opMark:
+		b.WriteString("fwmark = 0x" + strconv.FormatUint(uint64(f.mark), 16) + "/0x" + strconv.FormatUint(uint64(f.mask), 16))
 	case opAnd, opOr:
 		if len(f.kids) == 0 {
 			if f.op == opAnd {

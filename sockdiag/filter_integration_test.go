@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nlengine/nlengine/engine"
 	"github.com/nlengine/nlengine/internal/netnstest"
 	"github.com/nlengine/nlengine/sockdiag"
 )
@@ -33,6 +34,32 @@ func TestIntegrationFilterAgreesWithSS(t *testing.T) {
 		// family, while the kernel's condition, and Filter, keep the
 		// family.)
 	}
+	checkFiltersAgainstSS(t, ns, c, filters)
+}
+
+// TestIntegrationMarkFilterAgreesWithSS runs mark conditions (ss's fwmark
+// = mark/mask) over detailFixture, whose listener, its accepted sockets
+// and one client carry marks, as TestIntegrationFilterAgreesWithSS runs
+// the others.
+func TestIntegrationMarkFilterAgreesWithSS(t *testing.T) {
+	ns := netnstest.New(t)
+	detailFixture(t, ns)
+	c := dial(t, ns)
+	checkFiltersAgainstSS(t, ns, c, []sockdiag.Filter{
+		sockdiag.Mark(0x1234, 0xffffffff),
+		sockdiag.Not(sockdiag.Mark(0, 0xffffffff)),
+		sockdiag.Mark(0x1000, 0xf000),
+		sockdiag.Or(sockdiag.Mark(0xabc, 0xfff), sockdiag.SrcPort(8081)),
+		sockdiag.And(sockdiag.Mark(0x1234, 0xffff), sockdiag.Not(sockdiag.DstPort(0))),
+	})
+}
+
+// checkFiltersAgainstSS runs each filter as a kernel-filtered TCP dump of
+// both families and as `ss -tane` with the filter's String, and applies
+// its Match to an unfiltered dump: the three select the same sockets (by
+// cookie, which TIME-WAIT and request sockets have too), some but not all.
+func checkFiltersAgainstSS(t *testing.T, ns *netnstest.NS, c *engine.Conn, filters []sockdiag.Filter) {
+	t.Helper()
 	var all []sockdiag.InetSocket
 	for _, fam := range []uint8{unix.AF_INET, unix.AF_INET6} {
 		var err error
@@ -47,17 +74,17 @@ func TestIntegrationFilterAgreesWithSS(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: %v", f, err)
 				}
-				kernel = append(kernel, strconv.Itoa(int(s.Inode)))
+				kernel = append(kernel, strconv.FormatUint(s.Cookie, 16))
 			}
 		}
 		for i := range all {
 			if f.Match(&all[i]) {
-				user = append(user, strconv.Itoa(int(all[i].Inode)))
+				user = append(user, strconv.FormatUint(all[i].Cookie, 16))
 			}
 		}
 		var ss []string
 		for _, l := range runSS(t, ns, "-tane", f.String()) {
-			ss = append(ss, l.fields["ino"])
+			ss = append(ss, l.fields["sk"])
 		}
 		slices.Sort(kernel)
 		slices.Sort(user)

@@ -70,6 +70,8 @@ func bcRun(prog []byte, s *sockdiag.InetSocket) bool {
 			ok = dport <= arg16()
 		case nlmsg.InetDiagBCDevCond:
 			ok = s.Interface == binary.NativeEndian.Uint32(prog[at+4:])
+		case nlmsg.InetDiagBCMarkCond:
+			ok = s.Mark&binary.NativeEndian.Uint32(prog[at+8:]) == binary.NativeEndian.Uint32(prog[at+4:])
 		case nlmsg.InetDiagBCSCond, nlmsg.InetDiagBCDCond:
 			fam, plen := prog[at+4], int(prog[at+5])
 			port := int32(binary.NativeEndian.Uint32(prog[at+8:]))
@@ -125,6 +127,7 @@ var (
 		unix.AF_INET:  {netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("10.1.2.3"), netip.IPv4Unspecified()},
 		unix.AF_INET6: {netip.MustParseAddr("::1"), netip.MustParseAddr("2001:db8::1"), netip.MustParseAddr("::ffff:127.0.0.1"), netip.MustParseAddr("::ffff:10.1.2.3"), netip.IPv6Unspecified()},
 	}
+	testMarks    = []uint32{0, 1, 0xff, 0x1234, 0xff00, 0xffffffff}
 	testPrefixes = []netip.Prefix{
 		netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("10.1.2.3/32"), netip.MustParsePrefix("0.0.0.0/0"),
 		netip.MustParsePrefix("::1/128"), netip.MustParsePrefix("2001:db8::/32"), netip.MustParsePrefix("::/0"),
@@ -148,7 +151,7 @@ func randomFilter(r *rand.Rand, depth int) sockdiag.Filter {
 		return sockdiag.Not(randomFilter(r, depth-1))
 	}
 	p := testPorts[r.IntN(len(testPorts))]
-	switch r.IntN(10) {
+	switch r.IntN(11) {
 	case 0:
 		return sockdiag.SrcPort(p)
 	case 1:
@@ -167,6 +170,8 @@ func randomFilter(r *rand.Rand, depth int) sockdiag.Filter {
 		return sockdiag.DstPrefix(testPrefixes[r.IntN(len(testPrefixes))])
 	case 8:
 		return sockdiag.Dev(uint32(r.IntN(2)))
+	case 9:
+		return sockdiag.Mark(testMarks[r.IntN(len(testMarks))], testMarks[r.IntN(len(testMarks))])
 	}
 	return sockdiag.Filter{}
 }
@@ -182,6 +187,7 @@ func randomSocket(r *rand.Rand) *sockdiag.InetSocket {
 		Local:     netip.AddrPortFrom(addrs[r.IntN(len(addrs))], testPorts[r.IntN(len(testPorts))]),
 		Remote:    netip.AddrPortFrom(addrs[r.IntN(len(addrs))], testPorts[r.IntN(len(testPorts))]),
 		Interface: uint32(r.IntN(2)),
+		Mark:      testMarks[r.IntN(len(testMarks))],
 	}
 }
 
@@ -204,14 +210,14 @@ func TestFilterProgramMatchesMatch(t *testing.T) {
 		bcAudit(t, prog)
 		for _, s := range socks {
 			if got, want := bcRun(prog, s), f.Match(s); got != want {
-				t.Fatalf("filter %s on %v -> %v (if %d): program says %v, Match says %v\nprogram % x", f, s.Local, s.Remote, s.Interface, got, want, prog)
+				t.Fatalf("filter %s on %v -> %v (if %d, mark %#x): program says %v, Match says %v\nprogram % x", f, s.Local, s.Remote, s.Interface, s.Mark, got, want, prog)
 			}
 		}
 	}
 }
 
 func TestFilterExamples(t *testing.T) {
-	s := &sockdiag.InetSocket{Family: unix.AF_INET6, Local: netip.MustParseAddrPort("[::ffff:127.0.0.1]:443"), Remote: netip.MustParseAddrPort("[::ffff:10.0.0.9]:50000")}
+	s := &sockdiag.InetSocket{Family: unix.AF_INET6, Local: netip.MustParseAddrPort("[::ffff:127.0.0.1]:443"), Remote: netip.MustParseAddrPort("[::ffff:10.0.0.9]:50000"), Mark: 0x1234}
 	cases := []struct {
 		f    sockdiag.Filter
 		str  string
@@ -223,6 +229,8 @@ func TestFilterExamples(t *testing.T) {
 		{sockdiag.DstPrefix(netip.MustParsePrefix("::/0")), "dst ::/0", true},
 		{sockdiag.And(sockdiag.DstPortAtLeast(1024), sockdiag.Dev(1)), "( dport >= :1024 and dev = 1 )", false},
 		{sockdiag.Or(sockdiag.DstPortAtLeast(1024), sockdiag.Dev(1)), "( dport >= :1024 or dev = 1 )", true},
+		{sockdiag.Mark(0x1200, 0xff00), "fwmark = 0x1200/0xff00", true},
+		{sockdiag.Mark(0x34, 0xff00), "fwmark = 0x34/0xff00", false}, // bits outside the mask
 		{sockdiag.Or(), "not all", false},
 		{sockdiag.And(), "all", true},
 		{sockdiag.Filter{}, "all", true},

@@ -72,7 +72,7 @@ func TestIntegrationCorpus(t *testing.T) {
 	unixFixture(t, ns)
 	c := dial(t, ns)
 	inet, unixSeeds := map[string][]any{}, map[string][]any{}
-	all := sockdiag.ExtInfo | sockdiag.ExtCong | sockdiag.ExtSkMemInfo | sockdiag.ExtMemInfo | sockdiag.ExtTOS | sockdiag.ExtTClass
+	all := sockdiag.ExtInfo | sockdiag.ExtCong | sockdiag.ExtCCInfo | sockdiag.ExtSkMemInfo | sockdiag.ExtMemInfo | sockdiag.ExtTOS | sockdiag.ExtTClass
 	n := 0
 	for _, proto := range []uint8{unix.IPPROTO_TCP, unix.IPPROTO_UDP} {
 		for _, fam := range []uint8{unix.AF_INET, unix.AF_INET6} {

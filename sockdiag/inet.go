@@ -13,8 +13,8 @@ import (
 )
 
 // Ext selects the extensions an inet dump asks the kernel for (the
-// idiag_ext bits). INET_DIAG_SHUTDOWN, SKV6ONLY, CGROUP_ID and (to
-// CAP_NET_ADMIN) MARK come without asking.
+// idiag_ext bits). INET_DIAG_SHUTDOWN, SKV6ONLY, CGROUP_ID, SOCKOPT and
+// (to CAP_NET_ADMIN) MARK come without asking.
 type Ext uint8
 
 // The extensions.
@@ -25,6 +25,12 @@ const (
 	ExtTOS       Ext = 1 << (nlmsg.InetDiagTOS - 1)       // InetSocket.TOS
 	ExtTClass    Ext = 1 << (nlmsg.InetDiagTClass - 1)    // InetSocket.TClass
 	ExtSkMemInfo Ext = 1 << (nlmsg.InetDiagSkMemInfo - 1) // InetSocket.SkMemInfo
+
+	// ExtCCInfo is the INET_DIAG_VEGASINFO bit, which every congestion
+	// control with figures of its own answers, as `ss -i` asks: bbr with
+	// InetSocket.BBR, vegas with Vegas, dctcp with DCTCP (cubic and reno
+	// have none).
+	ExtCCInfo Ext = 1 << (nlmsg.InetDiagVegasInfo - 1)
 )
 
 // InetRequest says which inet sockets to dump: one address family and one
@@ -174,7 +180,8 @@ var inetBlocks = sync.Pool{New: func() any { return new(inetBlock) }}
 // decoded them. The kernel aborts a TCP socket with ECONNABORTED for its
 // owner (a reset to the peer when connected) and removes it; a UDP socket's
 // owner gets ECONNABORTED too, but a bound UDP socket stays bound until
-// its owner closes it. It needs CAP_NET_ADMIN in
+// its owner closes it. TIME-WAIT and request (SYN-RECV) sockets are
+// removed. It needs CAP_NET_ADMIN in
 // the namespace's user namespace (EPERM otherwise); the kernel answers
 // EOPNOTSUPP for protocols it cannot destroy and ENOENT when no socket with
 // that identity and cookie exists (any more). A nil s or one of another

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -246,12 +247,21 @@ func TestIntegrationInetIdentity(t *testing.T) {
 }
 
 // TestIntegrationTCPInfoAgreesWithSS asks for tcp_info, the congestion
-// control name and the socket memory, and compares them with `ss -tnim`
-// on idle loopback connections (whose figures do not move between the two
-// dumps): cong, wscale, rto, rtt/rttvar, mss, pmtu, rcvmss, advmss, cwnd,
-// and skmem.
+// control name and figures and the socket memory, and compares them with
+// `ss -tnim` on idle loopback connections (whose figures do not move
+// between the two dumps): cong, wscale, rto, rtt/rttvar, ato, minrtt,
+// rcv_rtt, mss, pmtu, rcvmss, advmss, cwnd, the byte and segment
+// counters, delivered, rcv_space, rcv_ssthresh, snd_wnd, bbr:(...) and
+// skmem. The namespace's sockets use
+// bbr where the kernel has it, so that there are bbr figures to compare.
 func TestIntegrationTCPInfoAgreesWithSS(t *testing.T) {
 	ns := netnstest.New(t)
+	bbr := ns.Do(func() error {
+		return os.WriteFile("/proc/sys/net/ipv4/tcp_congestion_control", []byte("bbr"), 0)
+	}) == nil
+	if !bbr {
+		t.Log("no bbr in this kernel: its figures are not compared")
+	}
 	inetFixture(t, ns)
 	c := dial(t, ns)
 	var ours []sockdiag.InetSocket
@@ -259,7 +269,7 @@ func TestIntegrationTCPInfoAgreesWithSS(t *testing.T) {
 		var err error
 		ours, err = sockdiag.ListInet(testCtx(t), c, sockdiag.InetRequest{
 			Family: fam, States: sockdiag.StatesOf(sockdiag.StateEstablished),
-			Ext: sockdiag.ExtInfo | sockdiag.ExtCong | sockdiag.ExtSkMemInfo | sockdiag.ExtMemInfo | sockdiag.ExtTOS | sockdiag.ExtTClass,
+			Ext: sockdiag.ExtInfo | sockdiag.ExtCong | sockdiag.ExtCCInfo | sockdiag.ExtSkMemInfo | sockdiag.ExtMemInfo | sockdiag.ExtTOS | sockdiag.ExtTClass,
 		}, ours)
 		if err != nil {
 			t.Fatal(err)
@@ -311,6 +321,34 @@ func TestIntegrationTCPInfoAgreesWithSS(t *testing.T) {
 		} else {
 			t.Errorf("%s: ss printed no rtt", where)
 		}
+		// The counters ss prints only when they are not zero.
+		for _, c := range []struct {
+			key string
+			n   uint64
+		}{
+			{"bytes_sent", ti.BytesSent}, {"bytes_acked", ti.BytesAcked}, {"bytes_received", ti.BytesReceived},
+			{"segs_out", uint64(ti.SegsOut)}, {"segs_in", uint64(ti.SegsIn)},
+			{"data_segs_out", uint64(ti.DataSegsOut)}, {"data_segs_in", uint64(ti.DataSegsIn)},
+			{"delivered", uint64(ti.Delivered)}, {"rcv_space", uint64(ti.RcvSpace)},
+			{"rcv_ssthresh", uint64(ti.RcvSsthresh)}, {"snd_wnd", uint64(ti.SndWnd)},
+		} {
+			if v, ok := detailValue(l, c.key); ok != (c.n != 0) || ok && v != strconv.FormatUint(c.n, 10) {
+				t.Errorf("%s: %s = %d, ss says %q (printed %v)", where, c.key, c.n, v, ok)
+			}
+		}
+		for _, c := range []struct {
+			key  string
+			usec uint32
+		}{{"ato", ti.ATOUsec}, {"minrtt", ti.MinRTTUsec}, {"rcv_rtt", ti.RcvRTTUsec}} {
+			if v, ok := detailValue(l, c.key); ok != (c.usec != 0) || ok && !msEqual(v, c.usec) {
+				t.Errorf("%s: %s = %d µs, ss says %q ms (printed %v)", where, c.key, c.usec, v, ok)
+			}
+		}
+		if v, ok := detailValue(l, "bbr"); ok != s.Has(nlmsg.InetDiagBBRInfo) || (bbr && !ok) {
+			t.Errorf("%s: ss prints bbr figures %q; the dump has them: %v (congestion %q)", where, v, s.Has(nlmsg.InetDiagBBRInfo), s.Congestion)
+		} else if ok && !bbrEqual(v, &s.BBR) {
+			t.Errorf("%s: bbr %+v, ss says %s", where, s.BBR, v)
+		}
 		sk := s.SkMemInfo
 		if v, ok := detailValue(l, "skmem"); !ok || !strings.Contains(v, fmt.Sprintf("(r%d,rb%d,", sk.RmemAlloc, sk.Rcvbuf)) ||
 			!strings.Contains(v, fmt.Sprintf(",tb%d,", sk.Sndbuf)) || !strings.HasSuffix(v, fmt.Sprintf(",bl%d,d%d)", sk.Backlog, sk.Drops)) {
@@ -320,6 +358,27 @@ func TestIntegrationTCPInfoAgreesWithSS(t *testing.T) {
 			t.Errorf("%s: tcp_info state %v, header %v; meminfo rmem %d, skmem r %d", where, ti.State, s.State, s.MemInfo.RMem, sk.RmemAlloc)
 		}
 	}
+}
+
+// bbrEqual reports whether ss's bbr:(bw:Nbps,mrtt:MS,pacing_gain:G,
+// cwnd_gain:G) describes b: bandwidth in bits/s, gains as the fixed point
+// divided by 256, each gain printed only when not zero.
+func bbrEqual(ss string, b *sockdiag.BBRInfo) bool {
+	fields := map[string]string{}
+	for _, kv := range strings.Split(strings.Trim(ss, "()"), ",") {
+		k, v, _ := strings.Cut(kv, ":")
+		fields[k] = v
+	}
+	gain := func(key string, g uint32) bool {
+		v, ok := fields[key]
+		if g == 0 {
+			return !ok
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		return err == nil && math.Abs(f-float64(g)/256) < 1e-5*float64(g)
+	}
+	return fields["bw"] == strconv.FormatUint(b.Bandwidth*8, 10)+"bps" && msEqual(fields["mrtt"], b.MinRTTUsec) &&
+		gain("pacing_gain", b.PacingGain) && gain("cwnd_gain", b.CwndGain)
 }
 
 // msEqual reports whether ss's millisecond figure (printed as µs/1000 with

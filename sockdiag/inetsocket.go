@@ -15,7 +15,9 @@ import (
 // struct inet_diag_msg and the extensions the kernel attached. It holds no
 // reference to the receive buffer it was decoded from: a copy of the value
 // is independent of the original. Which extensions were present is told by
-// Has.
+// Has. A TIME-WAIT or request (SYN-RECV) socket has the header's fields
+// and, to CAP_NET_ADMIN, its Mark, nothing else: the kernel sends no other
+// attribute for them, and their Inode and UID are 0.
 type InetSocket struct {
 	Family    uint8 // unix.AF_INET or unix.AF_INET6
 	Protocol  uint8 // unix.IPPROTO_TCP, IPPROTO_UDP, ... (the request's, or INET_DIAG_PROTOCOL)
@@ -37,13 +39,17 @@ type InetSocket struct {
 	MemInfo    MemInfo   // INET_DIAG_MEMINFO (ExtMemInfo)
 	SkMemInfo  SkMemInfo // INET_DIAG_SKMEMINFO (ExtSkMemInfo)
 	Congestion string    // INET_DIAG_CONG (ExtCong): "cubic", "bbr", ... interned, no allocation per socket
+	BBR        BBRInfo   // INET_DIAG_BBRINFO (ExtCCInfo), a socket under bbr
+	Vegas      VegasInfo // INET_DIAG_VEGASINFO (ExtCCInfo), a socket under vegas or its kin
+	DCTCP      DCTCPInfo // INET_DIAG_DCTCPINFO (ExtCCInfo), a socket under dctcp
 	TOS        uint8     // INET_DIAG_TOS (ExtTOS)
 	TClass     uint8     // INET_DIAG_TCLASS (ExtTClass), IPv6 sockets
 	Shutdown   uint8     // INET_DIAG_SHUTDOWN, always sent: 1 receive side shut, 2 send side
-	V6Only     bool      // INET_DIAG_SKV6ONLY, IPv6 sockets
-	Mark       uint32    // INET_DIAG_MARK, sent to CAP_NET_ADMIN only
-	ClassID    uint32    // INET_DIAG_CLASS_ID: the net_cls class, or the priority
+	V6Only     bool      // INET_DIAG_SKV6ONLY, IPv6 sockets listening or unconnected (not sent in other states)
+	Mark       uint32    // INET_DIAG_MARK (SO_MARK), sent to CAP_NET_ADMIN only
+	ClassID    uint32    // INET_DIAG_CLASS_ID (ExtTClass, whose bit the kernel reads for it): the net_cls class, or else SO_PRIORITY
 	CgroupID   uint64    // INET_DIAG_CGROUP_ID: cgroup v2 id
+	SockOpt    SockOpts  // INET_DIAG_SOCKOPT, always sent for full sockets
 
 	has uint32 // bit 1<<type for each attribute present
 }
@@ -143,6 +149,10 @@ func (s *InetSocket) Decode(payload []byte, protocol uint8) error {
 			if err := s.TCPInfo.decode(d); err != nil {
 				return err
 			}
+		case nlmsg.InetDiagBBRInfo, nlmsg.InetDiagVegasInfo, nlmsg.InetDiagDCTCPInfo:
+			if err := s.decodeCCInfo(t, d); err != nil {
+				return err
+			}
 		case nlmsg.InetDiagMemInfo:
 			if len(d) < nlmsg.InetDiagMemInfoLen {
 				return sizeErr("INET_DIAG_MEMINFO", len(d), nlmsg.InetDiagMemInfoLen)
@@ -183,6 +193,11 @@ func (s *InetSocket) Decode(payload []byte, protocol uint8) error {
 			} else {
 				s.ClassID = u32(d, 0)
 			}
+		case nlmsg.InetDiagSockOpt:
+			if len(d) < 2 {
+				return sizeErr("INET_DIAG_SOCKOPT", len(d), 2)
+			}
+			s.SockOpt = sockOptsOf(d)
 		case nlmsg.InetDiagCgroupID:
 			if len(d) != 8 {
 				return sizeErr("INET_DIAG_CGROUP_ID", len(d), 8)
@@ -218,6 +233,8 @@ func (m *SkMemInfo) decode(attr string, d []byte) error {
 
 func u32(d []byte, off int) uint32 { return binary.NativeEndian.Uint32(d[off : off+4]) }
 
+func u16(d []byte, off int) uint16 { return binary.NativeEndian.Uint16(d[off : off+2]) }
+
 var inetAttrNames = [...]string{
 	nlmsg.InetDiagMemInfo: "INET_DIAG_MEMINFO", nlmsg.InetDiagInfo: "INET_DIAG_INFO",
 	nlmsg.InetDiagCong: "INET_DIAG_CONG", nlmsg.InetDiagTOS: "INET_DIAG_TOS",
@@ -225,6 +242,8 @@ var inetAttrNames = [...]string{
 	nlmsg.InetDiagShutdown: "INET_DIAG_SHUTDOWN", nlmsg.InetDiagProtocol: "INET_DIAG_PROTOCOL",
 	nlmsg.InetDiagSkV6Only: "INET_DIAG_SKV6ONLY", nlmsg.InetDiagMark: "INET_DIAG_MARK",
 	nlmsg.InetDiagClassID: "INET_DIAG_CLASS_ID", nlmsg.InetDiagCgroupID: "INET_DIAG_CGROUP_ID",
+	nlmsg.InetDiagVegasInfo: "INET_DIAG_VEGASINFO", nlmsg.InetDiagDCTCPInfo: "INET_DIAG_DCTCPINFO",
+	nlmsg.InetDiagBBRInfo: "INET_DIAG_BBRINFO", nlmsg.InetDiagSockOpt: "INET_DIAG_SOCKOPT",
 }
 
 func inetAttrName(t uint16) string {

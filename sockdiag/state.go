@@ -61,13 +61,16 @@ func (s State) String() string {
 // every state.
 type States uint32
 
-// AllStates is every state.
+// AllStates is every state, StateBoundInactive included: it also selects
+// the TCP sockets that are bound but neither listen nor connect (reported
+// in StateClose), which `ss -a` of iproute2 6.1 does not ask for.
 const AllStates States = 1<<(StateBoundInactive+1) - 1
 
-// Common sets, as `ss` selects them: `ss -l` (listening) and `ss` without
-// -a (connected: everything but listening and closed sockets, and so not
-// the TCP sockets that are bound but neither listen nor connect, which the
-// kernel reports for StateBoundInactive in state StateClose).
+// Common sets, as `ss` selects them: `ss -l` (listening and closed) and
+// `ss` without -a: every state but listening, closed, TIME-WAIT and
+// SYN-RECV, and so not the bound inactive TCP sockets either.
+// ConnectedStates is not ss's `state connected`, which holds TIME-WAIT and
+// SYN-RECV sockets too.
 const (
 	ListeningStates = States(1<<StateListen | 1<<StateClose)
 	ConnectedStates = AllStates &^ (1<<StateListen | 1<<StateClose | 1<<StateTimeWait | 1<<StateSynRecv | 1<<StateNewSynRecv | 1<<StateBoundInactive)

@@ -35,8 +35,8 @@ type TCPInfo struct {
 	ATOUsec      uint32 // tcpi_ato, µs
 	SndMSS       uint32 // tcpi_snd_mss
 	RcvMSS       uint32 // tcpi_rcv_mss
-	Unacked      uint32 // tcpi_unacked
-	Sacked       uint32 // tcpi_sacked
+	Unacked      uint32 // tcpi_unacked (listener: connections waiting in accept)
+	Sacked       uint32 // tcpi_sacked (listener: its backlog)
 	Lost         uint32 // tcpi_lost
 	Retrans      uint32 // tcpi_retrans
 	Fackets      uint32 // tcpi_fackets
@@ -93,6 +93,12 @@ func (i *TCPInfo) RTTVar() time.Duration { return time.Duration(i.RTTVarUsec) * 
 
 // RTO returns the retransmission timeout.
 func (i *TCPInfo) RTO() time.Duration { return time.Duration(i.RTOUsec) * time.Microsecond }
+
+// ATO returns the delayed-ack timeout.
+func (i *TCPInfo) ATO() time.Duration { return time.Duration(i.ATOUsec) * time.Microsecond }
+
+// RcvRTT returns the receiver's estimate of the round-trip time.
+func (i *TCPInfo) RcvRTT() time.Duration { return time.Duration(i.RcvRTTUsec) * time.Microsecond }
 
 // MinRTT returns the smallest round-trip time seen.
 func (i *TCPInfo) MinRTT() time.Duration { return time.Duration(i.MinRTTUsec) * time.Microsecond }
