@@ -93,10 +93,18 @@ func TestNeighFilterMatch(t *testing.T) {
 	n := Neigh{Family: FamilyIPv4, LinkIndex: 2, State: NeighStale}
 	for f, want := range map[NeighFilter]bool{
 		{}: true, {Family: FamilyIPv4}: true, {Family: FamilyBridge}: false, {LinkIndex: 2}: true, {LinkIndex: 5}: false,
-		{State: NeighStale | NeighReachable}: true, {State: NeighPermanent}: false,
+		{State: NeighStale | NeighReachable}: true, {State: NeighPermanent}: false, {Proxy: true}: false,
 	} {
 		if got := f.Match(&n); got != want {
 			t.Errorf("%+v.Match: %v, want %v", f, got, want)
+		}
+	}
+	// A proxy entry passes a filter without Proxy (an event about it),
+	// and one with.
+	proxy := Neigh{Family: FamilyIPv4, LinkIndex: 2, Flags: NeighProxy}
+	for f, want := range map[NeighFilter]bool{{}: true, {Proxy: true}: true, {Proxy: true, LinkIndex: 5}: false} {
+		if got := f.Match(&proxy); got != want {
+			t.Errorf("%+v.Match(proxy): %v, want %v", f, got, want)
 		}
 	}
 }

@@ -18,8 +18,11 @@ var errInvalidNeigh = invalidError("rtnl: invalid neighbour")
 // NeighAdd adds the entry n (RTM_NEWNEIGH with NLM_F_CREATE|NLM_F_EXCL):
 // n.Dst on link n.LinkIndex with n.LLAddr, in state n.State (0:
 // PERMANENT, as ip), with n.Flags, n.VLAN and n.MasterIndex when set. The
-// family comes from n.Dst unless n.Family is set. It fails with the
-// kernel's error (EEXIST when the entry is there). Safe for concurrent use.
+// family comes from n.Dst unless n.Family is set. With NeighProxy in
+// n.Flags it adds a proxy entry instead (ip neigh add proxy; no LLAddr),
+// which NeighFilter.Proxy reads back. It fails with the kernel's error
+// (EEXIST when a cache entry is there; the kernel takes a proxy entry
+// again). Safe for concurrent use.
 func (c *Conn) NeighAdd(ctx context.Context, n *Neigh) error {
 	return c.neighRequest(ctx, nlmsg.RTMNewNeigh, nlmsg.Create|nlmsg.Excl, n)
 }
@@ -30,7 +33,9 @@ func (c *Conn) NeighReplace(ctx context.Context, n *Neigh) error {
 	return c.neighRequest(ctx, nlmsg.RTMNewNeigh, nlmsg.Create|nlmsg.Replace, n)
 }
 
-// NeighDel deletes the entry for n.Dst on link n.LinkIndex. Safe for
+// NeighDel deletes the entry for n.Dst on link n.LinkIndex: the proxy
+// entry when n.Flags has NeighProxy, else the cache entry. An absent entry
+// fails with the kernel's error, which errors.Is unix.ENOENT. Safe for
 // concurrent use.
 func (c *Conn) NeighDel(ctx context.Context, n *Neigh) error {
 	return c.neighRequest(ctx, nlmsg.RTMDelNeigh, 0, n)
