@@ -55,8 +55,9 @@ func TestIntegrationWriteFuzzCorpus(t *testing.T) {
 	write("FuzzLinkDecode", ns, nlmsg.RTMGetLink, lf.dumpRequest(false))
 	af := AddrFilter{}
 	write("FuzzAddrDecode", addrNS, nlmsg.RTMGetAddr, af.dumpRequest(false))
-	nf := NeighFilter{}
+	nf, pf := NeighFilter{}, NeighFilter{Proxy: true}
 	write("FuzzNeighDecode", neighFixture2, nlmsg.RTMGetNeigh, nf.dumpRequest(false))
+	write("FuzzNeighDecode", neighFixture2, nlmsg.RTMGetNeigh, pf.dumpRequest(false))
 	write("FuzzRouteDecode", routeNS, nlmsg.RTMGetRoute, (&RouteFilter{}).dumpRequest(nil, false))
 	write("FuzzRuleDecode", routeNS, nlmsg.RTMGetRule, (&RuleFilter{}).dumpRequest())
 }

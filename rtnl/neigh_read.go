@@ -19,8 +19,11 @@ type NeighFilter struct {
 	// bridge FDB, as bridge fdb show), or FamilyUnspec for ARP and NDP
 	// both (as ip neigh show; the kernel leaves the FDB out).
 	Family    Family
-	LinkIndex int        // only the entries of this link
-	State     NeighState // only entries in one of these states (a set of bits)
+	LinkIndex int // only the entries of this link
+	// State keeps only entries in one of these states (a set of bits);
+	// ip neigh show nud lets extern_learn entries through whatever their
+	// state, State does not.
+	State NeighState
 	// Proxy reads the proxy table (ip neigh show proxy: NTF_PROXY entries,
 	// in state NONE) instead of the caches, which a dump without it never
 	// holds. In Match it selects proxy entries only; without it Match

@@ -15,8 +15,19 @@ func TestNeighDecodeOfKernelMessages(t *testing.T) {
 			t.Fatalf("a kernel message does not decode: %v", err)
 		}
 		seen[n.Dst.String()] = n.State
-		if n.Dst.String() == "2001:db8::2" && (n.Flags&NeighRouter == 0 || n.LLAddr.String() != "02:00:00:00:00:04") {
-			t.Errorf("2001:db8::2: %+v", n)
+		switch n.Dst.String() {
+		case "2001:db8::2":
+			if n.Flags&NeighRouter == 0 || n.LLAddr.String() != "02:00:00:00:00:04" {
+				t.Errorf("2001:db8::2: %+v", n)
+			}
+		case "10.0.0.10":
+			if n.FlagsExt != NeighManaged {
+				t.Errorf("10.0.0.10 is not managed: %v", n.FlagsExt)
+			}
+		case "10.0.0.12":
+			if n.Protocol != ProtocolStatic || n.Flags&NeighExtLearned == 0 {
+				t.Errorf("10.0.0.12: %+v", n)
+			}
 		}
 	}
 	for dst, st := range map[string]NeighState{"10.0.0.2": NeighPermanent, "10.0.0.3": NeighReachable, "2001:db8::2": NeighStale, "10.0.0.4": NeighNoARP} {
@@ -56,6 +67,9 @@ func TestNeighDecodeNamesTheMalformedAttribute(t *testing.T) {
 		{"IPv6 dst of 4 bytes", craft(nlmsg.NdMsg{Family: uint8(FamilyIPv6)}, func(b *nlmsg.Builder) { b.Attr(nlmsg.NDADst, make([]byte, 4)) }), "NDA_DST", 12},
 		{"probes of 1 byte", craft(v4, func(b *nlmsg.Builder) { b.Uint8(nlmsg.NDAProbes, 1) }), "NDA_PROBES", 12},
 		{"vlan of 4 bytes", craft(v4, func(b *nlmsg.Builder) { b.Uint32(nlmsg.NDAVLAN, 1) }), "NDA_VLAN", 12},
+		{"extended flags of 2 bytes", craft(v4, func(b *nlmsg.Builder) { b.Uint16(nlmsg.NDAFlagsExt, 1) }), "NDA_FLAGS_EXT", 12},
+		{"protocol of 4 bytes", craft(v4, func(b *nlmsg.Builder) { b.Uint32(nlmsg.NDAProtocol, 1) }), "NDA_PROTOCOL", 12},
+		{"short cacheinfo", craft(v4, func(b *nlmsg.Builder) { b.Uint64(nlmsg.NDACacheInfo, 1) }), "NDA_CACHEINFO", 12},
 		{"attribute of length 2", append(craft(v4, nil), 2, 0, 1, 0), "NDA attributes", 12},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -86,6 +100,9 @@ func TestNeighEnumNames(t *testing.T) {
 	}
 	if got := (NeighRouter | NeighProxy | NeighExtLearned).String(); got != "proxy extern_learn router" {
 		t.Errorf("flags: %q", got)
+	}
+	if got := (NeighManaged | NeighLocked | 0x10).String(); got != "managed locked 0x10" {
+		t.Errorf("extended flags: %q", got)
 	}
 }
 

@@ -17,7 +17,9 @@ var errInvalidNeigh = invalidError("rtnl: invalid neighbour")
 
 // NeighAdd adds the entry n (RTM_NEWNEIGH with NLM_F_CREATE|NLM_F_EXCL):
 // n.Dst on link n.LinkIndex with n.LLAddr, in state n.State (0:
-// PERMANENT, as ip), with n.Flags, n.VLAN and n.MasterIndex when set. The
+// PERMANENT, as ip, or NONE for a managed entry, which the kernel resolves
+// itself and refuses permanent), with n.Flags, n.FlagsExt, n.Protocol,
+// n.VLAN and n.MasterIndex when set. The
 // family comes from n.Dst unless n.Family is set. With NeighProxy in
 // n.Flags it adds a proxy entry instead (ip neigh add proxy; no LLAddr),
 // which NeighFilter.Proxy reads back. It fails with the kernel's error
@@ -46,7 +48,8 @@ func (c *Conn) neighRequest(ctx context.Context, typ nlmsg.Type, flags nlmsg.Fla
 }
 
 // appendTo appends the ndmsg and attributes of a write of n (isNew: an
-// RTM_NEWNEIGH, whose zero State is sent as PERMANENT).
+// RTM_NEWNEIGH, whose zero State is sent as PERMANENT unless the entry is
+// managed).
 func (n *Neigh) appendTo(b []byte, isNew bool) ([]byte, error) {
 	if !n.Dst.IsValid() {
 		return b, errNoDst
@@ -62,7 +65,7 @@ func (n *Neigh) appendTo(b []byte, isNew bool) ([]byte, error) {
 		}
 	}
 	state := n.State
-	if state == 0 && isNew {
+	if state == 0 && isNew && n.FlagsExt&NeighManaged == 0 {
 		state = NeighPermanent
 	}
 	b = nlmsg.NdMsg{Family: uint8(fam), Index: int32(n.LinkIndex), State: uint16(state), Flags: uint8(n.Flags), Type: n.Type}.AppendTo(b)
@@ -75,6 +78,12 @@ func (n *Neigh) appendTo(b []byte, isNew bool) ([]byte, error) {
 	}
 	if n.MasterIndex != 0 {
 		b = appendU32Attr(b, nlmsg.NDAMaster, uint32(n.MasterIndex))
+	}
+	if n.FlagsExt != 0 {
+		b = appendU32Attr(b, nlmsg.NDAFlagsExt, uint32(n.FlagsExt))
+	}
+	if n.Protocol != 0 {
+		b = appendU8Attr(b, nlmsg.NDAProtocol, uint8(n.Protocol))
 	}
 	return b, nil
 }

@@ -94,11 +94,12 @@ func ownNeigh(n *rtnl.Neigh) rtnl.Neigh {
 	return o
 }
 
-// sameNeigh compares what a neighbour is; the probe count is not.
+// sameNeigh compares what a neighbour is; the probe count and the cache
+// times and references are not.
 func sameNeigh(a, b *rtnl.Neigh) bool {
 	return a.Family == b.Family && a.LinkIndex == b.LinkIndex && a.State == b.State && a.Flags == b.Flags &&
 		a.Type == b.Type && a.Dst == b.Dst && string(a.LLAddr) == string(b.LLAddr) && a.VLAN == b.VLAN &&
-		a.MasterIndex == b.MasterIndex
+		a.MasterIndex == b.MasterIndex && a.FlagsExt == b.FlagsExt && a.Protocol == b.Protocol
 }
 
 // linkEntry, addrEntry and neighEntry are the held objects with the pass
