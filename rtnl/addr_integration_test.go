@@ -129,6 +129,9 @@ func checkAddrAgainstIP(t *testing.T, a *Addr, w map[string]any) {
 		metric = 0
 	}
 	eq("metric", a.Metric, metric)
+	if _, ok := w["protocol"]; ok { // ip 6.2 and later print IFA_PROTO
+		eq("protocol", a.Protocol, str(w, "protocol"))
+	}
 	flags := ipFlagsOf(a)
 	for _, f := range ipAddrFlags {
 		_, ipHas := w[f]
@@ -244,5 +247,47 @@ func TestIntegrationAddrWritesShowInIP(t *testing.T) {
 	}
 	if err := c.AddrAdd(bg, &Addr{LinkIndex: va}); err == nil {
 		t.Error("an address without a prefix was accepted")
+	}
+}
+
+// TestIntegrationAddrProtocolIsKept writes addresses with a protocol and
+// reads them back (ip 6.1 does not print IFA_PROTO): the kernel keeps
+// what was written, marks its own loopback address kernel_lo, and a
+// replace without a protocol clears it.
+func TestIntegrationAddrProtocolIsKept(t *testing.T) {
+	ns := netnstest.New(t)
+	ipRun(t, ns, "link", "add", "va", "type", "veth", "peer", "name", "vb")
+	c := dialIn(t, ns)
+	va := mustIndex(t, c, "va")
+	protocols := func() map[string]AddrProtocol {
+		t.Helper()
+		m := map[string]AddrProtocol{}
+		for a, err := range c.Addrs(bg, AddrFilter{}) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			m[a.Prefix.String()] = a.Protocol
+		}
+		return m
+	}
+	a4 := &Addr{Prefix: netip.MustParsePrefix("10.3.0.1/24"), LinkIndex: va, Protocol: 99}
+	a6 := &Addr{Prefix: netip.MustParsePrefix("2001:db8::1/64"), LinkIndex: va, Flags: AddrNoDAD, Protocol: 200}
+	for _, a := range []*Addr{a4, a6} {
+		if err := c.AddrAdd(bg, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := protocols()
+	for p, want := range map[string]AddrProtocol{"10.3.0.1/24": 99, "2001:db8::1/64": 200, "::1/128": AddrProtocolKernelLo} {
+		if got[p] != want {
+			t.Errorf("%s: protocol %v, want %v", p, got[p], want)
+		}
+	}
+	a4.Protocol = 0
+	if err := c.AddrReplace(bg, a4); err != nil {
+		t.Fatal(err)
+	}
+	if p := protocols()["10.3.0.1/24"]; p != AddrProtocolUnspec {
+		t.Errorf("after a replace without a protocol: %v", p)
 	}
 }

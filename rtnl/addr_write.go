@@ -10,8 +10,8 @@ import (
 
 // AddrAdd adds the address a to link a.LinkIndex (RTM_NEWADDR with
 // NLM_F_CREATE|NLM_F_EXCL): a.Prefix (local address and length), and
-// when set Peer, Broadcast, Label, Scope, Flags (all 32 bits), Metric and
-// the lifetimes (both zero: forever). The family comes from a.Prefix. It
+// when set Peer, Broadcast, Label, Scope, Flags (all 32 bits), Metric,
+// Protocol and the lifetimes (both zero: forever). The family comes from a.Prefix. It
 // fails with the kernel's error (EEXIST when the address is there). Safe
 // for concurrent use.
 func (c *Conn) AddrAdd(ctx context.Context, a *Addr) error {
@@ -74,6 +74,9 @@ func (a *Addr) appendTo(b []byte) ([]byte, error) {
 	}
 	if a.Metric != 0 {
 		b = appendU32Attr(b, nlmsg.IFARtPriority, a.Metric)
+	}
+	if a.Protocol != 0 {
+		b = appendU8Attr(b, nlmsg.IFAProto, uint8(a.Protocol))
 	}
 	if a.ValidLifetime != 0 || a.PreferredLifetime != 0 {
 		var ci [nlmsg.IFACacheInfoLen]byte

@@ -83,7 +83,7 @@ func ownAddr(a *rtnl.Addr) rtnl.Addr {
 func sameAddr(a, b *rtnl.Addr) bool {
 	return a.Family == b.Family && a.Prefix == b.Prefix && a.Peer == b.Peer && a.LinkIndex == b.LinkIndex &&
 		a.Scope == b.Scope && a.Flags == b.Flags && a.Label == b.Label && a.Broadcast == b.Broadcast &&
-		a.Metric == b.Metric
+		a.Metric == b.Metric && a.Protocol == b.Protocol
 }
 
 // ownNeigh is an owned copy of n, without its raw attributes.
