@@ -18,15 +18,20 @@ func (c *Conn) AddrAdd(ctx context.Context, a *Addr) error {
 	return c.addrRequest(ctx, nlmsg.RTMNewAddr, nlmsg.Create|nlmsg.Excl, a)
 }
 
-// AddrReplace adds the address a or, when it exists, replaces its
-// properties (flags, lifetimes, label, ...): RTM_NEWADDR with
-// NLM_F_CREATE|NLM_F_REPLACE. Safe for concurrent use.
+// AddrReplace adds the address a or, when it exists, replaces some of its
+// properties (RTM_NEWADDR with NLM_F_CREATE|NLM_F_REPLACE), as ip addr
+// replace: the metric, the protocol and the lifetimes, and for IPv6 the
+// flags; an IPv4 address keeps its label, broadcast and flags (delete it
+// and add it to change those). What a leaves zero is written as zero: no
+// metric, no protocol, lifetimes forever. Safe for concurrent use.
 func (c *Conn) AddrReplace(ctx context.Context, a *Addr) error {
 	return c.addrRequest(ctx, nlmsg.RTMNewAddr, nlmsg.Create|nlmsg.Replace, a)
 }
 
 // AddrDel removes the address a.Prefix (with a.Peer, for a point-to-point
-// address) from link a.LinkIndex. Safe for concurrent use.
+// address) from link a.LinkIndex. An absent address fails with the
+// kernel's error, which errors.Is unix.EADDRNOTAVAIL. Safe for concurrent
+// use.
 func (c *Conn) AddrDel(ctx context.Context, a *Addr) error {
 	return c.addrRequest(ctx, nlmsg.RTMDelAddr, 0, a)
 }
