@@ -32,6 +32,17 @@ type Neigh struct {
 	FlagsExt    NeighFlagsExt    // NDA_FLAGS_EXT (NTF_EXT_*): managed, locked
 	Protocol    Protocol         // NDA_PROTOCOL: who added it (ip neigh add ... protocol); 0 when unset
 
+	// The remote of a VXLAN FDB entry, as bridge fdb prints it: Dst is its
+	// address, Port its UDP port (NDA_PORT; 0: the device's), VNI and
+	// SrcVNI its VNIs (NDA_VNI, NDA_SRC_VNI), ViaIndex the link that
+	// reaches it (NDA_IFINDEX, bridge's "via"), NHID its next-hop group
+	// (NDA_NH_ID).
+	Port     uint16
+	VNI      uint32
+	SrcVNI   uint32
+	ViaIndex int
+	NHID     uint32
+
 	// Confirmed, Used and Updated are the times since the entry was last
 	// confirmed reachable, used and changed, and RefCount its references
 	// (NDA_CACHEINFO, what ip -s neigh prints as used/confirmed/updated and
@@ -213,6 +224,23 @@ func (n *Neigh) Decode(payload []byte) error {
 			v, err = a.Uint32()
 			n.MasterIndex = int(v)
 			name = "NDA_MASTER"
+		case nlmsg.NDAPort:
+			n.Port, err = a.Uint16BE()
+			name = "NDA_PORT"
+		case nlmsg.NDAVNI:
+			n.VNI, err = a.Uint32()
+			name = "NDA_VNI"
+		case nlmsg.NDASrcVNI:
+			n.SrcVNI, err = a.Uint32()
+			name = "NDA_SRC_VNI"
+		case nlmsg.NDAIfIndex:
+			var v uint32
+			v, err = a.Uint32()
+			n.ViaIndex = int(v)
+			name = "NDA_IFINDEX"
+		case nlmsg.NDANHID:
+			n.NHID, err = a.Uint32()
+			name = "NDA_NH_ID"
 		case nlmsg.NDAFlagsExt:
 			var v uint32
 			v, err = a.Uint32()

@@ -20,6 +20,10 @@ func TestNeighDecodeOfKernelMessages(t *testing.T) {
 			if n.Flags&NeighRouter == 0 || n.LLAddr.String() != "02:00:00:00:00:04" {
 				t.Errorf("2001:db8::2: %+v", n)
 			}
+		case "10.0.0.51":
+			if n.Family != FamilyBridge || n.Port != 4790 || n.VNI != 100 || n.ViaIndex == 0 || n.LLAddr.String() != "02:00:00:00:aa:01" {
+				t.Errorf("the VXLAN remote 10.0.0.51: %+v", n)
+			}
 		case "10.0.0.10":
 			if n.FlagsExt != NeighManaged {
 				t.Errorf("10.0.0.10 is not managed: %v", n.FlagsExt)
@@ -30,7 +34,7 @@ func TestNeighDecodeOfKernelMessages(t *testing.T) {
 			}
 		}
 	}
-	for dst, st := range map[string]NeighState{"10.0.0.2": NeighPermanent, "10.0.0.3": NeighReachable, "2001:db8::2": NeighStale, "10.0.0.4": NeighNoARP} {
+	for dst, st := range map[string]NeighState{"10.0.0.51": NeighNoARP | NeighPermanent, "10.0.0.2": NeighPermanent, "10.0.0.3": NeighReachable, "2001:db8::2": NeighStale, "10.0.0.4": NeighNoARP} {
 		if seen[dst] != st {
 			t.Errorf("%s: state %v, want %v", dst, seen[dst], st)
 		}
@@ -70,6 +74,11 @@ func TestNeighDecodeNamesTheMalformedAttribute(t *testing.T) {
 		{"extended flags of 2 bytes", craft(v4, func(b *nlmsg.Builder) { b.Uint16(nlmsg.NDAFlagsExt, 1) }), "NDA_FLAGS_EXT", 12},
 		{"protocol of 4 bytes", craft(v4, func(b *nlmsg.Builder) { b.Uint32(nlmsg.NDAProtocol, 1) }), "NDA_PROTOCOL", 12},
 		{"short cacheinfo", craft(v4, func(b *nlmsg.Builder) { b.Uint64(nlmsg.NDACacheInfo, 1) }), "NDA_CACHEINFO", 12},
+		{"port of 4 bytes", craft(v4, func(b *nlmsg.Builder) { b.Uint32(nlmsg.NDAPort, 1) }), "NDA_PORT", 12},
+		{"vni of 2 bytes", craft(v4, func(b *nlmsg.Builder) { b.Uint16(nlmsg.NDAVNI, 1) }), "NDA_VNI", 12},
+		{"src vni of 1 byte", craft(v4, func(b *nlmsg.Builder) { b.Uint8(nlmsg.NDASrcVNI, 1) }), "NDA_SRC_VNI", 12},
+		{"via of 2 bytes", craft(v4, func(b *nlmsg.Builder) { b.Uint16(nlmsg.NDAIfIndex, 1) }), "NDA_IFINDEX", 12},
+		{"next-hop id of 8 bytes", craft(v4, func(b *nlmsg.Builder) { b.Uint64(nlmsg.NDANHID, 1) }), "NDA_NH_ID", 12},
 		{"attribute of length 2", append(craft(v4, nil), 2, 0, 1, 0), "NDA attributes", 12},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -99,7 +99,8 @@ func ownNeigh(n *rtnl.Neigh) rtnl.Neigh {
 func sameNeigh(a, b *rtnl.Neigh) bool {
 	return a.Family == b.Family && a.LinkIndex == b.LinkIndex && a.State == b.State && a.Flags == b.Flags &&
 		a.Type == b.Type && a.Dst == b.Dst && string(a.LLAddr) == string(b.LLAddr) && a.VLAN == b.VLAN &&
-		a.MasterIndex == b.MasterIndex && a.FlagsExt == b.FlagsExt && a.Protocol == b.Protocol
+		a.MasterIndex == b.MasterIndex && a.FlagsExt == b.FlagsExt && a.Protocol == b.Protocol &&
+		a.Port == b.Port && a.VNI == b.VNI && a.SrcVNI == b.SrcVNI && a.ViaIndex == b.ViaIndex && a.NHID == b.NHID
 }
 
 // linkEntry, addrEntry and neighEntry are the held objects with the pass
