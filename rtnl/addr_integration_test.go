@@ -16,7 +16,7 @@ import (
 // addrFixture adds to ns a veth pair va/vb (va up, vb down, so va has no
 // carrier) with IPv4 and IPv6 addresses of every awkward sort: a label and
 // a broadcast, a secondary, finite lifetimes, a point-to-point peer, nodad,
-// noprefixroute, a tentative IPv6 address, a metric.
+// noprefixroute, a tentative IPv6 address, home and mngtmpaddr, a metric.
 func addrFixture(t *testing.T, ns *netnstest.NS) {
 	t.Helper()
 	ipRun(t, ns, "link", "add", "va", "type", "veth", "peer", "name", "vb")
@@ -31,6 +31,7 @@ func addrFixture(t *testing.T, ns *netnstest.NS) {
 		{"2001:db8:1::1/64", "dev", "va", "nodad", "noprefixroute", "valid_lft", "2000", "preferred_lft", "0"},
 		{"2001:db8:2::1/64", "dev", "va"}, // tentative: no carrier, DAD cannot finish
 		{"2001:db8:3::1", "peer", "2001:db8:3::2/128", "dev", "va", "nodad"},
+		{"2001:db8:4::1/64", "dev", "va", "nodad", "home", "mngtmpaddr"},
 		{"192.168.5.5/24", "dev", "vb"},
 	} {
 		ipRun(t, ns, append([]string{"addr", "add"}, a...)...)
