@@ -115,12 +115,13 @@ const (
 
 // More address attributes (IFA_*), after an IfAddrMsg.
 const (
-	IFABroadcast  uint16 = 4 // IFA_BROADCAST: IPv4 broadcast address
-	IFAAnycast    uint16 = 5 // IFA_ANYCAST
-	IFACacheInfo  uint16 = 6 // IFA_CACHEINFO: struct ifa_cacheinfo (lifetimes)
-	IFAMulticast  uint16 = 7 // IFA_MULTICAST
-	IFAFlags      uint16 = 8 // IFA_FLAGS: the full 32-bit IFA_F_* set, u32
-	IFARtPriority uint16 = 9 // IFA_RT_PRIORITY: metric of the prefix route, u32
+	IFABroadcast  uint16 = 4  // IFA_BROADCAST: IPv4 broadcast address
+	IFAAnycast    uint16 = 5  // IFA_ANYCAST
+	IFACacheInfo  uint16 = 6  // IFA_CACHEINFO: struct ifa_cacheinfo (lifetimes)
+	IFAMulticast  uint16 = 7  // IFA_MULTICAST
+	IFAFlags      uint16 = 8  // IFA_FLAGS: the full 32-bit IFA_F_* set, u32
+	IFARtPriority uint16 = 9  // IFA_RT_PRIORITY: metric of the prefix route, u32
+	IFAProto      uint16 = 11 // IFA_PROTO: who added the address (IFAPROT_*), u8
 
 	IFACacheInfoLen = 16 // sizeof(struct ifa_cacheinfo)
 )
@@ -141,6 +142,15 @@ const (
 	IFAFStablePrivacy  uint32 = 0x800 // IFA_F_STABLE_PRIVACY
 )
 
+// Address origins (IFAPROT_*), in IFAProto; other values are the
+// administrator's.
+const (
+	IFAProtUnspec   uint8 = 0 // IFAPROT_UNSPEC
+	IFAProtKernelLo uint8 = 1 // IFAPROT_KERNEL_LO: the loopback address
+	IFAProtKernelRA uint8 = 2 // IFAPROT_KERNEL_RA: from a router advertisement
+	IFAProtKernelLL uint8 = 3 // IFAPROT_KERNEL_LL: a link-local address the kernel made
+)
+
 // Neighbour attributes (NDA_*), after an NdMsg.
 const (
 	NDADst         uint16 = 1  // NDA_DST: the neighbour's network address
@@ -155,6 +165,9 @@ const (
 	NDALinkNetNSID uint16 = 10 // NDA_LINK_NETNSID: s32
 	NDASrcVNI      uint16 = 11 // NDA_SRC_VNI: u32
 	NDAProtocol    uint16 = 12 // NDA_PROTOCOL: u8
+	NDANHID        uint16 = 13 // NDA_NH_ID: u32
+	NDAFDBExtAttrs uint16 = 14 // NDA_FDB_EXT_ATTRS: nested
+	NDAFlagsExt    uint16 = 15 // NDA_FLAGS_EXT: u32, NTF_EXT_*
 
 	NDACacheInfoLen = 16 // sizeof(struct nda_cacheinfo)
 )
@@ -182,4 +195,10 @@ const (
 	NTFOffloaded  uint8 = 0x20 // NTF_OFFLOADED
 	NTFSticky     uint8 = 0x40 // NTF_STICKY
 	NTFRouter     uint8 = 0x80 // NTF_ROUTER
+)
+
+// Extended neighbour flags (NTF_EXT_*), bits of NDAFlagsExt.
+const (
+	NTFExtManaged uint32 = 0x01 // NTF_EXT_MANAGED: the kernel keeps it resolved
+	NTFExtLocked  uint32 = 0x02 // NTF_EXT_LOCKED: learnt on a locked bridge port
 )

@@ -35,9 +35,41 @@ type Addr struct {
 	ValidLifetime     uint32
 	PreferredLifetime uint32
 	Metric            uint32 // IFA_RT_PRIORITY: the metric of the prefix route
+	// Protocol is who added the address (IFA_PROTO): the kernel for its
+	// loopback, link-local and autoconfigured addresses, else what the
+	// writer said (ip addr add ... proto); 0 when unset.
+	Protocol AddrProtocol
 
 	// Attrs holds every attribute of the message (after the ifaddrmsg).
 	Attrs []byte
+}
+
+// AddrProtocol says who added an address (IFA_PROTO, IFAPROT_*); values
+// above AddrProtocolKernelLL are the administrator's.
+type AddrProtocol uint8
+
+// Address origins.
+const (
+	AddrProtocolUnspec   AddrProtocol = AddrProtocol(nlmsg.IFAProtUnspec)
+	AddrProtocolKernelLo AddrProtocol = AddrProtocol(nlmsg.IFAProtKernelLo) // the loopback address
+	AddrProtocolKernelRA AddrProtocol = AddrProtocol(nlmsg.IFAProtKernelRA) // from a router advertisement
+	AddrProtocolKernelLL AddrProtocol = AddrProtocol(nlmsg.IFAProtKernelLL) // a link-local address the kernel made
+)
+
+// String gives iproute2's name ("kernel_lo", "kernel_ra", "kernel_ll",
+// "unspec") or the number, as ip addr prints the protocol.
+func (p AddrProtocol) String() string {
+	switch p {
+	case AddrProtocolUnspec:
+		return "unspec"
+	case AddrProtocolKernelLo:
+		return "kernel_lo"
+	case AddrProtocolKernelRA:
+		return "kernel_ra"
+	case AddrProtocolKernelLL:
+		return "kernel_ll"
+	}
+	return strconv.Itoa(int(p))
 }
 
 // LifetimeForever is the lifetime of an address that does not expire
@@ -146,6 +178,11 @@ func (a *Addr) Decode(payload []byte) error {
 		case nlmsg.IFARtPriority:
 			a.Metric, err = at.Uint32()
 			name = "IFA_RT_PRIORITY"
+		case nlmsg.IFAProto:
+			var v uint8
+			v, err = at.Uint8()
+			a.Protocol = AddrProtocol(v)
+			name = "IFA_PROTO"
 		case nlmsg.IFACacheInfo:
 			name = "IFA_CACHEINFO"
 			d := at.Data()

@@ -1,19 +1,22 @@
 package rtnl
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
 	"testing"
 
+	"github.com/nlengine/nlengine/engine"
 	"github.com/nlengine/nlengine/internal/netnstest"
 	"github.com/nlengine/nlengine/nlmsg"
+	"golang.org/x/sys/unix"
 )
 
 // addrFixture adds to ns a veth pair va/vb (va up, vb down, so va has no
 // carrier) with IPv4 and IPv6 addresses of every awkward sort: a label and
 // a broadcast, a secondary, finite lifetimes, a point-to-point peer, nodad,
-// noprefixroute, a tentative IPv6 address, a metric.
+// noprefixroute, a tentative IPv6 address, home and mngtmpaddr, a metric.
 func addrFixture(t *testing.T, ns *netnstest.NS) {
 	t.Helper()
 	ipRun(t, ns, "link", "add", "va", "type", "veth", "peer", "name", "vb")
@@ -28,6 +31,7 @@ func addrFixture(t *testing.T, ns *netnstest.NS) {
 		{"2001:db8:1::1/64", "dev", "va", "nodad", "noprefixroute", "valid_lft", "2000", "preferred_lft", "0"},
 		{"2001:db8:2::1/64", "dev", "va"}, // tentative: no carrier, DAD cannot finish
 		{"2001:db8:3::1", "peer", "2001:db8:3::2/128", "dev", "va", "nodad"},
+		{"2001:db8:4::1/64", "dev", "va", "nodad", "home", "mngtmpaddr"},
 		{"192.168.5.5/24", "dev", "vb"},
 	} {
 		ipRun(t, ns, append([]string{"addr", "add"}, a...)...)
@@ -129,6 +133,9 @@ func checkAddrAgainstIP(t *testing.T, a *Addr, w map[string]any) {
 		metric = 0
 	}
 	eq("metric", a.Metric, metric)
+	if _, ok := w["protocol"]; ok { // ip 6.2 and later print IFA_PROTO
+		eq("protocol", a.Protocol, str(w, "protocol"))
+	}
 	flags := ipFlagsOf(a)
 	for _, f := range ipAddrFlags {
 		_, ipHas := w[f]
@@ -244,5 +251,104 @@ func TestIntegrationAddrWritesShowInIP(t *testing.T) {
 	}
 	if err := c.AddrAdd(bg, &Addr{LinkIndex: va}); err == nil {
 		t.Error("an address without a prefix was accepted")
+	}
+}
+
+// TestIntegrationAddrProtocolIsKept writes addresses with a protocol and
+// reads them back (ip 6.1 does not print IFA_PROTO): the kernel keeps
+// what was written, marks its own loopback address kernel_lo, and a
+// replace without a protocol clears it.
+func TestIntegrationAddrProtocolIsKept(t *testing.T) {
+	ns := netnstest.New(t)
+	ipRun(t, ns, "link", "add", "va", "type", "veth", "peer", "name", "vb")
+	c := dialIn(t, ns)
+	va := mustIndex(t, c, "va")
+	protocols := func() map[string]AddrProtocol {
+		t.Helper()
+		m := map[string]AddrProtocol{}
+		for a, err := range c.Addrs(bg, AddrFilter{}) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			m[a.Prefix.String()] = a.Protocol
+		}
+		return m
+	}
+	a4 := &Addr{Prefix: netip.MustParsePrefix("10.3.0.1/24"), LinkIndex: va, Protocol: 99}
+	a6 := &Addr{Prefix: netip.MustParsePrefix("2001:db8::1/64"), LinkIndex: va, Flags: AddrNoDAD, Protocol: 200}
+	for _, a := range []*Addr{a4, a6} {
+		if err := c.AddrAdd(bg, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := protocols()
+	for p, want := range map[string]AddrProtocol{"10.3.0.1/24": 99, "2001:db8::1/64": 200, "::1/128": AddrProtocolKernelLo} {
+		if got[p] != want {
+			t.Errorf("%s: protocol %v, want %v", p, got[p], want)
+		}
+	}
+	a4.Protocol = 0
+	if err := c.AddrReplace(bg, a4); err != nil {
+		t.Fatal(err)
+	}
+	if p := protocols()["10.3.0.1/24"]; p != AddrProtocolUnspec {
+		t.Errorf("after a replace without a protocol: %v", p)
+	}
+}
+
+// TestIntegrationAddrReplaceChangesWhatTheKernelChanges replaces an IPv4
+// and an IPv6 address with other properties and reads them through ip: an
+// IPv4 replace changes the metric and lifetimes and keeps the label, the
+// broadcast and the flags; an IPv6 replace changes the flags too. Deleting
+// an absent address fails with EADDRNOTAVAIL.
+func TestIntegrationAddrReplaceChangesWhatTheKernelChanges(t *testing.T) {
+	ns := netnstest.New(t)
+	ipRun(t, ns, "link", "add", "va", "type", "veth", "peer", "name", "vb")
+	c := dialIn(t, ns)
+	va := mustIndex(t, c, "va")
+	show := func(local string) map[string]any {
+		t.Helper()
+		for _, link := range ipJSON(t, ns, "addr", "show", "dev", "va") {
+			infos, _ := link["addr_info"].([]any)
+			for _, x := range infos {
+				if w := x.(map[string]any); str(w, "local") == local {
+					return w
+				}
+			}
+		}
+		t.Fatalf("ip shows no %s", local)
+		return nil
+	}
+	a4 := &Addr{Prefix: netip.MustParsePrefix("10.3.0.1/24"), LinkIndex: va, Label: "va:x", Broadcast: netip.MustParseAddr("10.3.0.255"), Metric: 20}
+	a6 := &Addr{Prefix: netip.MustParsePrefix("2001:db8::1/64"), LinkIndex: va, Flags: AddrNoDAD, Metric: 20}
+	for _, a := range []*Addr{a4, a6} {
+		if err := c.AddrAdd(bg, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r4 := &Addr{Prefix: a4.Prefix, LinkIndex: va, Label: "va:y", Broadcast: netip.MustParseAddr("10.3.0.254"), Metric: 30, Flags: AddrNoPrefixRoute, ValidLifetime: 900, PreferredLifetime: 600}
+	r6 := &Addr{Prefix: a6.Prefix, LinkIndex: va, Flags: AddrNoDAD | AddrNoPrefixRoute | AddrManageTempAddr, Metric: 30}
+	for _, a := range []*Addr{r4, r6} {
+		if err := c.AddrReplace(bg, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w4 := show("10.3.0.1")
+	if str(w4, "label") != "va:x" || str(w4, "broadcast") != "10.3.0.255" || w4["noprefixroute"] != nil {
+		t.Errorf("the IPv4 replace changed the label, broadcast or flags: %v", w4)
+	}
+	if num(w4, "metric") != 30 || num(w4, "valid_life_time") > 900 || num(w4, "preferred_life_time") > 600 {
+		t.Errorf("the IPv4 replace did not change the metric and lifetimes: %v", w4)
+	}
+	w6 := show("2001:db8::1")
+	if num(w6, "metric") != 30 || w6["noprefixroute"] != true || w6["mngtmpaddr"] != true || w6["nodad"] != true {
+		t.Errorf("the IPv6 replace did not change the metric and flags: %v", w6)
+	}
+	for _, p := range []string{"10.99.0.1/24", "2001:db8:99::1/64"} {
+		err := c.AddrDel(bg, &Addr{Prefix: netip.MustParsePrefix(p), LinkIndex: va})
+		var oe *engine.OpError
+		if !errors.Is(err, unix.EADDRNOTAVAIL) || !errors.As(err, &oe) || oe.Message == "" {
+			t.Errorf("deleting absent %s: %v (%T), want an *engine.OpError for EADDRNOTAVAIL with the kernel's message", p, err, err)
+		}
 	}
 }

@@ -31,6 +31,10 @@ func TestAddrDecodeOfKernelMessages(t *testing.T) {
 			if a.Peer.String() != "2001:db8:3::2" || a.Family != FamilyIPv6 {
 				t.Errorf("2001:db8:3::1's peer: %v", a.Peer)
 			}
+		case "::1/128":
+			if a.Protocol != AddrProtocolKernelLo {
+				t.Errorf("::1/128: protocol %v, want kernel_lo", a.Protocol)
+			}
 		case "10.7.0.1/16":
 			if a.Metric != 55 || a.Flags&AddrNoPrefixRoute == 0 {
 				t.Errorf("10.7.0.1/16: metric %d flags %v", a.Metric, a.Flags)
@@ -83,6 +87,7 @@ func TestAddrDecodeNamesTheMalformedAttribute(t *testing.T) {
 		{"broadcast of 3 bytes", craft(v4, func(b *nlmsg.Builder) { b.Attr(nlmsg.IFABroadcast, make([]byte, 3)) }), "IFA_BROADCAST", 8},
 		{"flags of 2 bytes", craft(v4, func(b *nlmsg.Builder) { b.Uint16(nlmsg.IFAFlags, 1) }), "IFA_FLAGS", 8},
 		{"short cacheinfo", craft(v4, func(b *nlmsg.Builder) { b.Uint64(nlmsg.IFACacheInfo, 1) }), "IFA_CACHEINFO", 8},
+		{"protocol of 4 bytes", craft(v4, func(b *nlmsg.Builder) { b.Uint32(nlmsg.IFAProto, 1) }), "IFA_PROTO", 8},
 		{"prefix longer than the address", craft(nlmsg.IfAddrMsg{Family: uint8(FamilyIPv4), PrefixLen: 33}, func(b *nlmsg.Builder) { b.Attr(nlmsg.IFALocal, make([]byte, 4)) }), "ifa_prefixlen", 1},
 		{"truncated attribute", append(craft(v4, nil), 8, 0, 1), "IFA attributes", 8},
 	} {
@@ -111,6 +116,16 @@ func TestAddrFlagNames(t *testing.T) {
 	} {
 		if f.String() != want {
 			t.Errorf("AddrFlags(%#x) = %q, want %q", uint32(f), f, want)
+		}
+	}
+}
+
+func TestAddrProtocolNames(t *testing.T) {
+	for p, want := range map[AddrProtocol]string{
+		AddrProtocolUnspec: "unspec", AddrProtocolKernelLo: "kernel_lo", AddrProtocolKernelRA: "kernel_ra", AddrProtocolKernelLL: "kernel_ll", 99: "99",
+	} {
+		if p.String() != want {
+			t.Errorf("AddrProtocol(%d) = %q, want %q", uint8(p), p, want)
 		}
 	}
 }

@@ -10,23 +10,28 @@ import (
 
 // AddrAdd adds the address a to link a.LinkIndex (RTM_NEWADDR with
 // NLM_F_CREATE|NLM_F_EXCL): a.Prefix (local address and length), and
-// when set Peer, Broadcast, Label, Scope, Flags (all 32 bits), Metric and
-// the lifetimes (both zero: forever). The family comes from a.Prefix. It
+// when set Peer, Broadcast, Label, Scope, Flags (all 32 bits), Metric,
+// Protocol and the lifetimes (both zero: forever). The family comes from a.Prefix. It
 // fails with the kernel's error (EEXIST when the address is there). Safe
 // for concurrent use.
 func (c *Conn) AddrAdd(ctx context.Context, a *Addr) error {
 	return c.addrRequest(ctx, nlmsg.RTMNewAddr, nlmsg.Create|nlmsg.Excl, a)
 }
 
-// AddrReplace adds the address a or, when it exists, replaces its
-// properties (flags, lifetimes, label, ...): RTM_NEWADDR with
-// NLM_F_CREATE|NLM_F_REPLACE. Safe for concurrent use.
+// AddrReplace adds the address a or, when it exists, replaces some of its
+// properties (RTM_NEWADDR with NLM_F_CREATE|NLM_F_REPLACE), as ip addr
+// replace: the metric, the protocol and the lifetimes, and for IPv6 the
+// flags; an IPv4 address keeps its label, broadcast and flags (delete it
+// and add it to change those). What a leaves zero is written as zero: no
+// metric, no protocol, lifetimes forever. Safe for concurrent use.
 func (c *Conn) AddrReplace(ctx context.Context, a *Addr) error {
 	return c.addrRequest(ctx, nlmsg.RTMNewAddr, nlmsg.Create|nlmsg.Replace, a)
 }
 
 // AddrDel removes the address a.Prefix (with a.Peer, for a point-to-point
-// address) from link a.LinkIndex. Safe for concurrent use.
+// address) from link a.LinkIndex. An absent address fails with the
+// kernel's error, which errors.Is unix.EADDRNOTAVAIL. Safe for concurrent
+// use.
 func (c *Conn) AddrDel(ctx context.Context, a *Addr) error {
 	return c.addrRequest(ctx, nlmsg.RTMDelAddr, 0, a)
 }
@@ -74,6 +79,9 @@ func (a *Addr) appendTo(b []byte) ([]byte, error) {
 	}
 	if a.Metric != 0 {
 		b = appendU32Attr(b, nlmsg.IFARtPriority, a.Metric)
+	}
+	if a.Protocol != 0 {
+		b = appendU8Attr(b, nlmsg.IFAProto, uint8(a.Protocol))
 	}
 	if a.ValidLifetime != 0 || a.PreferredLifetime != 0 {
 		var ci [nlmsg.IFACacheInfoLen]byte

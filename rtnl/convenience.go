@@ -216,6 +216,11 @@ func NeighReplace(ctx context.Context, n *Neigh) error {
 	return do(ctx, func(c *Conn) error { return c.NeighReplace(ctx, n) })
 }
 
+// NeighAppend is Conn.NeighAppend on a Conn of its own (see above).
+func NeighAppend(ctx context.Context, n *Neigh) error {
+	return do(ctx, func(c *Conn) error { return c.NeighAppend(ctx, n) })
+}
+
 // NeighDel is Conn.NeighDel on a Conn of its own (see above).
 func NeighDel(ctx context.Context, n *Neigh) error {
 	return do(ctx, func(c *Conn) error { return c.NeighDel(ctx, n) })

@@ -23,6 +23,8 @@ func TestIntegrationWriteFuzzCorpus(t *testing.T) {
 	linkFixture(t, ns, other)
 	neighFixture2 := netnstest.New(t)
 	neighFixture(t, neighFixture2)
+	fdbNS := netnstest.New(t)
+	fdbFixture(t, fdbNS)
 	addrNS := netnstest.New(t)
 	addrFixture(t, addrNS)
 	routeNS := netnstest.New(t)
@@ -55,8 +57,11 @@ func TestIntegrationWriteFuzzCorpus(t *testing.T) {
 	write("FuzzLinkDecode", ns, nlmsg.RTMGetLink, lf.dumpRequest(false))
 	af := AddrFilter{}
 	write("FuzzAddrDecode", addrNS, nlmsg.RTMGetAddr, af.dumpRequest(false))
-	nf := NeighFilter{}
+	nf, pf := NeighFilter{}, NeighFilter{Proxy: true}
 	write("FuzzNeighDecode", neighFixture2, nlmsg.RTMGetNeigh, nf.dumpRequest(false))
+	write("FuzzNeighDecode", neighFixture2, nlmsg.RTMGetNeigh, pf.dumpRequest(false))
+	bf := NeighFilter{Family: FamilyBridge}
+	write("FuzzNeighDecode", fdbNS, nlmsg.RTMGetNeigh, bf.dumpRequest(false))
 	write("FuzzRouteDecode", routeNS, nlmsg.RTMGetRoute, (&RouteFilter{}).dumpRequest(nil, false))
 	write("FuzzRuleDecode", routeNS, nlmsg.RTMGetRule, (&RuleFilter{}).dumpRequest())
 }

@@ -2,10 +2,12 @@ package rtnl
 
 import (
 	"bytes"
+	"encoding/binary"
 	"net"
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/nlengine/nlengine/nlmsg"
 )
@@ -27,6 +29,26 @@ type Neigh struct {
 	Probes      uint32           // NDA_PROBES
 	VLAN        uint16           // NDA_VLAN (bridge FDB)
 	MasterIndex int              // NDA_MASTER
+	FlagsExt    NeighFlagsExt    // NDA_FLAGS_EXT (NTF_EXT_*): managed, locked
+	Protocol    Protocol         // NDA_PROTOCOL: who added it (ip neigh add ... protocol); 0 when unset
+
+	// The remote of a VXLAN FDB entry, as bridge fdb prints it: Dst is its
+	// address, Port its UDP port (NDA_PORT; 0: the device's), VNI and
+	// SrcVNI its VNIs (NDA_VNI, NDA_SRC_VNI), ViaIndex the link that
+	// reaches it (NDA_IFINDEX, bridge's "via"), NHID its next-hop group
+	// (NDA_NH_ID).
+	Port     uint16
+	VNI      uint32
+	SrcVNI   uint32
+	ViaIndex int
+	NHID     uint32
+
+	// Confirmed, Used and Updated are the times since the entry was last
+	// confirmed reachable, used and changed, and RefCount its references
+	// (NDA_CACHEINFO, what ip -s neigh prints as used/confirmed/updated and
+	// ref). The kernel sends them in dumps and events; writes ignore them.
+	Confirmed, Used, Updated time.Duration
+	RefCount                 uint32
 
 	// Attrs holds every attribute of the message (after the ndmsg).
 	Attrs []byte
@@ -122,6 +144,39 @@ func (f NeighFlags) Names() []string {
 // String joins Names with spaces.
 func (f NeighFlags) String() string { return strings.Join(f.Names(), " ") }
 
+// NeighFlagsExt are a neighbour's extended flags (NTF_EXT_*, 32 bits of
+// NDA_FLAGS_EXT).
+type NeighFlagsExt uint32
+
+// Extended neighbour flags.
+const (
+	NeighManaged NeighFlagsExt = NeighFlagsExt(nlmsg.NTFExtManaged) // the kernel keeps it resolved (ip neigh add ... managed)
+	NeighLocked  NeighFlagsExt = NeighFlagsExt(nlmsg.NTFExtLocked)  // an FDB entry learnt on a locked bridge port
+)
+
+// Names lists the flags by ip's and bridge's keywords ("managed",
+// "locked"; each its own JSON key), unnamed bits as one hexadecimal
+// number. It allocates the slice.
+func (f NeighFlagsExt) Names() []string {
+	var out []string
+	for _, n := range [...]struct {
+		f    NeighFlagsExt
+		name string
+	}{{NeighManaged, "managed"}, {NeighLocked, "locked"}} {
+		if f&n.f != 0 {
+			out = append(out, n.name)
+			f &^= n.f
+		}
+	}
+	if f != 0 {
+		out = append(out, "0x"+strconv.FormatUint(uint64(f), 16))
+	}
+	return out
+}
+
+// String joins Names with spaces.
+func (f NeighFlagsExt) String() string { return strings.Join(f.Names(), " ") }
+
 // Decode reads an RTM_NEWNEIGH (or RTM_DELNEIGH) payload into n, replacing
 // everything in it; n then points into payload (see Neigh). A malformed
 // header or attribute gives an *AttrError naming it. Decode does not
@@ -169,6 +224,47 @@ func (n *Neigh) Decode(payload []byte) error {
 			v, err = a.Uint32()
 			n.MasterIndex = int(v)
 			name = "NDA_MASTER"
+		case nlmsg.NDAPort:
+			n.Port, err = a.Uint16BE()
+			name = "NDA_PORT"
+		case nlmsg.NDAVNI:
+			n.VNI, err = a.Uint32()
+			name = "NDA_VNI"
+		case nlmsg.NDASrcVNI:
+			n.SrcVNI, err = a.Uint32()
+			name = "NDA_SRC_VNI"
+		case nlmsg.NDAIfIndex:
+			var v uint32
+			v, err = a.Uint32()
+			n.ViaIndex = int(v)
+			name = "NDA_IFINDEX"
+		case nlmsg.NDANHID:
+			n.NHID, err = a.Uint32()
+			name = "NDA_NH_ID"
+		case nlmsg.NDAFlagsExt:
+			var v uint32
+			v, err = a.Uint32()
+			n.FlagsExt = NeighFlagsExt(v)
+			name = "NDA_FLAGS_EXT"
+		case nlmsg.NDAProtocol:
+			var v uint8
+			v, err = a.Uint8()
+			n.Protocol = Protocol(v)
+			name = "NDA_PROTOCOL"
+		case nlmsg.NDACacheInfo:
+			name = "NDA_CACHEINFO"
+			d := a.Data()
+			if len(d) < nlmsg.NDACacheInfoLen {
+				err = &nlmsg.FormatError{What: "attribute", Offset: a.Offset(), Len: len(d), Left: nlmsg.NDACacheInfoLen, Err: nlmsg.ErrBadSize}
+				break
+			}
+			// struct nda_cacheinfo: confirmed, used, updated (clock_t,
+			// USER_HZ ticks ago), refcnt.
+			tick := time.Second / userHz
+			n.Confirmed = time.Duration(binary.NativeEndian.Uint32(d[0:4])) * tick
+			n.Used = time.Duration(binary.NativeEndian.Uint32(d[4:8])) * tick
+			n.Updated = time.Duration(binary.NativeEndian.Uint32(d[8:12])) * tick
+			n.RefCount = binary.NativeEndian.Uint32(d[12:16])
 		}
 		if err != nil {
 			return &AttrError{Object: "neighbour", Attr: name, Offset: base + a.Offset(), Err: err}

@@ -8,28 +8,46 @@ import (
 )
 
 // NeighFilter selects neighbours for Neighs and NeighList. Zero fields
-// select everything (every state, NOARP entries included, unlike ip's
-// default). The kernel applies Family always and LinkIndex when the Conn
-// has strict checking on (NDA_IFINDEX); State only in user space (the
-// kernel has no state filter). Every condition is also checked in user
-// space, so the result is the same either way.
+// select everything in the neighbour caches (every state, NOARP entries
+// included, unlike ip's default). The kernel applies Family and Proxy
+// always and LinkIndex when the Conn has strict checking on (NDA_IFINDEX);
+// State only in user space (the kernel has no state filter). Every
+// condition is also checked in user space, so the result is the same
+// either way.
 type NeighFilter struct {
-	Family    Family     // FamilyIPv4, FamilyIPv6, FamilyBridge, or FamilyUnspec for all
-	LinkIndex int        // only the entries of this link
-	State     NeighState // only entries in one of these states (a set of bits)
+	// Family is FamilyIPv4 (ARP), FamilyIPv6 (NDP), FamilyBridge (the
+	// bridge FDB, as bridge fdb show), or FamilyUnspec for ARP and NDP
+	// both (as ip neigh show; the kernel leaves the FDB out).
+	Family    Family
+	LinkIndex int // only the entries of this link
+	// State keeps only entries in one of these states (a set of bits);
+	// ip neigh show nud lets extern_learn entries through whatever their
+	// state, State does not.
+	State NeighState
+	// Proxy reads the proxy table (ip neigh show proxy: NTF_PROXY entries,
+	// in state NONE) instead of the caches, which a dump without it never
+	// holds. In Match it selects proxy entries only; without it Match
+	// accepts entries of either kind.
+	Proxy bool
 }
 
 // Match reports whether n passes f, as Neighs decides it in user space.
 func (f *NeighFilter) Match(n *Neigh) bool {
 	return (f.Family == FamilyUnspec || n.Family == f.Family) &&
 		(f.LinkIndex == 0 || n.LinkIndex == f.LinkIndex) &&
-		(f.State == 0 || n.State&f.State != 0)
+		(f.State == 0 || n.State&f.State != 0) &&
+		(!f.Proxy || n.Flags&NeighProxy != 0)
 }
 
 // dumpRequest is the RTM_GETNEIGH dump request: an ndmsg with the family
-// and, when strict, NDA_IFINDEX.
+// (and NTF_PROXY in ndm_flags for the proxy table, which the kernel reads
+// with or without strict checking) and, when strict, NDA_IFINDEX.
 func (f *NeighFilter) dumpRequest(strict bool) []byte {
-	b := nlmsg.NdMsg{Family: uint8(f.Family)}.AppendTo(nil)
+	h := nlmsg.NdMsg{Family: uint8(f.Family)}
+	if f.Proxy {
+		h.Flags = nlmsg.NTFProxy
+	}
+	b := h.AppendTo(nil)
 	if strict && f.LinkIndex != 0 {
 		b = appendU32Attr(b, nlmsg.NDAIfIndex, uint32(f.LinkIndex))
 	}

@@ -83,7 +83,7 @@ func ownAddr(a *rtnl.Addr) rtnl.Addr {
 func sameAddr(a, b *rtnl.Addr) bool {
 	return a.Family == b.Family && a.Prefix == b.Prefix && a.Peer == b.Peer && a.LinkIndex == b.LinkIndex &&
 		a.Scope == b.Scope && a.Flags == b.Flags && a.Label == b.Label && a.Broadcast == b.Broadcast &&
-		a.Metric == b.Metric
+		a.Metric == b.Metric && a.Protocol == b.Protocol
 }
 
 // ownNeigh is an owned copy of n, without its raw attributes.
@@ -94,11 +94,13 @@ func ownNeigh(n *rtnl.Neigh) rtnl.Neigh {
 	return o
 }
 
-// sameNeigh compares what a neighbour is; the probe count is not.
+// sameNeigh compares what a neighbour is; the probe count and the cache
+// times and references are not.
 func sameNeigh(a, b *rtnl.Neigh) bool {
 	return a.Family == b.Family && a.LinkIndex == b.LinkIndex && a.State == b.State && a.Flags == b.Flags &&
 		a.Type == b.Type && a.Dst == b.Dst && string(a.LLAddr) == string(b.LLAddr) && a.VLAN == b.VLAN &&
-		a.MasterIndex == b.MasterIndex
+		a.MasterIndex == b.MasterIndex && a.FlagsExt == b.FlagsExt && a.Protocol == b.Protocol &&
+		a.Port == b.Port && a.VNI == b.VNI && a.SrcVNI == b.SrcVNI && a.ViaIndex == b.ViaIndex && a.NHID == b.NHID
 }
 
 // linkEntry, addrEntry and neighEntry are the held objects with the pass
