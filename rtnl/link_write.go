@@ -28,18 +28,24 @@ func (c *Conn) linkRequest(ctx context.Context, typ nlmsg.Type, flags nlmsg.Flag
 // LinkAdd creates a link (RTM_NEWLINK with NLM_F_CREATE|NLM_F_EXCL) from
 // l's non-zero fields: Name, Kind and its data (Veth, Bridge, VXLAN,
 // MACVLAN), MTU, HardwareAddr, Broadcast, TxQLen, Group, MasterIndex,
-// ParentIndex (a macvlan's parent) and Flags (LinkUp to create it up).
-// Alias, OperState and the read-only fields are not written. A veth is
-// created with its peer (l.Veth), which l.Veth.PeerNetNSFD may place in
-// another namespace. It fails with the kernel's error (EEXIST when the
-// name is taken), or, before anything is sent, with an error that
-// errors.Is ErrInvalid for a field too long for its attribute. Once the
-// link exists, LinkAdd sets l.Index to the index the kernel gave it when l
-// has a Name and no Index (one more request, RTM_GETLINK by name, since
-// the kernel does not echo a new link); l is not retained. Safe for
-// concurrent use.
+// ParentIndex (a macvlan's parent), Flags (LinkUp to create it up) and
+// Index (ip link add index N: the link gets that index). Alias, OperState
+// and the read-only fields are not written. A veth is created with its
+// peer (l.Veth), which l.Veth.PeerNetNSFD may place in another namespace.
+// It fails with the kernel's error (EEXIST when the name or the index is
+// taken), or, before anything is sent, with an error that errors.Is
+// ErrInvalid for a field too long for its attribute or a negative Index.
+// Once the link exists, LinkAdd sets l.Index to the index the kernel gave
+// it when l has a Name and no Index (one more request, RTM_GETLINK by
+// name, since the kernel does not echo a new link); l is not retained.
+// Safe for concurrent use.
 func (c *Conn) LinkAdd(ctx context.Context, l *Link) error {
-	h := nlmsg.IfInfoMsg{Flags: uint32(l.Flags), Change: uint32(l.Flags)}
+	if l.Index < 0 || l.Index > 1<<31-1 {
+		return fmt.Errorf("%w: index %d", errInvalidLink, l.Index)
+	}
+	// NB: with ifi_index set and NLM_F_EXCL the kernel refuses a taken
+	// index (EEXIST) and otherwise creates the link with that index.
+	h := nlmsg.IfInfoMsg{Index: int32(l.Index), Flags: uint32(l.Flags), Change: uint32(l.Flags)}
 	if err := c.linkRequest(ctx, nlmsg.RTMNewLink, nlmsg.Create|nlmsg.Excl, h, l.appendAttrs); err != nil {
 		return err
 	}

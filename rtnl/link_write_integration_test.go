@@ -1,11 +1,14 @@
 package rtnl
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"slices"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/nlengine/nlengine/internal/netnstest"
 )
@@ -211,5 +214,33 @@ func TestIntegrationCNIStyleVethSetup(t *testing.T) {
 	h := ipLink(t, host, "veth1234")
 	if !slices.Contains(strs(h, "flags"), "UP") || !slices.Contains(strs(h, "flags"), "LOWER_UP") {
 		t.Errorf("the host end is not up with carrier: %v", h)
+	}
+}
+
+// TestIntegrationLinkAddAtAnIndex: a Link with an Index is created at that
+// index (ip link add index N), l.Index stays what was asked, and an index
+// already taken is refused with EEXIST.
+func TestIntegrationLinkAddAtAnIndex(t *testing.T) {
+	ns := netnstest.New(t)
+	c := dialIn(t, ns)
+	l := &Link{Name: "ix0", Kind: KindBridge, Index: 4242}
+	if err := c.LinkAdd(bg, l); err != nil {
+		t.Fatal(err)
+	}
+	if got := num(ipLink(t, ns, "ix0"), "ifindex"); got != 4242 || l.Index != 4242 {
+		t.Errorf("ip shows ix0 at index %d, l.Index %d; want 4242", got, l.Index)
+	}
+	if err := c.LinkSetUp(bg, l.Index); err != nil {
+		t.Errorf("LinkSetUp at the asked index: %v", err)
+	}
+	err := c.LinkAdd(bg, &Link{Name: "ix1", Kind: KindBridge, Index: 4242})
+	if !errors.Is(err, unix.EEXIST) {
+		t.Errorf("a second link at index 4242: %v, want EEXIST", err)
+	}
+	if _, err := ns.Output("ip", "link", "show", "dev", "ix1"); err == nil {
+		t.Error("ix1 was created at another index")
+	}
+	if err := c.LinkAdd(bg, &Link{Name: "ix2", Kind: KindBridge, Index: -1}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("a negative index: %v, want ErrInvalid", err)
 	}
 }
