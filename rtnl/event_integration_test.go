@@ -210,3 +210,82 @@ func TestIntegrationEventDecodeAllocatesNothing(t *testing.T) {
 		t.Fatalf("%v allocations decoding %d notifications", n, len(views))
 	}
 }
+
+// TestIntegrationEventsOfPortsAndMovedLinks: a port leaving its bridge is
+// an RTM_DELLINK of family bridge, a link moved to another namespace an
+// RTM_DELLINK carrying its new namespace id and index (ip monitor's
+// new-netnsid, new-ifindex), a link deleted an RTM_DELLINK with neither;
+// the other namespace sees the moved link arrive and nothing of the first
+// namespace's own links.
+func TestIntegrationEventsOfPortsAndMovedLinks(t *testing.T) {
+	ns, other := netnstest.New(t), netnstest.New(t)
+	c, oc := listenIn(t, ns), listenIn(t, other)
+	ns.AddVeth(t, "pm0", "pm1")
+	ipRun(t, ns, "link", "add", "pmbr", "type", "bridge")
+	ipRun(t, ns, "link", "set", "pm0", "master", "pmbr")
+	ipRun(t, ns, "link", "set", "pm0", "nomaster")
+	pm0, pm1, br := ns.LinkIndex(t, "pm0"), ns.LinkIndex(t, "pm1"), ns.LinkIndex(t, "pmbr")
+	if err := dialIn(t, ns).LinkSetNetNS(bg, pm1, other.FD()); err != nil {
+		t.Fatal(err)
+	}
+	ipRun(t, ns, "link", "del", "pmbr")
+	movedTo := other.LinkIndex(t, "pm1")
+	// pm0's peer now lives in the other namespace, under the id ip shows.
+	nsid := num(ipLink(t, ns, "pm0"), "link_netnsid")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var portLeft, moved bool
+	for e, err := range c.Events(ctx) {
+		if err != nil {
+			t.Fatalf("port left %v, moved %v: %v", portLeft, moved, err)
+		}
+		if e.Kind != EventLink || !e.Deleted {
+			continue
+		}
+		l := &e.Link
+		switch l.Index {
+		case pm0:
+			if l.Family != FamilyBridge || l.MasterIndex != br || l.NewIndex != 0 {
+				t.Errorf("pm0 left the bridge as %+v", l)
+			}
+			portLeft = true
+		case pm1:
+			if l.Family != FamilyUnspec || l.NewIndex != movedTo || int64(l.NewNetNSID) != nsid {
+				t.Errorf("pm1 moved as family %v, new index %d, new nsid %d; want unspec, %d, %d", l.Family, l.NewIndex, l.NewNetNSID, movedTo, nsid)
+			}
+			moved = true
+		case br:
+			if l.Family != FamilyUnspec || l.NewIndex != 0 || l.NewNetNSID != -1 {
+				t.Errorf("pmbr deleted as %+v", l)
+			}
+			if !portLeft || !moved {
+				t.Fatalf("pmbr deleted before: port left %v, moved %v", portLeft, moved)
+			}
+		}
+		if l.Index == br {
+			break
+		}
+	}
+
+	octx, ocancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer ocancel()
+	arrived := false
+	for e, err := range oc.Events(octx) {
+		if err != nil {
+			break
+		}
+		if e.Kind != EventLink {
+			continue
+		}
+		switch e.Link.Name {
+		case "pm1":
+			arrived = arrived || (!e.Deleted && e.Link.Index == movedTo)
+		case "pm0", "pmbr":
+			t.Errorf("the other namespace saw %s", eventLine(e))
+		}
+	}
+	if !arrived {
+		t.Error("the other namespace saw no RTM_NEWLINK of pm1")
+	}
+}

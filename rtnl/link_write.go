@@ -212,7 +212,8 @@ func (c *Conn) LinkSetNoMaster(ctx context.Context, index int) error {
 }
 
 // LinkSetNetNS moves the link into the network namespace of the file
-// descriptor nsfd (it gets a new index there, and leaves this namespace).
+// descriptor nsfd. It leaves this namespace (an RTM_DELLINK with
+// Link.NewIndex set) and keeps its index there unless that index is taken.
 // Safe for concurrent use.
 func (c *Conn) LinkSetNetNS(ctx context.Context, index, nsfd int) error {
 	return c.linkSet(ctx, index, func(b []byte) ([]byte, error) {
