@@ -156,6 +156,21 @@ func LinkSetDown(ctx context.Context, index int) error {
 	return do(ctx, func(c *Conn) error { return c.LinkSetDown(ctx, index) })
 }
 
+// LinkSetFlags is Conn.LinkSetFlags on a Conn of its own (see above).
+func LinkSetFlags(ctx context.Context, index int, flags, change LinkFlags) error {
+	return do(ctx, func(c *Conn) error { return c.LinkSetFlags(ctx, index, flags, change) })
+}
+
+// LinkSetTxQLen is Conn.LinkSetTxQLen on a Conn of its own (see above).
+func LinkSetTxQLen(ctx context.Context, index int, qlen uint32) error {
+	return do(ctx, func(c *Conn) error { return c.LinkSetTxQLen(ctx, index, qlen) })
+}
+
+// LinkSetGroup is Conn.LinkSetGroup on a Conn of its own (see above).
+func LinkSetGroup(ctx context.Context, index int, group uint32) error {
+	return do(ctx, func(c *Conn) error { return c.LinkSetGroup(ctx, index, group) })
+}
+
 // LinkSetMTU is Conn.LinkSetMTU on a Conn of its own (see above).
 func LinkSetMTU(ctx context.Context, index int, mtu uint32) error {
 	return do(ctx, func(c *Conn) error { return c.LinkSetMTU(ctx, index, mtu) })

@@ -155,6 +155,31 @@ func (c *Conn) LinkSetDown(ctx context.Context, index int) error {
 	return c.linkRequest(ctx, nlmsg.RTMSetLink, 0, nlmsg.IfInfoMsg{Index: int32(index), Change: uint32(LinkUp)}, nil)
 }
 
+// LinkSetFlags sets the link's flags named in change to their value in
+// flags and leaves the others alone (ifi_change): for example LinkPromisc
+// in both for ip link set promisc on, LinkNoARP in change alone for arp
+// on. The kernel ignores the flags it does not let be set (LinkLowerUp,
+// LinkRunning, ...). Safe for concurrent use.
+func (c *Conn) LinkSetFlags(ctx context.Context, index int, flags, change LinkFlags) error {
+	return c.linkRequest(ctx, nlmsg.RTMSetLink, 0, nlmsg.IfInfoMsg{Index: int32(index), Flags: uint32(flags & change), Change: uint32(change)}, nil)
+}
+
+// LinkSetTxQLen sets the link's transmit queue length (ip link set
+// txqueuelen). Safe for concurrent use.
+func (c *Conn) LinkSetTxQLen(ctx context.Context, index int, qlen uint32) error {
+	return c.linkSet(ctx, index, func(b []byte) ([]byte, error) {
+		return appendU32Attr(b, nlmsg.IFLATxQLen, qlen), nil
+	})
+}
+
+// LinkSetGroup puts the link in a link group (ip link set group; 0 is
+// "default"). Safe for concurrent use.
+func (c *Conn) LinkSetGroup(ctx context.Context, index int, group uint32) error {
+	return c.linkSet(ctx, index, func(b []byte) ([]byte, error) {
+		return appendU32Attr(b, nlmsg.IFLAGroup, group), nil
+	})
+}
+
 // LinkSetMTU sets the link's MTU. Safe for concurrent use.
 func (c *Conn) LinkSetMTU(ctx context.Context, index int, mtu uint32) error {
 	return c.linkSet(ctx, index, func(b []byte) ([]byte, error) {

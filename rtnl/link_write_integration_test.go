@@ -121,6 +121,17 @@ func TestIntegrationLinkSettersShowInIP(t *testing.T) {
 		{"address", func() error { return c.LinkSetHardwareAddr(bg, a0, []byte{2, 1, 2, 3, 4, 5}) }, func(m map[string]any) bool { return str(m, "address") == "02:01:02:03:04:05" }},
 		{"master", func() error { return c.LinkSetMaster(bg, a0, br) }, func(m map[string]any) bool { return str(m, "master") == "br0" }},
 		{"nomaster", func() error { return c.LinkSetNoMaster(bg, a0) }, func(m map[string]any) bool { return str(m, "master") == "" }},
+		{"txqueuelen", func() error { return c.LinkSetTxQLen(bg, a0, 321) }, func(m map[string]any) bool { return num(m, "txqlen") == 321 }},
+		{"group", func() error { return c.LinkSetGroup(bg, a0, 9) }, func(m map[string]any) bool { return str(m, "group") == "9" }},
+		{"promisc on", func() error { return c.LinkSetFlags(bg, a0, LinkPromisc, LinkPromisc) }, func(m map[string]any) bool {
+			return slices.Contains(strs(m, "flags"), "PROMISC") && num(m, "promiscuity") == 1
+		}},
+		{"arp off", func() error { return c.LinkSetFlags(bg, a0, LinkNoARP|LinkUp, LinkNoARP) }, func(m map[string]any) bool {
+			return slices.Contains(strs(m, "flags"), "NOARP") && slices.Contains(strs(m, "flags"), "PROMISC") && !slices.Contains(strs(m, "flags"), "UP")
+		}},
+		{"promisc off, arp on", func() error { return c.LinkSetFlags(bg, a0, 0, LinkPromisc|LinkNoARP) }, func(m map[string]any) bool {
+			return !slices.Contains(strs(m, "flags"), "PROMISC") && !slices.Contains(strs(m, "flags"), "NOARP")
+		}},
 		{"name", func() error { return c.LinkSetName(bg, a0, "uplink0") }, func(m map[string]any) bool { return str(m, "ifname") == "uplink0" }},
 	}
 	name := "a0"
