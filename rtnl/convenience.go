@@ -141,6 +141,11 @@ func LinkAdd(ctx context.Context, l *Link) error {
 	return do(ctx, func(c *Conn) error { return c.LinkAdd(ctx, l) })
 }
 
+// LinkChange is Conn.LinkChange on a Conn of its own (see above).
+func LinkChange(ctx context.Context, l *Link) error {
+	return do(ctx, func(c *Conn) error { return c.LinkChange(ctx, l) })
+}
+
 // LinkDel is Conn.LinkDel on a Conn of its own (see above).
 func LinkDel(ctx context.Context, index int) error {
 	return do(ctx, func(c *Conn) error { return c.LinkDel(ctx, index) })

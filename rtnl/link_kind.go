@@ -186,10 +186,12 @@ func vxlanFamily(t uint16) Family {
 	return FamilyIPv4
 }
 
-// append appends the vxlan's IFLA_VXLAN_* attributes: the ID always, the
-// others when set.
-func (v *VXLANInfo) append(m []byte) []byte {
-	m = appendU32Attr(m, nlmsg.IFLAVXLANID, v.ID)
+// append appends the vxlan's IFLA_VXLAN_* attributes: the ID always for a
+// creation (0 is a VNI), when set for a change; the others when set.
+func (v *VXLANInfo) append(m []byte, change bool) []byte {
+	if !change || v.ID != 0 {
+		m = appendU32Attr(m, nlmsg.IFLAVXLANID, v.ID)
+	}
 	if v.Port != 0 {
 		m = appendU16BEAttr(m, nlmsg.IFLAVXLANPort, v.Port)
 	}

@@ -59,8 +59,35 @@ func (c *Conn) LinkAdd(ctx context.Context, l *Link) error {
 	return nil
 }
 
+// LinkChange changes an existing link as ip link set dev NAME ... type
+// KIND ... does: an RTM_NEWLINK without NLM_F_CREATE for the link
+// l.Index, or, when Index is 0, the link named l.Name (a Name with an
+// Index renames it). It writes l's non-zero fields as LinkAdd does, and
+// the kind's data (Bridge, VXLAN, MACVLAN) when Kind is set and the data
+// has a non-zero field: zero fields are left as they are, a veth's peer is
+// never written. It fails with the kernel's error: ENODEV for no such
+// link, EOPNOTSUPP (with the kernel's message) for data the kind cannot
+// change, a Kind other than the link's, or a vxlan's ID or port; before
+// anything is sent, with an error that errors.Is ErrInvalid for neither
+// Index nor Name or a field too long. l is neither modified nor retained.
+// Safe for concurrent use.
+func (c *Conn) LinkChange(ctx context.Context, l *Link) error {
+	if l.Index < 0 || l.Index > 1<<31-1 || (l.Index == 0 && l.Name == "") {
+		return fmt.Errorf("%w: a link to change needs an index or a name (index %d)", errInvalidLink, l.Index)
+	}
+	h := nlmsg.IfInfoMsg{Index: int32(l.Index), Flags: uint32(l.Flags), Change: uint32(l.Flags)}
+	return c.linkRequest(ctx, nlmsg.RTMNewLink, 0, h, func(b []byte) ([]byte, error) { return l.encodeAttrs(b, true) })
+}
+
 // appendAttrs appends the attributes LinkAdd writes for l.
-func (l *Link) appendAttrs(b []byte) ([]byte, error) {
+func (l *Link) appendAttrs(b []byte) ([]byte, error) { return l.encodeAttrs(b, false) }
+
+// encodeAttrs appends the attributes LinkAdd (change false) or LinkChange
+// (change true) writes for l. A change leaves out what only a creation
+// carries: a veth's peer, a vxlan's zero ID, and IFLA_LINKINFO when the
+// kind's data has nothing to change (the kernel refuses even an empty
+// IFLA_INFO_DATA for a kind without changelink).
+func (l *Link) encodeAttrs(b []byte, change bool) ([]byte, error) {
 	for _, n := range [...]int{len(l.Name) + 1, len(l.Kind) + 1, len(l.HardwareAddr), len(l.Broadcast), len(l.Veth.PeerName) + 1, len(l.Veth.PeerHardwareAddr)} {
 		if !fitsAttr(n) {
 			return b, fmt.Errorf("%w: a field of %d bytes", errInvalidLink, n)
@@ -98,11 +125,13 @@ func (l *Link) appendAttrs(b []byte) ([]byte, error) {
 	b, data := beginNest(b, nlmsg.IFLAInfoData, true)
 	switch l.Kind {
 	case KindVeth:
-		b = l.Veth.append(b, l.MTU)
+		if !change {
+			b = l.Veth.append(b, l.MTU)
+		}
 	case KindBridge:
 		b = l.Bridge.append(b)
 	case KindVXLAN:
-		b = l.VXLAN.append(b)
+		b = l.VXLAN.append(b, change)
 	case KindMACVLAN:
 		if l.MACVLAN.Mode != 0 {
 			b = appendU32Attr(b, nlmsg.IFLAMACVLANMode, uint32(l.MACVLAN.Mode))
@@ -110,6 +139,9 @@ func (l *Link) appendAttrs(b []byte) ([]byte, error) {
 		if l.MACVLAN.Flags != 0 {
 			b = appendU16Attr(b, nlmsg.IFLAMACVLANFlags, l.MACVLAN.Flags)
 		}
+	}
+	if change && len(b) == data+nlmsg.AttrHeaderLen {
+		return b[:info], nil
 	}
 	if !endNest(b, data) || !endNest(b, info) {
 		return b, fmt.Errorf("%w: IFLA_LINKINFO longer than 65535 bytes", errInvalidLink)

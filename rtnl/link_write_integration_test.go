@@ -255,3 +255,65 @@ func TestIntegrationLinkAddAtAnIndex(t *testing.T) {
 		t.Errorf("a negative index: %v, want ErrInvalid", err)
 	}
 }
+
+// TestIntegrationLinkChangeShowsInIP changes existing links as ip link set
+// ... type KIND ... does, by index and by name, and reads each change
+// back through ip; what the kernel cannot change is refused with its
+// error, and a missing link is ENODEV.
+func TestIntegrationLinkChangeShowsInIP(t *testing.T) {
+	ns := netnstest.New(t)
+	c := dialIn(t, ns)
+	ipRun(t, ns, "link", "add", "cb0", "type", "bridge")
+	ipRun(t, ns, "link", "add", "cv0", "type", "veth", "peer", "name", "cv1")
+	ipRun(t, ns, "link", "add", "cx0", "type", "vxlan", "id", "7", "dstport", "4789", "ttl", "3")
+	ipRun(t, ns, "link", "add", "cm0", "link", "cv0", "type", "macvlan", "mode", "vepa")
+	br := mustIndex(t, c, "cb0")
+
+	if err := c.LinkChange(bg, &Link{Index: br, Kind: KindBridge, MTU: 1400, Bridge: BridgeInfo{ForwardDelay: 400, Priority: 7}}); err != nil {
+		t.Fatal(err)
+	}
+	m := ipLink(t, ns, "cb0")
+	bd := obj(obj(m, "linkinfo"), "info_data")
+	if num(m, "mtu") != 1400 || num(bd, "forward_delay") != 400 || num(bd, "priority") != 7 || num(bd, "hello_time") != 200 {
+		t.Errorf("after the bridge change ip shows %v", m)
+	}
+	if err := c.LinkChange(bg, &Link{Name: "cx0", Kind: KindVXLAN, VXLAN: VXLANInfo{TTL: 9}}); err != nil {
+		t.Fatal(err)
+	}
+	vd := obj(obj(ipLink(t, ns, "cx0"), "linkinfo"), "info_data")
+	if num(vd, "ttl") != 9 || num(vd, "id") != 7 || num(vd, "port") != 4789 {
+		t.Errorf("after the vxlan change ip shows %v", vd)
+	}
+	if err := c.LinkChange(bg, &Link{Name: "cm0", Kind: KindMACVLAN, MACVLAN: MACVLANInfo{Mode: MACVLANBridge}}); err != nil {
+		t.Fatal(err)
+	}
+	if mode := str(obj(obj(ipLink(t, ns, "cm0"), "linkinfo"), "info_data"), "mode"); mode != "bridge" {
+		t.Errorf("after the macvlan change ip shows mode %q", mode)
+	}
+	// A veth's data is not written, so its other fields can change; a
+	// Name with an Index renames.
+	if err := c.LinkChange(bg, &Link{Index: mustIndex(t, c, "cv0"), Name: "cv9", Kind: KindVeth, TxQLen: 55, Veth: VethInfo{PeerName: "x"}}); err != nil {
+		t.Fatal(err)
+	}
+	if m := ipLink(t, ns, "cv9"); num(m, "txqlen") != 55 {
+		t.Errorf("after the veth change ip shows %v", m)
+	}
+
+	for _, tc := range []struct {
+		what string
+		l    Link
+		want error
+	}{
+		{"another kind's data", Link{Index: br, Kind: KindVXLAN, VXLAN: VXLANInfo{TTL: 4}}, unix.EOPNOTSUPP},
+		{"a vxlan's VNI", Link{Name: "cx0", Kind: KindVXLAN, VXLAN: VXLANInfo{ID: 8}}, unix.EOPNOTSUPP},
+		{"a missing link", Link{Name: "nosuch0", MTU: 1400}, unix.ENODEV},
+		{"neither index nor name", Link{MTU: 1400}, ErrInvalid},
+	} {
+		if err := c.LinkChange(bg, &tc.l); !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.what, err, tc.want)
+		}
+	}
+	if _, err := ns.Output("ip", "link", "show", "dev", "nosuch0"); err == nil {
+		t.Error("LinkChange created nosuch0")
+	}
+}
