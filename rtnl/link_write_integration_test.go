@@ -77,14 +77,14 @@ func TestIntegrationLinkAddShowsInIP(t *testing.T) {
 		t.Fatal(err)
 	}
 	vd := obj(obj(ipLink(t, ns, "vx0"), "linkinfo"), "info_data")
-	if num(vd, "id") != 4242 || num(vd, "port") != 4789 || str(vd, "group") != "239.0.0.9" || str(vd, "local") != "10.1.1.1" || str(vd, "link") != "v0" || num(vd, "ttl") != 5 {
+	if num(vd, "id") != 4242 || num(vd, "port") != 4789 || str(vd, "group") != "239.0.0.9" || str(vd, "local") != "10.1.1.1" || str(vd, "link") != "v0" || num(vd, "ttl") != 5 || vd["learning"] != true {
 		t.Errorf("ip shows vx0's data as %v", vd)
 	}
-	if err := c.LinkAdd(bg, &Link{Name: "vx6", Kind: KindVXLAN, VXLAN: VXLANInfo{ID: 6, Group: netip.MustParseAddr("2001:db8::2"), Local: netip.MustParseAddr("2001:db8::1")}}); err != nil {
+	if err := c.LinkAdd(bg, &Link{Name: "vx6", Kind: KindVXLAN, VXLAN: VXLANInfo{ID: 6, Group: netip.MustParseAddr("2001:db8::2"), Local: netip.MustParseAddr("2001:db8::1"), NoLearning: true}}); err != nil {
 		t.Fatal(err)
 	}
 	vd6 := obj(obj(ipLink(t, ns, "vx6"), "linkinfo"), "info_data")
-	if num(vd6, "id") != 6 || str(vd6, "remote6") != "2001:db8::2" || str(vd6, "local6") != "2001:db8::1" {
+	if num(vd6, "id") != 6 || str(vd6, "remote6") != "2001:db8::2" || str(vd6, "local6") != "2001:db8::1" || vd6["learning"] != false {
 		t.Errorf("ip shows vx6's data as %v", vd6)
 	}
 
@@ -277,11 +277,11 @@ func TestIntegrationLinkChangeShowsInIP(t *testing.T) {
 	if num(m, "mtu") != 1400 || num(bd, "forward_delay") != 400 || num(bd, "priority") != 7 || num(bd, "hello_time") != 200 {
 		t.Errorf("after the bridge change ip shows %v", m)
 	}
-	if err := c.LinkChange(bg, &Link{Name: "cx0", Kind: KindVXLAN, VXLAN: VXLANInfo{TTL: 9}}); err != nil {
+	if err := c.LinkChange(bg, &Link{Name: "cx0", Kind: KindVXLAN, VXLAN: VXLANInfo{TTL: 9, NoLearning: true}}); err != nil {
 		t.Fatal(err)
 	}
 	vd := obj(obj(ipLink(t, ns, "cx0"), "linkinfo"), "info_data")
-	if num(vd, "ttl") != 9 || num(vd, "id") != 7 || num(vd, "port") != 4789 {
+	if num(vd, "ttl") != 9 || num(vd, "id") != 7 || num(vd, "port") != 4789 || vd["learning"] != false {
 		t.Errorf("after the vxlan change ip shows %v", vd)
 	}
 	if err := c.LinkChange(bg, &Link{Name: "cm0", Kind: KindMACVLAN, MACVLAN: MACVLANInfo{Mode: MACVLANBridge}}); err != nil {
