@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -288,4 +290,77 @@ func TestIntegrationEventsOfPortsAndMovedLinks(t *testing.T) {
 	if !arrived {
 		t.Error("the other namespace saw no RTM_NEWLINK of pm1")
 	}
+}
+
+// TestIntegrationEventsOfRouteReplaceAppendAndMultipath: route
+// notifications carry the request's modifiers (NLM_F_REPLACE for ip route
+// replace, NLM_F_APPEND for ip route append), and an IPv6 multipath route
+// arrives as one notification holding every next hop, its append as the
+// merged route (all three hops), the deletion of one hop as that hop alone and the
+// deletion of the rest as one notification of the remaining hops.
+func TestIntegrationEventsOfRouteReplaceAppendAndMultipath(t *testing.T) {
+	ns := netnstest.New(t)
+	c := listenIn(t, ns)
+	ns.AddVeth(t, "rp0", "rp1")
+	ipRun(t, ns, "addr", "add", "10.31.0.1/24", "dev", "rp0")
+	ipRun(t, ns, "-6", "addr", "add", "2001:db8:31::1/64", "dev", "rp0", "nodad")
+	steps := []struct {
+		cmd  []string
+		dst  string
+		del  bool
+		want func(e *Event) bool
+	}{
+		{[]string{"route", "add", "10.32.0.0/16", "via", "10.31.0.2"}, "10.32.0.0/16", false,
+			func(e *Event) bool { return e.Flags&nlmsg.Replace == 0 && e.Flags&nlmsg.Create != 0 }},
+		{[]string{"route", "replace", "10.32.0.0/16", "via", "10.31.0.3"}, "10.32.0.0/16", false,
+			func(e *Event) bool { return e.Flags&nlmsg.Replace != 0 && e.Route.Gateway.String() == "10.31.0.3" }},
+		{[]string{"route", "append", "10.32.0.0/16", "via", "10.31.0.4"}, "10.32.0.0/16", false,
+			func(e *Event) bool { return e.Flags&nlmsg.Append != 0 && e.Route.Gateway.String() == "10.31.0.4" }},
+		{[]string{"-6", "route", "add", "2001:db8:32::/48", "nexthop", "via", "2001:db8:31::2", "nexthop", "via", "2001:db8:31::3"}, "2001:db8:32::/48", false,
+			func(e *Event) bool { return gateways(e) == "2001:db8:31::2 2001:db8:31::3" }},
+		{[]string{"-6", "route", "append", "2001:db8:32::/48", "via", "2001:db8:31::4"}, "2001:db8:32::/48", false,
+			func(e *Event) bool {
+				return e.Flags&nlmsg.Append != 0 && gateways(e) == "2001:db8:31::2 2001:db8:31::3 2001:db8:31::4"
+			}},
+		{[]string{"-6", "route", "del", "2001:db8:32::/48", "via", "2001:db8:31::2"}, "2001:db8:32::/48", true,
+			func(e *Event) bool { return gateways(e) == "2001:db8:31::2" }},
+		{[]string{"-6", "route", "del", "2001:db8:32::/48"}, "2001:db8:32::/48", true,
+			func(e *Event) bool { return gateways(e) == "2001:db8:31::3 2001:db8:31::4" }},
+		{[]string{"-6", "route", "replace", "2001:db8:33::/48", "via", "2001:db8:31::5"}, "2001:db8:33::/48", false,
+			func(e *Event) bool { return e.Flags&nlmsg.Create != 0 }},
+		{[]string{"-6", "route", "replace", "2001:db8:33::/48", "via", "2001:db8:31::6"}, "2001:db8:33::/48", false,
+			func(e *Event) bool { return e.Flags&nlmsg.Replace != 0 && gateways(e) == "2001:db8:31::6" }},
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, s := range steps {
+		ipRun(t, ns, s.cmd...)
+		for e, err := range c.Events(ctx) {
+			if err != nil {
+				t.Fatalf("ip %v: no notification: %v", s.cmd, err)
+			}
+			if e.Kind != EventRoute || e.Route.Dst.String() != s.dst || e.Route.Table != 254 {
+				continue
+			}
+			if e.Deleted != s.del || !s.want(e) {
+				t.Errorf("ip %v: notification deleted %v, flags %v, gateways %q", s.cmd, e.Deleted, e.Flags, gateways(e))
+			}
+			break
+		}
+	}
+}
+
+// gateways lists a route's gateway or its next hops' gateways, sorted
+// (the kernel's order of next hops in a merged notification is its own),
+// space separated.
+func gateways(e *Event) string {
+	if len(e.Route.Multipath) == 0 {
+		return e.Route.Gateway.String()
+	}
+	var s []string
+	for _, h := range e.Route.Multipath {
+		s = append(s, h.Gateway.String())
+	}
+	slices.Sort(s)
+	return strings.Join(s, " ")
 }
