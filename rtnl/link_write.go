@@ -36,9 +36,10 @@ func (c *Conn) linkRequest(ctx context.Context, typ nlmsg.Type, flags nlmsg.Flag
 // taken), or, before anything is sent, with an error that errors.Is
 // ErrInvalid for a field too long for its attribute or a negative Index.
 // Once the link exists, LinkAdd sets l.Index to the index the kernel gave
-// it when l has a Name and no Index (one more request, RTM_GETLINK by
-// name, since the kernel does not echo a new link); l is not retained.
-// Safe for concurrent use.
+// it, and l.Name to the name it gave (a name with %d, "br%d", becomes
+// "br0"), from the RTM_NEWLINK the kernel echoes (NLM_F_ECHO; a kernel
+// that does not echo costs one more request, RTM_GETLINK by name); l is
+// not retained. Safe for concurrent use.
 func (c *Conn) LinkAdd(ctx context.Context, l *Link) error {
 	if l.Index < 0 || l.Index > 1<<31-1 {
 		return fmt.Errorf("%w: index %d", errInvalidLink, l.Index)
@@ -46,10 +47,32 @@ func (c *Conn) LinkAdd(ctx context.Context, l *Link) error {
 	// NB: with ifi_index set and NLM_F_EXCL the kernel refuses a taken
 	// index (EEXIST) and otherwise creates the link with that index.
 	h := nlmsg.IfInfoMsg{Index: int32(l.Index), Flags: uint32(l.Flags), Change: uint32(l.Flags)}
-	if err := c.linkRequest(ctx, nlmsg.RTMNewLink, nlmsg.Create|nlmsg.Excl, h, l.appendAttrs); err != nil {
+	bp := payloadPool.Get().(*[]byte)
+	defer payloadPool.Put(bp)
+	p, err := l.appendAttrs(h.AppendTo((*bp)[:0]))
+	*bp = p[:0]
+	if err != nil {
 		return err
 	}
-	if l.Index == 0 && l.Name != "" {
+	// NB: the only RTM_NEWLINK in the answer is the echo of this link (a
+	// veth's peer is announced to the groups alone); the engine copies p
+	// before RequestFunc returns.
+	echoed := false
+	err = c.ec.RequestFunc(ctx, nlmsg.RTMNewLink, p, nlmsg.Create|nlmsg.Excl|nlmsg.Echo, func(v nlmsg.View) error {
+		var got Link
+		if v.Type() != nlmsg.RTMNewLink || got.Decode(v.Payload()) != nil || got.Index <= 0 {
+			return nil
+		}
+		l.Index, echoed = got.Index, true
+		if got.Name != "" {
+			l.Name = got.Name
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if !echoed && l.Index == 0 && l.Name != "" {
 		got, err := c.LinkByName(ctx, l.Name)
 		if err != nil {
 			return err

@@ -317,3 +317,32 @@ func TestIntegrationLinkChangeShowsInIP(t *testing.T) {
 		t.Error("LinkChange created nosuch0")
 	}
 }
+
+// TestIntegrationLinkAddLearnsTheIndexAndName: LinkAdd sets l.Index to the
+// index ip shows (a veth's, not its peer's), and a name with %d to the
+// name the kernel made of it, where the lookup by the pattern used to fail
+// with ENODEV after the link was made.
+func TestIntegrationLinkAddLearnsTheIndexAndName(t *testing.T) {
+	ns := netnstest.New(t)
+	c := dialIn(t, ns)
+	ipRun(t, ns, "link", "add", "lx0", "type", "bridge")
+	for _, tc := range []struct {
+		l        Link
+		wantName string
+	}{
+		{Link{Name: "lv0", Kind: KindVeth, Veth: VethInfo{PeerName: "lv0p"}}, "lv0"},
+		{Link{Name: "lx%d", Kind: KindBridge}, "lx1"},
+		{Link{Name: "lx%d", Kind: KindVeth, Veth: VethInfo{PeerName: "lxp"}}, "lx2"},
+	} {
+		l := tc.l
+		if err := c.LinkAdd(bg, &l); err != nil {
+			t.Fatalf("LinkAdd(%s): %v", tc.l.Name, err)
+		}
+		if l.Name != tc.wantName {
+			t.Errorf("LinkAdd(%s) named it %q, want %q", tc.l.Name, l.Name, tc.wantName)
+		}
+		if got := num(ipLink(t, ns, tc.wantName), "ifindex"); int64(l.Index) != got {
+			t.Errorf("LinkAdd(%s) set index %d; ip shows %s at %d", tc.l.Name, l.Index, tc.wantName, got)
+		}
+	}
+}
