@@ -242,8 +242,8 @@ func (c *Conn) LinkSetMTU(ctx context.Context, index int, mtu uint32) error {
 	})
 }
 
-// LinkSetName renames the link (the kernel refuses while it is up: EBUSY).
-// Safe for concurrent use.
+// LinkSetName renames the link, up or down (kernels before 6.2 refuse
+// while it is up: EBUSY). Safe for concurrent use.
 func (c *Conn) LinkSetName(ctx context.Context, index int, name string) error {
 	return c.linkSet(ctx, index, func(b []byte) ([]byte, error) {
 		if !fitsAttr(len(name) + 1) {

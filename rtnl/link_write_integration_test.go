@@ -132,7 +132,10 @@ func TestIntegrationLinkSettersShowInIP(t *testing.T) {
 		{"promisc off, arp on", func() error { return c.LinkSetFlags(bg, a0, 0, LinkPromisc|LinkNoARP) }, func(m map[string]any) bool {
 			return !slices.Contains(strs(m, "flags"), "PROMISC") && !slices.Contains(strs(m, "flags"), "NOARP")
 		}},
-		{"name", func() error { return c.LinkSetName(bg, a0, "uplink0") }, func(m map[string]any) bool { return str(m, "ifname") == "uplink0" }},
+		{"up again", func() error { return c.LinkSetUp(bg, a0) }, func(m map[string]any) bool { return slices.Contains(strs(m, "flags"), "UP") }},
+		{"name", func() error { return c.LinkSetName(bg, a0, "uplink0") }, func(m map[string]any) bool {
+			return str(m, "ifname") == "uplink0" && slices.Contains(strs(m, "flags"), "UP")
+		}},
 	}
 	name := "a0"
 	for _, s := range steps {
