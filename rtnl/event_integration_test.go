@@ -364,3 +364,52 @@ func gateways(e *Event) string {
 	slices.Sort(s)
 	return strings.Join(s, " ")
 }
+
+// TestIntegrationEventsOfNeighbourStatesAndIPv6Rules: each state a
+// neighbour is put in arrives as an RTM_NEWNEIGH with that state and
+// address; its deletion as the kernel sends it, an RTM_NEWNEIGH of state
+// FAILED then the RTM_DELNEIGH; an IPv6 rule's add and delete as
+// RTM_NEWRULE and RTM_DELRULE of family inet6 with its source.
+func TestIntegrationEventsOfNeighbourStatesAndIPv6Rules(t *testing.T) {
+	ns := netnstest.New(t)
+	c := listenIn(t, ns)
+	ns.AddVeth(t, "ns0", "ns1")
+	steps := []struct {
+		cmd  []string
+		want []string
+	}{
+		{[]string{"neigh", "add", "10.41.0.5", "lladdr", "02:00:00:00:00:05", "dev", "ns0", "nud", "stale"}, []string{"neigh new 10.41.0.5 STALE 02:00:00:00:00:05"}},
+		{[]string{"neigh", "change", "10.41.0.5", "lladdr", "02:00:00:00:00:05", "dev", "ns0", "nud", "reachable"}, []string{"neigh new 10.41.0.5 REACHABLE 02:00:00:00:00:05"}},
+		{[]string{"neigh", "replace", "10.41.0.5", "lladdr", "02:00:00:00:00:06", "dev", "ns0", "nud", "permanent"}, []string{"neigh new 10.41.0.5 PERMANENT 02:00:00:00:00:06"}},
+		{[]string{"neigh", "del", "10.41.0.5", "dev", "ns0"}, []string{"neigh new 10.41.0.5 FAILED ", "neigh del 10.41.0.5 FAILED "}},
+		{[]string{"-6", "rule", "add", "from", "2001:db8:41::/48", "table", "41", "prio", "410"}, []string{"rule new inet6 410 from 2001:db8:41::/48 table 41"}},
+		{[]string{"-6", "rule", "del", "prio", "410"}, []string{"rule del inet6 410 from 2001:db8:41::/48 table 41"}},
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, s := range steps {
+		ipRun(t, ns, s.cmd...)
+		var got []string
+		for e, err := range c.Events(ctx) {
+			if err != nil {
+				t.Fatalf("ip %v: after %q: %v", s.cmd, got, err)
+			}
+			op := "new"
+			if e.Deleted {
+				op = "del"
+			}
+			switch {
+			case e.Kind == EventNeigh && e.Neigh.Dst.String() == "10.41.0.5":
+				got = append(got, fmt.Sprintf("neigh %s %s %v %v", op, e.Neigh.Dst, e.Neigh.State, e.Neigh.LLAddr))
+			case e.Kind == EventRule && e.Rule.Priority == 410:
+				got = append(got, fmt.Sprintf("rule %s %v %d from %v table %d", op, e.Rule.Family, e.Rule.Priority, e.Rule.Src, e.Rule.Table))
+			}
+			if len(got) == len(s.want) {
+				break
+			}
+		}
+		if !slices.Equal(got, s.want) {
+			t.Errorf("ip %v: %q, want %q", s.cmd, got, s.want)
+		}
+	}
+}
