@@ -36,6 +36,8 @@ const (
 	IFLATSOMaxSegs  uint16 = 60 // IFLA_TSO_MAX_SEGS: u32
 	IFLAAllMulti    uint16 = 61 // IFLA_ALLMULTI: u32
 	IFLAPermAddress uint16 = 54 // IFLA_PERM_ADDRESS: permanent hardware address
+	IFLANewNetNSID  uint16 = 45 // IFLA_NEW_NETNSID: in an RTM_DELLINK, the id of the namespace the link moved to, s32
+	IFLANewIfIndex  uint16 = 49 // IFLA_NEW_IFINDEX: in an RTM_DELLINK, the link's index in the namespace it moved to, s32
 )
 
 // RTEXT_FILTER_* bits for IFLAExtMask.

@@ -44,6 +44,8 @@ func TestRtnlLinkConstants(t *testing.T) {
 		{"IFLA_TSO_MAX_SEGS", int64(IFLATSOMaxSegs), 60, unix.IFLA_TSO_MAX_SEGS},
 		{"IFLA_ALLMULTI", int64(IFLAAllMulti), 61, unix.IFLA_ALLMULTI},
 		{"IFLA_PERM_ADDRESS", int64(IFLAPermAddress), 54, unix.IFLA_PERM_ADDRESS},
+		{"IFLA_NEW_NETNSID", int64(IFLANewNetNSID), 45, unix.IFLA_NEW_NETNSID},
+		{"IFLA_NEW_IFINDEX", int64(IFLANewIfIndex), 49, unix.IFLA_NEW_IFINDEX},
 		{"RTEXT_FILTER_VF", int64(RTExtFilterVF), 1 << 0, noUnix},
 		{"RTEXT_FILTER_SKIP_STATS", int64(RTExtFilterSkipStats), 1 << 3, noUnix},
 		{"IFLA_INFO_KIND", int64(IFLAInfoKind), 1, unix.IFLA_INFO_KIND},

@@ -141,6 +141,11 @@ func LinkAdd(ctx context.Context, l *Link) error {
 	return do(ctx, func(c *Conn) error { return c.LinkAdd(ctx, l) })
 }
 
+// LinkChange is Conn.LinkChange on a Conn of its own (see above).
+func LinkChange(ctx context.Context, l *Link) error {
+	return do(ctx, func(c *Conn) error { return c.LinkChange(ctx, l) })
+}
+
 // LinkDel is Conn.LinkDel on a Conn of its own (see above).
 func LinkDel(ctx context.Context, index int) error {
 	return do(ctx, func(c *Conn) error { return c.LinkDel(ctx, index) })
@@ -154,6 +159,21 @@ func LinkSetUp(ctx context.Context, index int) error {
 // LinkSetDown is Conn.LinkSetDown on a Conn of its own (see above).
 func LinkSetDown(ctx context.Context, index int) error {
 	return do(ctx, func(c *Conn) error { return c.LinkSetDown(ctx, index) })
+}
+
+// LinkSetFlags is Conn.LinkSetFlags on a Conn of its own (see above).
+func LinkSetFlags(ctx context.Context, index int, flags, change LinkFlags) error {
+	return do(ctx, func(c *Conn) error { return c.LinkSetFlags(ctx, index, flags, change) })
+}
+
+// LinkSetTxQLen is Conn.LinkSetTxQLen on a Conn of its own (see above).
+func LinkSetTxQLen(ctx context.Context, index int, qlen uint32) error {
+	return do(ctx, func(c *Conn) error { return c.LinkSetTxQLen(ctx, index, qlen) })
+}
+
+// LinkSetGroup is Conn.LinkSetGroup on a Conn of its own (see above).
+func LinkSetGroup(ctx context.Context, index int, group uint32) error {
+	return do(ctx, func(c *Conn) error { return c.LinkSetGroup(ctx, index, group) })
 }
 
 // LinkSetMTU is Conn.LinkSetMTU on a Conn of its own (see above).

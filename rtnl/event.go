@@ -61,7 +61,10 @@ func (k EventKind) String() string {
 // Event is one rtnetlink notification, decoded by the same Decode as a
 // dump's messages: Kind says which of Link, Addr, Route, Neigh or Rule is
 // filled (the others keep stale data from earlier events), Deleted tells
-// RTM_DEL* from RTM_NEW*.
+// RTM_DEL* from RTM_NEW*. Not every link RTM_DELLINK is a link gone: one
+// of Link.Family FamilyBridge is a port leaving its bridge, and one with
+// Link.NewIndex set is a link moved to another namespace (it appears
+// there with an RTM_NEWLINK, in that namespace only).
 //
 // Events reuses one Event for the whole stream: it and everything it
 // points to (Raw, the objects' Attrs and byte fields) are valid only until

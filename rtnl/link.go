@@ -20,6 +20,11 @@ import (
 //
 // For LinkAdd, the fields that are set (non-zero) are written; see LinkAdd.
 type Link struct {
+	// Family is ifi_family: FamilyUnspec for a link. A notification of
+	// FamilyBridge is about the link as a bridge port (bridge monitor
+	// link): its RTM_DELLINK means the port left its bridge, not that the
+	// link is gone.
+	Family       Family
 	Index        int              // ifi_index
 	Name         string           // IFLA_IFNAME
 	Kind         string           // IFLA_INFO_KIND: "veth", "bridge", "vxlan", "macvlan", ...; "" for a physical or loopback link
@@ -47,6 +52,12 @@ type Link struct {
 	GROMaxSize   uint32           // IFLA_GRO_MAX_SIZE
 	TSOMaxSize   uint32           // IFLA_TSO_MAX_SIZE
 	TSOMaxSegs   uint32           // IFLA_TSO_MAX_SEGS
+	// NewNetNSID and NewIndex are set only in the RTM_DELLINK of a link
+	// moved to another namespace (ip monitor's new-netnsid, new-ifindex):
+	// that namespace's id as this one names it, and the link's index
+	// there. -1 and 0 otherwise.
+	NewNetNSID int32 // IFLA_NEW_NETNSID
+	NewIndex   int   // IFLA_NEW_IFINDEX
 
 	Veth    VethInfo    // kind "veth"
 	Bridge  BridgeInfo  // kind "bridge"
@@ -94,10 +105,11 @@ func (l *Link) Decode(payload []byte) error {
 	// NB: l is cleared in place and then filled, for the reason given at
 	// Route.Decode.
 	*l = Link{}
+	l.Family = Family(h.Family)
 	l.Type = h.Type
 	l.Index = int(h.Index)
 	l.Flags = LinkFlags(h.Flags)
-	l.NetNSID, l.hwAt, l.brdAt, l.propAt = -1, -1, -1, -1
+	l.NetNSID, l.NewNetNSID, l.hwAt, l.brdAt, l.propAt = -1, -1, -1, -1, -1
 	l.Attrs = attrs
 	base := len(payload) - len(attrs)
 	var info nlmsg.Attr
@@ -180,6 +192,14 @@ func (l *Link) Decode(payload []byte) error {
 		case nlmsg.IFLALinkNetNSID:
 			l.NetNSID, err = a.Int32()
 			name = "IFLA_LINK_NETNSID"
+		case nlmsg.IFLANewNetNSID:
+			l.NewNetNSID, err = a.Int32()
+			name = "IFLA_NEW_NETNSID"
+		case nlmsg.IFLANewIfIndex:
+			var v int32
+			v, err = a.Int32()
+			l.NewIndex = int(v)
+			name = "IFLA_NEW_IFINDEX"
 		case nlmsg.IFLALinkInfo:
 			info, hasInfo = a, true
 		}

@@ -120,8 +120,12 @@ type VXLANInfo struct {
 	LinkIndex int        // IFLA_VXLAN_LINK: the underlying link ("dev")
 	TTL       uint8      // IFLA_VXLAN_TTL: 0 inherits
 	TOS       uint8      // IFLA_VXLAN_TOS
-	Learning  bool       // IFLA_VXLAN_LEARNING (read only here: on by default)
+	Learning  bool       // IFLA_VXLAN_LEARNING: read only (see NoLearning); on by default
 	Ageing    uint32     // IFLA_VXLAN_AGEING: seconds (read only here)
+	// NoLearning, written only, turns learning off (ip's nolearning, as
+	// flannel and EVPN setups create their vxlans); false leaves it to the
+	// kernel: on for a new link, unchanged by LinkChange.
+	NoLearning bool
 }
 
 func (v *VXLANInfo) decode(data []byte, base int) error {
@@ -186,10 +190,12 @@ func vxlanFamily(t uint16) Family {
 	return FamilyIPv4
 }
 
-// append appends the vxlan's IFLA_VXLAN_* attributes: the ID always, the
-// others when set.
-func (v *VXLANInfo) append(m []byte) []byte {
-	m = appendU32Attr(m, nlmsg.IFLAVXLANID, v.ID)
+// append appends the vxlan's IFLA_VXLAN_* attributes: the ID always for a
+// creation (0 is a VNI), when set for a change; the others when set.
+func (v *VXLANInfo) append(m []byte, change bool) []byte {
+	if !change || v.ID != 0 {
+		m = appendU32Attr(m, nlmsg.IFLAVXLANID, v.ID)
+	}
 	if v.Port != 0 {
 		m = appendU16BEAttr(m, nlmsg.IFLAVXLANPort, v.Port)
 	}
@@ -215,6 +221,9 @@ func (v *VXLANInfo) append(m []byte) []byte {
 	}
 	if v.TOS != 0 {
 		m = appendU8Attr(m, nlmsg.IFLAVXLANTOS, v.TOS)
+	}
+	if v.NoLearning {
+		m = appendU8Attr(m, nlmsg.IFLAVXLANLearning, 0)
 	}
 	return m
 }

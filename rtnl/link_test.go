@@ -103,6 +103,25 @@ func TestLinkDecodeForgetsThePreviousLink(t *testing.T) {
 	}
 }
 
+// A link moved to another namespace leaves with an RTM_DELLINK naming
+// where it went; a bridge port's notification has family bridge; a link
+// decoded after them keeps neither.
+func TestLinkDecodeOfAMoveAndABridgePort(t *testing.T) {
+	moved := craft(nlmsg.IfInfoMsg{Index: 7}, func(b *nlmsg.Builder) {
+		b.String(nlmsg.IFLAIfName, "mv0")
+		b.Uint32(nlmsg.IFLANewNetNSID, 3)
+		b.Uint32(nlmsg.IFLANewIfIndex, 12)
+	})
+	port := craft(nlmsg.IfInfoMsg{Family: uint8(FamilyBridge), Index: 8}, func(b *nlmsg.Builder) { b.Uint32(nlmsg.IFLAMaster, 2) })
+	var l Link
+	if err := l.Decode(moved); err != nil || l.NewNetNSID != 3 || l.NewIndex != 12 || l.Family != FamilyUnspec {
+		t.Errorf("the move decodes as new nsid %d, new index %d, family %v, %v", l.NewNetNSID, l.NewIndex, l.Family, err)
+	}
+	if err := l.Decode(port); err != nil || l.Family != FamilyBridge || l.MasterIndex != 2 || l.NewNetNSID != -1 || l.NewIndex != 0 {
+		t.Errorf("the port decodes as family %v, master %d, new nsid %d, new index %d, %v", l.Family, l.MasterIndex, l.NewNetNSID, l.NewIndex, err)
+	}
+}
+
 func TestLinkDecodeDoesNotAllocate(t *testing.T) {
 	if skipAllocs {
 		t.Skip("allocation counts are not meaningful under -race")
@@ -149,6 +168,8 @@ func TestLinkDecodeNamesTheMalformedAttribute(t *testing.T) {
 		{"operstate of 4 bytes", craft(hdr, func(b *nlmsg.Builder) { b.Uint32(nlmsg.IFLAOperState, 6) }), "IFLA_OPERSTATE", 16},
 		{"master of 1 byte", craft(hdr, func(b *nlmsg.Builder) { b.Uint8(nlmsg.IFLAMaster, 1) }), "IFLA_MASTER", 16},
 		{"netnsid of 8 bytes", craft(hdr, func(b *nlmsg.Builder) { b.Uint64(nlmsg.IFLALinkNetNSID, 1) }), "IFLA_LINK_NETNSID", 16},
+		{"new netnsid of 2 bytes", craft(hdr, func(b *nlmsg.Builder) { b.Uint16(nlmsg.IFLANewNetNSID, 1) }), "IFLA_NEW_NETNSID", 16},
+		{"new ifindex of 8 bytes", craft(hdr, func(b *nlmsg.Builder) { b.Uint64(nlmsg.IFLANewIfIndex, 1) }), "IFLA_NEW_IFINDEX", 16},
 		{"attribute past the end", append(craft(hdr, nil), 40, 0, 3, 0, 'x', 0, 0, 0), "IFLA attributes", 16},
 		{"vxlan group of 5 bytes", craft(hdr, info("vxlan", func(b *nlmsg.Builder) { b.Attr(nlmsg.IFLAVXLANGroup, make([]byte, 5)) })), "IFLA_VXLAN_GROUP", 44},
 		{"vxlan group6 of 4 bytes", craft(hdr, info("vxlan", func(b *nlmsg.Builder) { b.Attr(nlmsg.IFLAVXLANGroup6, make([]byte, 4)) })), "IFLA_VXLAN_GROUP", 44},

@@ -1,11 +1,14 @@
 package rtnl
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"slices"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/nlengine/nlengine/internal/netnstest"
 )
@@ -74,14 +77,14 @@ func TestIntegrationLinkAddShowsInIP(t *testing.T) {
 		t.Fatal(err)
 	}
 	vd := obj(obj(ipLink(t, ns, "vx0"), "linkinfo"), "info_data")
-	if num(vd, "id") != 4242 || num(vd, "port") != 4789 || str(vd, "group") != "239.0.0.9" || str(vd, "local") != "10.1.1.1" || str(vd, "link") != "v0" || num(vd, "ttl") != 5 {
+	if num(vd, "id") != 4242 || num(vd, "port") != 4789 || str(vd, "group") != "239.0.0.9" || str(vd, "local") != "10.1.1.1" || str(vd, "link") != "v0" || num(vd, "ttl") != 5 || vd["learning"] != true {
 		t.Errorf("ip shows vx0's data as %v", vd)
 	}
-	if err := c.LinkAdd(bg, &Link{Name: "vx6", Kind: KindVXLAN, VXLAN: VXLANInfo{ID: 6, Group: netip.MustParseAddr("2001:db8::2"), Local: netip.MustParseAddr("2001:db8::1")}}); err != nil {
+	if err := c.LinkAdd(bg, &Link{Name: "vx6", Kind: KindVXLAN, VXLAN: VXLANInfo{ID: 6, Group: netip.MustParseAddr("2001:db8::2"), Local: netip.MustParseAddr("2001:db8::1"), NoLearning: true}}); err != nil {
 		t.Fatal(err)
 	}
 	vd6 := obj(obj(ipLink(t, ns, "vx6"), "linkinfo"), "info_data")
-	if num(vd6, "id") != 6 || str(vd6, "remote6") != "2001:db8::2" || str(vd6, "local6") != "2001:db8::1" {
+	if num(vd6, "id") != 6 || str(vd6, "remote6") != "2001:db8::2" || str(vd6, "local6") != "2001:db8::1" || vd6["learning"] != false {
 		t.Errorf("ip shows vx6's data as %v", vd6)
 	}
 
@@ -118,7 +121,21 @@ func TestIntegrationLinkSettersShowInIP(t *testing.T) {
 		{"address", func() error { return c.LinkSetHardwareAddr(bg, a0, []byte{2, 1, 2, 3, 4, 5}) }, func(m map[string]any) bool { return str(m, "address") == "02:01:02:03:04:05" }},
 		{"master", func() error { return c.LinkSetMaster(bg, a0, br) }, func(m map[string]any) bool { return str(m, "master") == "br0" }},
 		{"nomaster", func() error { return c.LinkSetNoMaster(bg, a0) }, func(m map[string]any) bool { return str(m, "master") == "" }},
-		{"name", func() error { return c.LinkSetName(bg, a0, "uplink0") }, func(m map[string]any) bool { return str(m, "ifname") == "uplink0" }},
+		{"txqueuelen", func() error { return c.LinkSetTxQLen(bg, a0, 321) }, func(m map[string]any) bool { return num(m, "txqlen") == 321 }},
+		{"group", func() error { return c.LinkSetGroup(bg, a0, 9) }, func(m map[string]any) bool { return str(m, "group") == "9" }},
+		{"promisc on", func() error { return c.LinkSetFlags(bg, a0, LinkPromisc, LinkPromisc) }, func(m map[string]any) bool {
+			return slices.Contains(strs(m, "flags"), "PROMISC") && num(m, "promiscuity") == 1
+		}},
+		{"arp off", func() error { return c.LinkSetFlags(bg, a0, LinkNoARP|LinkUp, LinkNoARP) }, func(m map[string]any) bool {
+			return slices.Contains(strs(m, "flags"), "NOARP") && slices.Contains(strs(m, "flags"), "PROMISC") && !slices.Contains(strs(m, "flags"), "UP")
+		}},
+		{"promisc off, arp on", func() error { return c.LinkSetFlags(bg, a0, 0, LinkPromisc|LinkNoARP) }, func(m map[string]any) bool {
+			return !slices.Contains(strs(m, "flags"), "PROMISC") && !slices.Contains(strs(m, "flags"), "NOARP")
+		}},
+		{"up again", func() error { return c.LinkSetUp(bg, a0) }, func(m map[string]any) bool { return slices.Contains(strs(m, "flags"), "UP") }},
+		{"name", func() error { return c.LinkSetName(bg, a0, "uplink0") }, func(m map[string]any) bool {
+			return str(m, "ifname") == "uplink0" && slices.Contains(strs(m, "flags"), "UP")
+		}},
 	}
 	name := "a0"
 	for _, s := range steps {
@@ -211,5 +228,124 @@ func TestIntegrationCNIStyleVethSetup(t *testing.T) {
 	h := ipLink(t, host, "veth1234")
 	if !slices.Contains(strs(h, "flags"), "UP") || !slices.Contains(strs(h, "flags"), "LOWER_UP") {
 		t.Errorf("the host end is not up with carrier: %v", h)
+	}
+}
+
+// TestIntegrationLinkAddAtAnIndex: a Link with an Index is created at that
+// index (ip link add index N), l.Index stays what was asked, and an index
+// already taken is refused with EEXIST.
+func TestIntegrationLinkAddAtAnIndex(t *testing.T) {
+	ns := netnstest.New(t)
+	c := dialIn(t, ns)
+	l := &Link{Name: "ix0", Kind: KindBridge, Index: 4242}
+	if err := c.LinkAdd(bg, l); err != nil {
+		t.Fatal(err)
+	}
+	if got := num(ipLink(t, ns, "ix0"), "ifindex"); got != 4242 || l.Index != 4242 {
+		t.Errorf("ip shows ix0 at index %d, l.Index %d; want 4242", got, l.Index)
+	}
+	if err := c.LinkSetUp(bg, l.Index); err != nil {
+		t.Errorf("LinkSetUp at the asked index: %v", err)
+	}
+	err := c.LinkAdd(bg, &Link{Name: "ix1", Kind: KindBridge, Index: 4242})
+	if !errors.Is(err, unix.EEXIST) {
+		t.Errorf("a second link at index 4242: %v, want EEXIST", err)
+	}
+	if _, err := ns.Output("ip", "link", "show", "dev", "ix1"); err == nil {
+		t.Error("ix1 was created at another index")
+	}
+	if err := c.LinkAdd(bg, &Link{Name: "ix2", Kind: KindBridge, Index: -1}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("a negative index: %v, want ErrInvalid", err)
+	}
+}
+
+// TestIntegrationLinkChangeShowsInIP changes existing links as ip link set
+// ... type KIND ... does, by index and by name, and reads each change
+// back through ip; what the kernel cannot change is refused with its
+// error, and a missing link is ENODEV.
+func TestIntegrationLinkChangeShowsInIP(t *testing.T) {
+	ns := netnstest.New(t)
+	c := dialIn(t, ns)
+	ipRun(t, ns, "link", "add", "cb0", "type", "bridge")
+	ipRun(t, ns, "link", "add", "cv0", "type", "veth", "peer", "name", "cv1")
+	ipRun(t, ns, "link", "add", "cx0", "type", "vxlan", "id", "7", "dstport", "4789", "ttl", "3")
+	ipRun(t, ns, "link", "add", "cm0", "link", "cv0", "type", "macvlan", "mode", "vepa")
+	br := mustIndex(t, c, "cb0")
+
+	if err := c.LinkChange(bg, &Link{Index: br, Kind: KindBridge, MTU: 1400, Bridge: BridgeInfo{ForwardDelay: 400, Priority: 7}}); err != nil {
+		t.Fatal(err)
+	}
+	m := ipLink(t, ns, "cb0")
+	bd := obj(obj(m, "linkinfo"), "info_data")
+	if num(m, "mtu") != 1400 || num(bd, "forward_delay") != 400 || num(bd, "priority") != 7 || num(bd, "hello_time") != 200 {
+		t.Errorf("after the bridge change ip shows %v", m)
+	}
+	if err := c.LinkChange(bg, &Link{Name: "cx0", Kind: KindVXLAN, VXLAN: VXLANInfo{TTL: 9, NoLearning: true}}); err != nil {
+		t.Fatal(err)
+	}
+	vd := obj(obj(ipLink(t, ns, "cx0"), "linkinfo"), "info_data")
+	if num(vd, "ttl") != 9 || num(vd, "id") != 7 || num(vd, "port") != 4789 || vd["learning"] != false {
+		t.Errorf("after the vxlan change ip shows %v", vd)
+	}
+	if err := c.LinkChange(bg, &Link{Name: "cm0", Kind: KindMACVLAN, MACVLAN: MACVLANInfo{Mode: MACVLANBridge}}); err != nil {
+		t.Fatal(err)
+	}
+	if mode := str(obj(obj(ipLink(t, ns, "cm0"), "linkinfo"), "info_data"), "mode"); mode != "bridge" {
+		t.Errorf("after the macvlan change ip shows mode %q", mode)
+	}
+	// A veth's data is not written, so its other fields can change; a
+	// Name with an Index renames.
+	if err := c.LinkChange(bg, &Link{Index: mustIndex(t, c, "cv0"), Name: "cv9", Kind: KindVeth, TxQLen: 55, Veth: VethInfo{PeerName: "x"}}); err != nil {
+		t.Fatal(err)
+	}
+	if m := ipLink(t, ns, "cv9"); num(m, "txqlen") != 55 {
+		t.Errorf("after the veth change ip shows %v", m)
+	}
+
+	for _, tc := range []struct {
+		what string
+		l    Link
+		want error
+	}{
+		{"another kind's data", Link{Index: br, Kind: KindVXLAN, VXLAN: VXLANInfo{TTL: 4}}, unix.EOPNOTSUPP},
+		{"a vxlan's VNI", Link{Name: "cx0", Kind: KindVXLAN, VXLAN: VXLANInfo{ID: 8}}, unix.EOPNOTSUPP},
+		{"a missing link", Link{Name: "nosuch0", MTU: 1400}, unix.ENODEV},
+		{"neither index nor name", Link{MTU: 1400}, ErrInvalid},
+	} {
+		if err := c.LinkChange(bg, &tc.l); !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.what, err, tc.want)
+		}
+	}
+	if _, err := ns.Output("ip", "link", "show", "dev", "nosuch0"); err == nil {
+		t.Error("LinkChange created nosuch0")
+	}
+}
+
+// TestIntegrationLinkAddLearnsTheIndexAndName: LinkAdd sets l.Index to the
+// index ip shows (a veth's, not its peer's), and a name with %d to the
+// name the kernel made of it, where the lookup by the pattern used to fail
+// with ENODEV after the link was made.
+func TestIntegrationLinkAddLearnsTheIndexAndName(t *testing.T) {
+	ns := netnstest.New(t)
+	c := dialIn(t, ns)
+	ipRun(t, ns, "link", "add", "lx0", "type", "bridge")
+	for _, tc := range []struct {
+		l        Link
+		wantName string
+	}{
+		{Link{Name: "lv0", Kind: KindVeth, Veth: VethInfo{PeerName: "lv0p"}}, "lv0"},
+		{Link{Name: "lx%d", Kind: KindBridge}, "lx1"},
+		{Link{Name: "lx%d", Kind: KindVeth, Veth: VethInfo{PeerName: "lxp"}}, "lx2"},
+	} {
+		l := tc.l
+		if err := c.LinkAdd(bg, &l); err != nil {
+			t.Fatalf("LinkAdd(%s): %v", tc.l.Name, err)
+		}
+		if l.Name != tc.wantName {
+			t.Errorf("LinkAdd(%s) named it %q, want %q", tc.l.Name, l.Name, tc.wantName)
+		}
+		if got := num(ipLink(t, ns, tc.wantName), "ifindex"); int64(l.Index) != got {
+			t.Errorf("LinkAdd(%s) set index %d; ip shows %s at %d", tc.l.Name, l.Index, tc.wantName, got)
+		}
 	}
 }

@@ -145,7 +145,7 @@ const linkStateFlags = rtnl.LinkUp | rtnl.LinkLowerUp | rtnl.LinkRunning
 
 func (m *Mirror) applyLink(e *rtnl.Event) {
 	// Bridge port notifications (ifi_family AF_BRIDGE) share the group.
-	if len(e.Raw) > nlmsg.HeaderLen && rtnl.Family(e.Raw[nlmsg.HeaderLen]) == rtnl.FamilyBridge {
+	if e.Link.Family == rtnl.FamilyBridge {
 		m.ignore()
 		return
 	}

@@ -53,7 +53,7 @@ func ownLink(l *rtnl.Link) rtnl.Link {
 // sameLink compares what a link is (not its raw attributes, which carry
 // counters).
 func sameLink(a, b *rtnl.Link) bool {
-	return a.Index == b.Index && a.Name == b.Name && a.Kind == b.Kind && a.PortKind == b.PortKind &&
+	return a.Family == b.Family && a.Index == b.Index && a.Name == b.Name && a.Kind == b.Kind && a.PortKind == b.PortKind &&
 		a.Type == b.Type && a.Flags == b.Flags && a.MTU == b.MTU && a.MinMTU == b.MinMTU && a.MaxMTU == b.MaxMTU &&
 		a.OperState == b.OperState && string(a.HardwareAddr) == string(b.HardwareAddr) &&
 		string(a.Broadcast) == string(b.Broadcast) && a.MasterIndex == b.MasterIndex &&
@@ -62,7 +62,8 @@ func sameLink(a, b *rtnl.Link) bool {
 		a.MACVLAN == b.MACVLAN && a.Promiscuity == b.Promiscuity && a.AllMulti == b.AllMulti &&
 		a.NumTxQueues == b.NumTxQueues && a.NumRxQueues == b.NumRxQueues && a.GSOMaxSize == b.GSOMaxSize &&
 		a.GSOMaxSegs == b.GSOMaxSegs && a.GROMaxSize == b.GROMaxSize && a.TSOMaxSize == b.TSOMaxSize &&
-		a.TSOMaxSegs == b.TSOMaxSegs && sameAltNames(a, b)
+		a.TSOMaxSegs == b.TSOMaxSegs && a.NewNetNSID == b.NewNetNSID && a.NewIndex == b.NewIndex &&
+		sameAltNames(a, b)
 }
 
 // sameAltNames compares the alternative names of two links.
