@@ -6,7 +6,6 @@ import (
 	"context"
 	"runtime"
 	"sync/atomic"
-	"time"
 )
 
 // readers is how many readers run in the process; aheadStarts counts the
@@ -51,10 +50,6 @@ type aheadState struct {
 	armed   bool // start a reader when the first chunk is taken and more come
 	running bool // a reader was started and has not been stopped yet
 	taken   int  // chunks taken before the reader started
-	// spin is how long the owner spins waiting for a chunk before it
-	// sleeps (see awaitAhead): aheadSpin at the start of a dump, halved
-	// each time the reader did not deliver in time.
-	spin time.Duration
 
 	// Read by the reader from its start until it signals exited.
 	c   *Conn // the socket the dump runs on
@@ -113,7 +108,7 @@ func (p *pending) tookChunk() {
 		return
 	}
 	raisePeak(n)
-	a.running, a.spin = true, aheadSpin
+	a.running = true
 	aheadStarts.Add(1)
 	go a.run()
 }
@@ -169,7 +164,7 @@ func (c *Conn) stopAhead(p *pending) {
 // reset clears what armAhead set, when p goes back to its pool. The
 // channels and run stay with the pooled pending.
 func (a *aheadState) reset() {
-	a.armed, a.running, a.taken, a.spin, a.c, a.ctx = false, false, 0, 0, nil, nil
+	a.armed, a.running, a.taken, a.c, a.ctx = false, false, 0, nil, nil
 	select {
 	case <-a.room:
 	default:
@@ -237,40 +232,19 @@ func (p *pending) readAhead() {
 	a.exited <- struct{}{}
 }
 
-// aheadSpin is how long an owner waiting for its reader's next chunk spins
-// at first before it sleeps. A chunk takes the kernel about 60 µs to build,
-// and an owner that sleeps must be woken by the reader (a futex call in the
-// reader's path, between two of its reads), then wait for a thread to run
-// it: on an idle second core, spinning a little keeps the reader reading.
-// But on a machine whose cores are busy with other work the spinning takes
-// processor time from the reader itself: so each spin that ends without a
-// chunk halves the next one, and the owner soon just sleeps.
-var aheadSpin = 100 * time.Microsecond
-
 // awaitAhead is await for an owner whose reader runs: it waits for the
 // reader's chunks and never drives itself (the reader does; an owner
 // taking the token would read the next chunk in series with its own work).
 // The reader leaves only when p is over or abandoned, ctx ends or the Conn
-// closes, so the owner cannot wait for it forever.
+// closes, so the owner cannot wait for it forever. The owner sleeps at
+// once instead of spinning for the next chunk: on two processors a spinning
+// owner slowed the kernel's dump work on the reader's processor by more
+// than the reader's wake-up of a sleeping owner costs.
 func (c *Conn) awaitAhead(ctx context.Context, p *pending, op string) error {
-	a := &p.ahead
 	done := ctx.Done()
-	var t0 time.Time
-	for spins := 0; ; spins++ {
+	for {
 		if ok, err := c.waitOver(ctx, p, op); ok {
 			return err
-		}
-		if a.spin > 0 {
-			if spins == 0 {
-				t0 = time.Now()
-			}
-			if time.Since(t0) < a.spin {
-				runtime.Gosched()
-				continue
-			}
-			if a.spin /= 2; a.spin < time.Microsecond {
-				a.spin = 0
-			}
 		}
 		select {
 		case <-p.signal:
