@@ -204,6 +204,23 @@ func TestIntegrationWrongFamilyRefused(t *testing.T) {
 	}
 }
 
+// entrySeeds dumps c's table unfiltered and returns each entry message's
+// payload as the kernel sent it, named prefix+its position, for
+// nltest.Seeds.
+func entrySeeds(t *testing.T, c *Conn, prefix string) map[string][]any {
+	t.Helper()
+	seeds := map[string][]any{}
+	var b nlmsg.Builder
+	defer b.Release()
+	for v, err := range c.c.Dump(testCtx(t), msgType(nlmsg.IPCTNLMsgCTGet), dumpPayload(&b, nil, kernelNone), 0) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		seeds[prefix+strconv.Itoa(len(seeds))] = []any{append([]byte(nil), v.Payload()...)}
+	}
+	return seeds
+}
+
 // TestIntegrationCorpus decodes every entry message of a mixed table as
 // the kernel sent it, and keeps them as the FuzzFlowDecode corpus (see
 // nltest.Seeds: -args -update-corpus writes them).
@@ -215,18 +232,12 @@ func TestIntegrationCorpus(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	seeds := map[string][]any{}
-	var b nlmsg.Builder
-	defer b.Release()
-	for v, err := range c.c.Dump(testCtx(t), msgType(nlmsg.IPCTNLMsgCTGet), dumpPayload(&b, nil, kernelNone), 0) {
-		if err != nil {
-			t.Fatal(err)
-		}
+	seeds := entrySeeds(t, c, "")
+	for name, seed := range seeds {
 		var f Flow
-		if err := f.Decode(v.Payload()); err != nil {
-			t.Fatal(err)
+		if err := f.Decode(seed[0].([]byte)); err != nil {
+			t.Fatalf("entry %s: %v", name, err)
 		}
-		seeds[strconv.Itoa(len(seeds))] = []any{append([]byte(nil), v.Payload()...)}
 	}
 	if want := 6 + len(fixtures()); len(seeds) != want {
 		t.Fatalf("%d entries, want %d", len(seeds), want)

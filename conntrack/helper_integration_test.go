@@ -13,7 +13,6 @@ import (
 
 	"github.com/nlengine/nlengine/internal/netnstest"
 	"github.com/nlengine/nlengine/internal/nltest"
-	"github.com/nlengine/nlengine/nlmsg"
 )
 
 // ftpRuleset gives FTP control connections on port 21 the kernel's ftp
@@ -204,16 +203,7 @@ func TestIntegrationHelperNATAndExpectedFlowAgreeWithConntrackTool(t *testing.T)
 	if flows = settle(t, c); len(flows) != 2 {
 		t.Fatalf("List = %d flows; want control and data", len(flows))
 	}
-	seeds := map[string][]any{}
-	var b nlmsg.Builder
-	defer b.Release()
-	for v, err := range c.c.Dump(testCtx(t), msgType(nlmsg.IPCTNLMsgCTGet), dumpPayload(&b, nil, kernelNone), 0) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		seeds["ftp-"+strconv.Itoa(len(seeds))] = []any{append([]byte(nil), v.Payload()...)}
-	}
-	nltest.Seeds(t, "FuzzFlowDecode", seeds)
+	nltest.Seeds(t, "FuzzFlowDecode", entrySeeds(t, c, "ftp-"))
 	expected := 0
 	for i := range flows {
 		f := &flows[i]

@@ -190,6 +190,21 @@ func TestIntegrationAddrFiltersKernelAndUserSpaceAgree(t *testing.T) {
 	}
 }
 
+// ipAddrInfo returns the addr_info entry that `ip -j addr show dev dev`
+// prints for the local address local, or nil when ip shows none.
+func ipAddrInfo(t *testing.T, ns *netnstest.NS, dev, local string) map[string]any {
+	t.Helper()
+	for _, link := range ipJSON(t, ns, "addr", "show", "dev", dev) {
+		infos, _ := link["addr_info"].([]any)
+		for _, x := range infos {
+			if w := x.(map[string]any); str(w, "local") == local {
+				return w
+			}
+		}
+	}
+	return nil
+}
+
 // TestIntegrationAddrWritesShowInIP adds, replaces and deletes addresses
 // and reads each back through ip.
 func TestIntegrationAddrWritesShowInIP(t *testing.T) {
@@ -199,15 +214,7 @@ func TestIntegrationAddrWritesShowInIP(t *testing.T) {
 	va := mustIndex(t, c, "va")
 	show := func(local string) map[string]any {
 		t.Helper()
-		for _, link := range ipJSON(t, ns, "addr", "show", "dev", "va") {
-			infos, _ := link["addr_info"].([]any)
-			for _, x := range infos {
-				if w := x.(map[string]any); str(w, "local") == local {
-					return w
-				}
-			}
-		}
-		return nil
+		return ipAddrInfo(t, ns, "va", local)
 	}
 	a4 := &Addr{Prefix: netip.MustParsePrefix("10.3.0.1/24"), LinkIndex: va, Label: "va:x", Broadcast: netip.MustParseAddr("10.3.0.255"), ValidLifetime: 900, PreferredLifetime: 300, Metric: 20}
 	if err := c.AddrAdd(bg, a4); err != nil {
@@ -308,16 +315,11 @@ func TestIntegrationAddrReplaceChangesWhatTheKernelChanges(t *testing.T) {
 	va := mustIndex(t, c, "va")
 	show := func(local string) map[string]any {
 		t.Helper()
-		for _, link := range ipJSON(t, ns, "addr", "show", "dev", "va") {
-			infos, _ := link["addr_info"].([]any)
-			for _, x := range infos {
-				if w := x.(map[string]any); str(w, "local") == local {
-					return w
-				}
-			}
+		w := ipAddrInfo(t, ns, "va", local)
+		if w == nil {
+			t.Fatalf("ip shows no %s", local)
 		}
-		t.Fatalf("ip shows no %s", local)
-		return nil
+		return w
 	}
 	a4 := &Addr{Prefix: netip.MustParsePrefix("10.3.0.1/24"), LinkIndex: va, Label: "va:x", Broadcast: netip.MustParseAddr("10.3.0.255"), Metric: 20}
 	a6 := &Addr{Prefix: netip.MustParsePrefix("2001:db8::1/64"), LinkIndex: va, Flags: AddrNoDAD, Metric: 20}

@@ -56,18 +56,7 @@ func TestIntegrationCorpus(t *testing.T) {
 	// The reply to a FEATURES_SET that changes two features (and with them
 	// their dependents) and cannot change a fixed one.
 	feats["va-set"] = []any{capture(nlmsg.EthtoolMsgFeaturesSet, nlmsg.EthtoolAFeaturesHeader, "va", nlmsg.EthtoolFlagCompactBitsets, func(b *nlmsg.Builder) {
-		set := b.BeginNest(nlmsg.EthtoolAFeaturesWanted)
-		bits := b.BeginNest(nlmsg.EthtoolABitsetBits)
-		for _, c := range []FeatureChange{{"tx-scatter-gather", false}, {"rx-gro", true}, {"tx-checksum-ipv4", true}} {
-			bit := b.BeginNest(nlmsg.EthtoolABitsetBitsBit)
-			b.String(nlmsg.EthtoolABitsetBitName, c.Name)
-			if c.On {
-				b.Flag(nlmsg.EthtoolABitsetBitValue)
-			}
-			b.EndNest(bit)
-		}
-		b.EndNest(bits)
-		b.EndNest(set)
+		appendWantedFeatures(b, []FeatureChange{{"tx-scatter-gather", false}, {"rx-gro", true}, {"tx-checksum-ipv4", true}})
 	})}
 	for _, set := range []struct {
 		ifname string

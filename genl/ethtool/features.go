@@ -103,6 +103,24 @@ type FeaturesResult struct {
 
 const msgFeaturesSet = "ETHTOOL_MSG_FEATURES_SET_REPLY"
 
+// appendWantedFeatures appends ETHTOOL_A_FEATURES_WANTED for changes: a
+// verbose value/mask bit set by name, each bit listed in the mask, and in
+// the value when it is to be on.
+func appendWantedFeatures(b *nlmsg.Builder, changes []FeatureChange) {
+	set := b.BeginNest(nlmsg.EthtoolAFeaturesWanted)
+	bits := b.BeginNest(nlmsg.EthtoolABitsetBits)
+	for _, c := range changes {
+		bit := b.BeginNest(nlmsg.EthtoolABitsetBitsBit)
+		b.String(nlmsg.EthtoolABitsetBitName, c.Name)
+		if c.On {
+			b.Flag(nlmsg.EthtoolABitsetBitValue)
+		}
+		b.EndNest(bit)
+	}
+	b.EndNest(bits)
+	b.EndNest(set)
+}
+
 // SetFeatures changes the features of ifc (ETHTOOL_MSG_FEATURES_SET, as
 // `ethtool -K IF tx-tcp-segmentation off` does) and leaves the others
 // as they are. It needs CAP_NET_ADMIN. A name the kernel does not know is
@@ -115,20 +133,7 @@ func (e *Client) SetFeatures(ctx context.Context, ifc Interface, changes []Featu
 	var derr error
 	err := e.c.Execute(ctx, nlmsg.EthtoolGenlName, nlmsg.EthtoolMsgFeaturesSet, 0, func(b *nlmsg.Builder) {
 		header(b, nlmsg.EthtoolAFeaturesHeader, ifc, nlmsg.EthtoolFlagCompactBitsets)
-		// A verbose value/mask set by name: each bit listed is in the mask,
-		// and in the value when it is to be on.
-		set := b.BeginNest(nlmsg.EthtoolAFeaturesWanted)
-		bits := b.BeginNest(nlmsg.EthtoolABitsetBits)
-		for _, c := range changes {
-			bit := b.BeginNest(nlmsg.EthtoolABitsetBitsBit)
-			b.String(nlmsg.EthtoolABitsetBitName, c.Name)
-			if c.On {
-				b.Flag(nlmsg.EthtoolABitsetBitValue)
-			}
-			b.EndNest(bit)
-		}
-		b.EndNest(bits)
-		b.EndNest(set)
+		appendWantedFeatures(b, changes)
 	}, func(m genl.Message) error {
 		if m.Cmd == nlmsg.EthtoolMsgFeaturesSetReply && derr == nil {
 			derr = decodeFeaturesResult(m.Attrs, &res)
