@@ -316,3 +316,33 @@ func TestIntegrationProxyNeighWritesShowInIP(t *testing.T) {
 		}
 	}
 }
+
+// TestIntegrationNeighChangeChangesOnlyWhatIsThere changes an entry ip
+// made and reads it back through ip, and changes absent IPv4 and IPv6
+// entries: each fails with ENOENT and ip shows none of them, as ip neigh
+// change does.
+func TestIntegrationNeighChangeChangesOnlyWhatIsThere(t *testing.T) {
+	ns := netnstest.New(t)
+	ipRun(t, ns, "link", "add", "va", "type", "veth", "peer", "name", "vb")
+	ipRun(t, ns, "link", "set", "va", "up")
+	ipRun(t, ns, "neigh", "add", "10.0.0.5", "lladdr", "02:00:00:00:00:05", "dev", "va", "nud", "permanent")
+	c := dialIn(t, ns)
+	va := mustIndex(t, c, "va")
+	n := &Neigh{Dst: netip.MustParseAddr("10.0.0.5"), LinkIndex: va, LLAddr: net.HardwareAddr{2, 0, 0, 0, 0, 6}, State: NeighStale}
+	if err := c.NeighChange(bg, n); err != nil {
+		t.Fatal(err)
+	}
+	if w := ipJSON(t, ns, "neigh", "show", "10.0.0.5", "dev", "va"); len(w) != 1 || str(w[0], "lladdr") != "02:00:00:00:00:06" || !slices.Equal(strs(w[0], "state"), []string{"STALE"}) {
+		t.Errorf("after NeighChange ip shows %v", w)
+	}
+	for _, dst := range []string{"10.0.0.6", "2001:db8::6"} {
+		err := c.NeighChange(bg, &Neigh{Dst: netip.MustParseAddr(dst), LinkIndex: va, LLAddr: net.HardwareAddr{2, 0, 0, 0, 0, 7}})
+		var oe *engine.OpError
+		if !errors.Is(err, unix.ENOENT) || !errors.As(err, &oe) {
+			t.Errorf("changing absent %s: %v (%T), want an *engine.OpError for ENOENT", dst, err, err)
+		}
+	}
+	if w := ipJSON(t, ns, "neigh", "show", "dev", "va", "nud", "all"); len(w) != 1 {
+		t.Errorf("ip shows %d entries, want only 10.0.0.5: %v", len(w), w)
+	}
+}
