@@ -13,7 +13,8 @@ import (
 // included, unlike ip's default). The kernel applies Family and Proxy
 // always, and LinkIndex and MasterIndex when the Conn has strict checking
 // on (NDA_IFINDEX, NDA_MASTER); State only in user space (the kernel has
-// no state filter). Every condition is also checked in user space, so the
+// no state filter). Every condition is also checked in user space (on a
+// strict Conn all but MasterIndex, which the kernel has applied), so the
 // result is the same either way.
 type NeighFilter struct {
 	// Family is FamilyIPv4 (ARP), FamilyIPv6 (NDP), FamilyBridge (the
