@@ -2,7 +2,6 @@ package nlmsg
 
 import (
 	"strconv"
-	"strings"
 )
 
 // Family is a netlink protocol number, the third argument of
@@ -89,49 +88,19 @@ const (
 
 	// Modifiers of DELETE requests.
 	NonRec Flags = 0x100 // do not delete recursively
+	Bulk   Flags = 0x200 // delete every object the request matches
 
 	// Flags of acknowledgements (NLMSG_ERROR).
 	Capped  Flags = 0x100 // the echoed request was cut to its header
 	AckTLVs Flags = 0x200 // extended-ack TLVs follow
 )
 
-var lowFlagNames = [...]string{"REQUEST", "MULTI", "ACK", "ECHO", "DUMP_INTR", "DUMP_FILTERED"}
-var getFlagNames = [...]string{"ROOT", "MATCH", "ATOMIC", "APPEND"}
-
 // String names the set flags, joined by '|', e.g. "REQUEST|ACK|DUMP".
 // Bits 0x100-0x800 are named as for a GET request (ROOT, MATCH, ATOMIC;
 // ROOT|MATCH as DUMP), and 0x800 as APPEND; unknown bits print in hex.
+// StringIn names them as another kind of message's. It allocates.
 func (f Flags) String() string {
-	if f == 0 {
-		return "0"
-	}
-	var sb strings.Builder
-	add := func(s string) {
-		if sb.Len() > 0 {
-			sb.WriteByte('|')
-		}
-		sb.WriteString(s)
-	}
-	for i, name := range lowFlagNames {
-		if f&(1<<i) != 0 {
-			add(name)
-		}
-	}
-	rest := f &^ 0x3f
-	if rest&Dump == Dump {
-		add("DUMP")
-		rest &^= Dump
-	}
-	for i, name := range getFlagNames {
-		if bit := Flags(0x100 << i); rest&bit != 0 {
-			add(name)
-			rest &^= bit
-		}
-	}
-	if rest != 0 {
-		add("0x" + strconv.FormatUint(uint64(rest), 16))
-	}
-	return sb.String()
+	return f.StringIn(ContextGet)
 }
 
 // Type is the nlmsg_type of a header: one of the control types below, or a

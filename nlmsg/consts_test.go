@@ -252,3 +252,63 @@ func TestTypeString(t *testing.T) {
 		}
 	}
 }
+
+func TestFlagsStringInNamesBitsAsTheirMessageHasThem(t *testing.T) {
+	tests := []struct {
+		f    Flags
+		c    FlagContext
+		want string
+	}{
+		{Replace, ContextNew, "REPLACE"},
+		{Create | Excl, ContextNew, "EXCL|CREATE"},
+		{Request | Ack | Create | Append, ContextNew, "REQUEST|ACK|CREATE|APPEND"},
+		{Replace | Excl, ContextNew, "REPLACE|EXCL"}, // no DUMP outside a GET
+		{Dump, ContextGet, "DUMP"},
+		{Request | Dump | Atomic, ContextGet, "REQUEST|DUMP|ATOMIC"},
+		{NonRec, ContextDel, "NONREC"},
+		{Request | Bulk, ContextDel, "REQUEST|BULK"},
+		{Create | Append, ContextDel, "0xc00"}, // no such flags on a delete
+		{Capped | AckTLVs, ContextAck, "CAPPED|ACK_TLVS"},
+		{Multi | 0x400, ContextAck, "MULTI|0x400"},
+		{0, ContextNew, "0"},
+		{Replace | 0x8000, ContextNew, "REPLACE|0x8000"},
+		{Root, FlagContext(9), "ROOT"}, // an unknown context names as a GET
+	}
+	for _, tt := range tests {
+		if got := tt.f.StringIn(tt.c); got != tt.want {
+			t.Errorf("Flags(%#x).StringIn(%d) = %q, want %q", uint16(tt.f), tt.c, got, tt.want)
+		}
+	}
+	for f := Flags(0); f < 0x1000; f++ {
+		if f.String() != f.StringIn(ContextGet) {
+			t.Fatalf("Flags(%#x): String %q, StringIn(ContextGet) %q", uint16(f), f.String(), f.StringIn(ContextGet))
+		}
+	}
+}
+
+func TestRTMFlagContextFollowsTheKernelsKinds(t *testing.T) {
+	tests := []struct {
+		t    Type
+		want FlagContext
+	}{
+		{RTMNewLink, ContextNew},
+		{RTMDelLink, ContextDel},
+		{RTMGetLink, ContextGet},
+		{RTMSetLink, ContextNew},
+		{RTMNewRoute, ContextNew},
+		{RTMDelRoute, ContextDel},
+		{RTMGetRoute, ContextGet},
+		{RTMNewNeigh, ContextNew},
+		{RTMDelNeigh, ContextDel},
+		{RTMNewAddr, ContextNew},
+		{RTMDelRule, ContextDel},
+		{Error, ContextAck},
+		{Done, ContextAck},
+		{Noop, ContextGet},
+	}
+	for _, tt := range tests {
+		if got := RTMFlagContext(tt.t); got != tt.want {
+			t.Errorf("RTMFlagContext(%v) = %d, want %d", tt.t, got, tt.want)
+		}
+	}
+}

@@ -354,3 +354,29 @@ func TestIntegrationAddrReplaceChangesWhatTheKernelChanges(t *testing.T) {
 		}
 	}
 }
+
+// TestIntegrationAddrChangeChangesAndAddsAsIPDoes changes an address's
+// metric with AddrChange and reads it through ip, then changes absent
+// IPv4 and IPv6 addresses: the kernel adds them, as it does for ip addr
+// change, though the request has no NLM_F_CREATE.
+func TestIntegrationAddrChangeChangesAndAddsAsIPDoes(t *testing.T) {
+	ns := netnstest.New(t)
+	ipRun(t, ns, "link", "add", "va", "type", "veth", "peer", "name", "vb")
+	ipRun(t, ns, "addr", "add", "10.3.0.1/24", "dev", "va", "metric", "20")
+	c := dialIn(t, ns)
+	va := mustIndex(t, c, "va")
+	if err := c.AddrChange(bg, &Addr{Prefix: netip.MustParsePrefix("10.3.0.1/24"), LinkIndex: va, Metric: 30}); err != nil {
+		t.Fatal(err)
+	}
+	if w := ipAddrInfo(t, ns, "va", "10.3.0.1"); num(w, "metric") != 30 {
+		t.Errorf("after AddrChange ip shows %v, want metric 30", w)
+	}
+	for _, p := range []string{"10.4.0.1/24", "2001:db8::4/64"} {
+		if err := c.AddrChange(bg, &Addr{Prefix: netip.MustParsePrefix(p), LinkIndex: va, Flags: AddrNoDAD}); err != nil {
+			t.Errorf("changing absent %s: %v, want the kernel to add it", p, err)
+		}
+		if w := ipAddrInfo(t, ns, "va", netip.MustParsePrefix(p).Addr().String()); w == nil {
+			t.Errorf("changing absent %s: ip does not show it", p)
+		}
+	}
+}

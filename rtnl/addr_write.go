@@ -28,6 +28,16 @@ func (c *Conn) AddrReplace(ctx context.Context, a *Addr) error {
 	return c.addrRequest(ctx, nlmsg.RTMNewAddr, nlmsg.Create|nlmsg.Replace, a)
 }
 
+// AddrChange sends what ip addr change sends: RTM_NEWADDR with
+// NLM_F_REPLACE and without NLM_F_CREATE, changing the properties
+// AddrReplace changes. Unlike NeighChange it does not fail for an absent
+// address: the kernel (6.18 and every earlier one, both families) ignores
+// the missing NLM_F_CREATE and adds it, so on those kernels AddrChange and
+// AddrReplace do the same. Safe for concurrent use.
+func (c *Conn) AddrChange(ctx context.Context, a *Addr) error {
+	return c.addrRequest(ctx, nlmsg.RTMNewAddr, nlmsg.Replace, a)
+}
+
 // AddrDel removes the address a.Prefix (with a.Peer, for a point-to-point
 // address) from link a.LinkIndex. An absent address fails with the
 // kernel's error, which errors.Is unix.EADDRNOTAVAIL. Safe for concurrent

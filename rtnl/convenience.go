@@ -221,6 +221,11 @@ func AddrReplace(ctx context.Context, a *Addr) error {
 	return do(ctx, func(c *Conn) error { return c.AddrReplace(ctx, a) })
 }
 
+// AddrChange is Conn.AddrChange on a Conn of its own (see above).
+func AddrChange(ctx context.Context, a *Addr) error {
+	return do(ctx, func(c *Conn) error { return c.AddrChange(ctx, a) })
+}
+
 // AddrDel is Conn.AddrDel on a Conn of its own (see above).
 func AddrDel(ctx context.Context, a *Addr) error {
 	return do(ctx, func(c *Conn) error { return c.AddrDel(ctx, a) })
@@ -234,6 +239,11 @@ func NeighAdd(ctx context.Context, n *Neigh) error {
 // NeighReplace is Conn.NeighReplace on a Conn of its own (see above).
 func NeighReplace(ctx context.Context, n *Neigh) error {
 	return do(ctx, func(c *Conn) error { return c.NeighReplace(ctx, n) })
+}
+
+// NeighChange is Conn.NeighChange on a Conn of its own (see above).
+func NeighChange(ctx context.Context, n *Neigh) error {
+	return do(ctx, func(c *Conn) error { return c.NeighChange(ctx, n) })
 }
 
 // NeighAppend is Conn.NeighAppend on a Conn of its own (see above).

@@ -175,3 +175,12 @@ func (e *Event) DecodeMessage(v nlmsg.View) error {
 	e.Kind, e.Deleted = EventUnknown, false
 	return nil
 }
+
+// FlagsString names e.Flags as the kernel means them for e's message
+// type: "REPLACE" for the RTM_NEWROUTE of ip route replace, "EXCL|CREATE"
+// for that of ip route add, "NONREC" or "BULK" on an RTM_DEL*, where
+// e.Flags.String names the shared bits as a GET request's (ROOT, MATCH,
+// ATOMIC). It allocates; "0" for no flags (and for an overrun).
+func (e *Event) FlagsString() string {
+	return e.Flags.StringIn(nlmsg.RTMFlagContext(e.Type))
+}

@@ -343,7 +343,45 @@ func TestIntegrationEventsOfRouteReplaceAppendAndMultipath(t *testing.T) {
 				continue
 			}
 			if e.Deleted != s.del || !s.want(e) {
-				t.Errorf("ip %v: notification deleted %v, flags %v, gateways %q", s.cmd, e.Deleted, e.Flags, gateways(e))
+				t.Errorf("ip %v: notification deleted %v, flags %s, gateways %q", s.cmd, e.Deleted, e.FlagsString(), gateways(e))
+			}
+			break
+		}
+	}
+}
+
+// TestIntegrationEventFlagsNameTheRequestsModifiers: the notifications
+// of ip route add, replace, append and del name their flags as a NEW's or
+// a DELETE's (EXCL|CREATE, REPLACE, CREATE|APPEND, none), where Flags.String gives a
+// GET's names (MATCH|ATOMIC, ROOT).
+func TestIntegrationEventFlagsNameTheRequestsModifiers(t *testing.T) {
+	ns := netnstest.New(t)
+	c := listenIn(t, ns)
+	ns.AddVeth(t, "rp0", "rp1")
+	ipRun(t, ns, "addr", "add", "10.31.0.1/24", "dev", "rp0")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, s := range []struct {
+		verb, via string
+		del       bool
+		want, get string
+	}{
+		{"add", "10.31.0.2", false, "EXCL|CREATE", "MATCH|ATOMIC"},
+		// A replace by the same route changes nothing and sends nothing.
+		{"replace", "10.31.0.3", false, "REPLACE", "ROOT"},
+		{"append", "10.31.0.4", false, "CREATE|APPEND", "ATOMIC|APPEND"},
+		{"del", "10.31.0.4", true, "0", "0"},
+	} {
+		ipRun(t, ns, "route", s.verb, "10.32.0.0/16", "via", s.via)
+		for e, err := range c.Events(ctx) {
+			if err != nil {
+				t.Fatalf("ip route %s: no notification: %v", s.verb, err)
+			}
+			if e.Kind != EventRoute || e.Route.Dst.String() != "10.32.0.0/16" || e.Deleted != s.del {
+				continue
+			}
+			if got := e.FlagsString(); got != s.want || e.Flags.String() != s.get {
+				t.Errorf("ip route %s: FlagsString %q, Flags.String %q; want %q, %q", s.verb, got, e.Flags, s.want, s.get)
 			}
 			break
 		}

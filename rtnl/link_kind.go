@@ -23,7 +23,8 @@ type VethInfo struct {
 
 // BridgeInfo is a bridge's own data (IFLA_BR_*). Times are in hundredths
 // of a second, as the kernel takes and ip prints them. When written, zero
-// fields are left to the kernel's defaults.
+// fields are left to the kernel's defaults (LinkAdd) or as they are
+// (LinkChange), unless Set names them.
 type BridgeInfo struct {
 	ForwardDelay      uint32 // IFLA_BR_FORWARD_DELAY (kernel default 1500)
 	HelloTime         uint32 // IFLA_BR_HELLO_TIME (200)
@@ -33,8 +34,31 @@ type BridgeInfo struct {
 	Priority          uint16 // IFLA_BR_PRIORITY (32768)
 	VLANFiltering     bool   // IFLA_BR_VLAN_FILTERING
 	VLANDefaultPVID   uint16 // IFLA_BR_VLAN_DEFAULT_PVID
-	MulticastSnooping bool   // IFLA_BR_MCAST_SNOOPING (read only here: on by default)
+	MulticastSnooping bool   // IFLA_BR_MCAST_SNOOPING: on by default; written only when Set has BridgeSetMulticastSnooping
+	// Set, written only (decoding leaves it 0), names fields to write
+	// even when zero, as ip link set br0 type bridge stp_state 0
+	// mcast_snooping 0 does: Set: BridgeSetSTPState |
+	// BridgeSetMulticastSnooping with both fields zero turns STP and
+	// snooping off.
+	Set BridgeFields
 }
+
+// BridgeFields names fields of a BridgeInfo, one bit each, for
+// BridgeInfo.Set.
+type BridgeFields uint16
+
+// The fields of a BridgeInfo.
+const (
+	BridgeSetForwardDelay BridgeFields = 1 << iota
+	BridgeSetHelloTime
+	BridgeSetMaxAge
+	BridgeSetAgeingTime
+	BridgeSetSTPState
+	BridgeSetPriority
+	BridgeSetVLANFiltering
+	BridgeSetVLANDefaultPVID
+	BridgeSetMulticastSnooping
+)
 
 func (b *BridgeInfo) decode(data []byte, base int) error {
 	s := nlmsg.NewAttrScanner(data)
@@ -85,29 +109,43 @@ func (b *BridgeInfo) decode(data []byte, base int) error {
 	return nil
 }
 
-// append appends the bridge's IFLA_BR_* attributes that are set.
+// append appends the bridge's IFLA_BR_* attributes that are non-zero or
+// named in b.Set.
 func (b *BridgeInfo) append(m []byte) []byte {
 	for _, a := range [...]struct {
-		t uint16
-		v uint32
+		bit BridgeFields
+		t   uint16
+		v   uint32
 	}{
-		{nlmsg.IFLABRForwardDelay, b.ForwardDelay}, {nlmsg.IFLABRHelloTime, b.HelloTime},
-		{nlmsg.IFLABRMaxAge, b.MaxAge}, {nlmsg.IFLABRAgeingTime, b.AgeingTime}, {nlmsg.IFLABRSTPState, b.STPState},
+		{BridgeSetForwardDelay, nlmsg.IFLABRForwardDelay, b.ForwardDelay}, {BridgeSetHelloTime, nlmsg.IFLABRHelloTime, b.HelloTime},
+		{BridgeSetMaxAge, nlmsg.IFLABRMaxAge, b.MaxAge}, {BridgeSetAgeingTime, nlmsg.IFLABRAgeingTime, b.AgeingTime},
+		{BridgeSetSTPState, nlmsg.IFLABRSTPState, b.STPState},
 	} {
-		if a.v != 0 {
+		if a.v != 0 || b.Set&a.bit != 0 {
 			m = appendU32Attr(m, a.t, a.v)
 		}
 	}
-	if b.Priority != 0 {
+	if b.Priority != 0 || b.Set&BridgeSetPriority != 0 {
 		m = appendU16Attr(m, nlmsg.IFLABRPriority, b.Priority)
 	}
-	if b.VLANFiltering {
-		m = appendU8Attr(m, nlmsg.IFLABRVLANFiltering, 1)
+	if b.VLANFiltering || b.Set&BridgeSetVLANFiltering != 0 {
+		m = appendU8Attr(m, nlmsg.IFLABRVLANFiltering, u8(b.VLANFiltering))
 	}
-	if b.VLANDefaultPVID != 0 {
+	if b.VLANDefaultPVID != 0 || b.Set&BridgeSetVLANDefaultPVID != 0 {
 		m = appendU16Attr(m, nlmsg.IFLABRVLANDefaultPVID, b.VLANDefaultPVID)
 	}
+	if b.Set&BridgeSetMulticastSnooping != 0 {
+		m = appendU8Attr(m, nlmsg.IFLABRMcastSnooping, u8(b.MulticastSnooping))
+	}
 	return m
+}
+
+// u8 is 1 for true, 0 for false, as the kernel's u8 flag attributes are.
+func u8(v bool) uint8 {
+	if v {
+		return 1
+	}
+	return 0
 }
 
 // VXLANInfo is a vxlan's own data (IFLA_VXLAN_*). When written, zero fields

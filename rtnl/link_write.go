@@ -87,8 +87,8 @@ func (c *Conn) LinkAdd(ctx context.Context, l *Link) error {
 // l.Index, or, when Index is 0, the link named l.Name (a Name with an
 // Index renames it). It writes l's non-zero fields as LinkAdd does, and
 // the kind's data (Bridge, VXLAN, MACVLAN) when Kind is set and the data
-// has a non-zero field: zero fields are left as they are, a veth's peer is
-// never written. It fails with the kernel's error: ENODEV for no such
+// has a non-zero field: zero fields are left as they are (but for those
+// BridgeInfo.Set names, written as zero), a veth's peer is never written. It fails with the kernel's error: ENODEV for no such
 // link, EOPNOTSUPP (with the kernel's message) for data the kind cannot
 // change, a Kind other than the link's, or a vxlan's ID or port; before
 // anything is sent, with an error that errors.Is ErrInvalid for neither

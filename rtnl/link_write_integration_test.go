@@ -349,3 +349,46 @@ func TestIntegrationLinkAddLearnsTheIndexAndName(t *testing.T) {
 		}
 	}
 }
+
+// TestIntegrationLinkChangeTurnsBridgeOptionsOff changes a bridge ip made
+// with STP on, priority 100 and multicast snooping on (its default):
+// fields named in BridgeInfo.Set are written though zero, so ip shows
+// stp_state 0, priority 0 and mcast_snooping 0, the others as they were;
+// snooping and STP then turn on again. VLAN filtering named in Set is
+// written too: the kernel refuses it (EOPNOTSUPP) when built without
+// bridge VLAN filtering, else ip shows it off.
+func TestIntegrationLinkChangeTurnsBridgeOptionsOff(t *testing.T) {
+	ns := netnstest.New(t)
+	c := dialIn(t, ns)
+	ipRun(t, ns, "link", "add", "sb0", "type", "bridge", "stp_state", "1", "priority", "100", "forward_delay", "500")
+	data := func() map[string]any {
+		t.Helper()
+		return obj(obj(ipLink(t, ns, "sb0"), "linkinfo"), "info_data")
+	}
+	if d := data(); num(d, "stp_state") != 1 || num(d, "mcast_snooping") != 1 {
+		t.Fatalf("ip made %v", d)
+	}
+	off := BridgeInfo{Set: BridgeSetSTPState | BridgeSetPriority | BridgeSetMulticastSnooping}
+	if err := c.LinkChange(bg, &Link{Name: "sb0", Kind: KindBridge, Bridge: off}); err != nil {
+		t.Fatal(err)
+	}
+	if d := data(); num(d, "stp_state") != 0 || num(d, "priority") != 0 || num(d, "mcast_snooping") != 0 || num(d, "forward_delay") != 500 {
+		t.Errorf("after turning STP, priority and snooping off ip shows %v", d)
+	}
+	on := BridgeInfo{STPState: 1, MulticastSnooping: true, Set: BridgeSetMulticastSnooping}
+	if err := c.LinkChange(bg, &Link{Name: "sb0", Kind: KindBridge, Bridge: on}); err != nil {
+		t.Fatal(err)
+	}
+	if d := data(); num(d, "stp_state") != 1 || num(d, "mcast_snooping") != 1 || num(d, "priority") != 0 {
+		t.Errorf("after turning STP and snooping on ip shows %v", d)
+	}
+	err := c.LinkChange(bg, &Link{Name: "sb0", Kind: KindBridge, Bridge: BridgeInfo{Set: BridgeSetVLANFiltering}})
+	switch d := data(); {
+	case errors.Is(err, unix.EOPNOTSUPP):
+		t.Logf("this kernel has no bridge VLAN filtering: %v", err)
+	case err != nil:
+		t.Errorf("turning VLAN filtering off: %v", err)
+	case num(d, "vlan_filtering") != 0:
+		t.Errorf("after turning VLAN filtering off ip shows %v", d)
+	}
+}

@@ -233,3 +233,46 @@ func TestIntegrationFDBFilterByPort(t *testing.T) {
 		}
 	}
 }
+
+// TestIntegrationFDBFilterByMaster compares the FDB entries
+// NeighFilter{Family: FamilyBridge, MasterIndex: br0} selects, through a
+// strict Conn and a loose one, with `bridge -j fdb show br br0`: those of
+// the bridge's ports and of the bridge itself.
+func TestIntegrationFDBFilterByMaster(t *testing.T) {
+	ns := netnstest.New(t)
+	fdbFixture(t, ns)
+	ipRun(t, ns, "link", "add", "qa", "type", "veth", "peer", "name", "qb")
+	ns.Run(t, "bridge", "fdb", "add", "02:00:00:00:cc:01", "dev", "qa", "self", "permanent")
+	strict := dialIn(t, ns)
+	loose := plainConn(t, ns)
+	f := NeighFilter{Family: FamilyBridge, MasterIndex: mustIndex(t, strict, "br0")}
+	var want []string
+	for _, w := range bridgeFDB(t, ns, "br", "br0") {
+		want = append(want, str(w, "ifname")+" "+str(w, "mac")+" "+str(w, "dst"))
+	}
+	slices.Sort(want)
+	if n := kernelCount(t, strict, nlmsg.RTMGetNeigh, f.dumpRequest(true), nlmsg.RTMNewNeigh); n != len(want) {
+		t.Errorf("the kernel sent %d entries of br0, want %d", n, len(want))
+	}
+	names := map[int]string{}
+	for _, l := range []string{"br0", "pa", "vx0", "qa"} {
+		names[mustIndex(t, strict, l)] = l
+	}
+	for _, c := range []*Conn{strict, loose} {
+		var got []string
+		for n, err := range c.Neighs(bg, f) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			dst := ""
+			if n.Dst.IsValid() {
+				dst = n.Dst.String()
+			}
+			got = append(got, names[n.LinkIndex]+" "+n.LLAddr.String()+" "+dst)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, want) || len(want) < 5 || !slices.ContainsFunc(got, func(s string) bool { return strings.HasPrefix(s, "br0 ") }) || slices.ContainsFunc(got, func(s string) bool { return strings.HasPrefix(s, "qa ") }) {
+			t.Errorf("strict %v: %v, want %v (the bridge's own among them, none of qa, not a port)", c.strict, got, want)
+		}
+	}
+}

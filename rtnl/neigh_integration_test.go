@@ -316,3 +316,83 @@ func TestIntegrationProxyNeighWritesShowInIP(t *testing.T) {
 		}
 	}
 }
+
+// TestIntegrationNeighChangeChangesOnlyWhatIsThere changes an entry ip
+// made and reads it back through ip, and changes absent IPv4 and IPv6
+// entries: each fails with ENOENT and ip shows none of them, as ip neigh
+// change does.
+func TestIntegrationNeighChangeChangesOnlyWhatIsThere(t *testing.T) {
+	ns := netnstest.New(t)
+	ipRun(t, ns, "link", "add", "va", "type", "veth", "peer", "name", "vb")
+	ipRun(t, ns, "link", "set", "va", "up")
+	ipRun(t, ns, "neigh", "add", "10.0.0.5", "lladdr", "02:00:00:00:00:05", "dev", "va", "nud", "permanent")
+	c := dialIn(t, ns)
+	va := mustIndex(t, c, "va")
+	n := &Neigh{Dst: netip.MustParseAddr("10.0.0.5"), LinkIndex: va, LLAddr: net.HardwareAddr{2, 0, 0, 0, 0, 6}, State: NeighStale}
+	if err := c.NeighChange(bg, n); err != nil {
+		t.Fatal(err)
+	}
+	if w := ipJSON(t, ns, "neigh", "show", "10.0.0.5", "dev", "va"); len(w) != 1 || str(w[0], "lladdr") != "02:00:00:00:00:06" || !slices.Equal(strs(w[0], "state"), []string{"STALE"}) {
+		t.Errorf("after NeighChange ip shows %v", w)
+	}
+	for _, dst := range []string{"10.0.0.6", "2001:db8::6"} {
+		err := c.NeighChange(bg, &Neigh{Dst: netip.MustParseAddr(dst), LinkIndex: va, LLAddr: net.HardwareAddr{2, 0, 0, 0, 0, 7}})
+		var oe *engine.OpError
+		if !errors.Is(err, unix.ENOENT) || !errors.As(err, &oe) {
+			t.Errorf("changing absent %s: %v (%T), want an *engine.OpError for ENOENT", dst, err, err)
+		}
+	}
+	if w := ipJSON(t, ns, "neigh", "show", "dev", "va", "nud", "all"); len(w) != 1 {
+		t.Errorf("ip shows %d entries, want only 10.0.0.5: %v", len(w), w)
+	}
+}
+
+// TestIntegrationNeighFilterByMasterAgreesWithIP puts wa under a bridge
+// and compares the entries NeighFilter.MasterIndex selects, through a
+// strict Conn (the kernel's NDA_MASTER) and a loose one (user space),
+// with `ip -j neigh show master br0`, and those of the proxy table with
+// `ip -j neigh show proxy master br0`.
+func TestIntegrationNeighFilterByMasterAgreesWithIP(t *testing.T) {
+	ns := netnstest.New(t)
+	neighFixture(t, ns)
+	ipRun(t, ns, "link", "add", "br0", "type", "bridge")
+	ipRun(t, ns, "link", "set", "wa", "master", "br0")
+	ipRun(t, ns, "neigh", "replace", "10.1.0.8", "lladdr", "02:00:00:00:01:08", "dev", "wa", "nud", "permanent")
+	strict := dialIn(t, ns)
+	loose := plainConn(t, ns)
+	br0 := mustIndex(t, strict, "br0")
+	for _, c := range []struct {
+		f  NeighFilter
+		ip []string
+	}{
+		{NeighFilter{MasterIndex: br0}, []string{"neigh", "show", "master", "br0", "nud", "all"}},
+		{NeighFilter{MasterIndex: br0, Family: FamilyIPv4}, []string{"-4", "neigh", "show", "master", "br0", "nud", "all"}},
+		{NeighFilter{MasterIndex: br0, Proxy: true}, []string{"neigh", "show", "proxy", "master", "br0"}},
+	} {
+		var want []string
+		for _, w := range ipJSON(t, ns, c.ip...) {
+			want = append(want, str(w, "dst")+" "+str(w, "dev"))
+		}
+		slices.Sort(want)
+		if len(want) == 0 {
+			t.Fatalf("%v shows nothing: the fixture has no entry under br0", c.ip)
+		}
+		if n := kernelCount(t, strict, nlmsg.RTMGetNeigh, c.f.dumpRequest(true), nlmsg.RTMNewNeigh); n != len(want) {
+			t.Errorf("filter %+v: the kernel sent %d neighbours, want %d", c.f, n, len(want))
+		}
+		names := map[int]string{mustIndex(t, strict, "wa"): "wa", mustIndex(t, strict, "va"): "va"}
+		for _, conn := range []*Conn{strict, loose} {
+			var got []string
+			for n, err := range conn.Neighs(bg, c.f) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, n.Dst.String()+" "+names[n.LinkIndex])
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, want) {
+				t.Errorf("filter %+v (strict %v): %v, want %v", c.f, conn.strict, got, want)
+			}
+		}
+	}
+}

@@ -44,6 +44,14 @@ func (c *Conn) NeighReplace(ctx context.Context, n *Neigh) error {
 	return c.neighRequest(ctx, nlmsg.RTMNewNeigh, nlmsg.Create|nlmsg.Replace, n)
 }
 
+// NeighChange changes the entry with n's destination and link to n, as
+// ip neigh change does (NLM_F_REPLACE without NLM_F_CREATE), and fails,
+// rather than adding it, when there is none: the kernel's error errors.Is
+// unix.ENOENT. Safe for concurrent use.
+func (c *Conn) NeighChange(ctx context.Context, n *Neigh) error {
+	return c.neighRequest(ctx, nlmsg.RTMNewNeigh, nlmsg.Replace, n)
+}
+
 // NeighAppend adds the entry n next to those there (NLM_F_CREATE|
 // NLM_F_APPEND), as bridge fdb append does: one more VXLAN remote (n.Dst)
 // for the link-layer address n.LLAddr. Safe for concurrent use.
