@@ -2,6 +2,8 @@ package mirror
 
 import (
 	"fmt"
+	"net"
+	"net/netip"
 	"os"
 	"strings"
 	"testing"
@@ -225,5 +227,62 @@ func TestIntegrationMirrorPortsMovesProxiesFDBAndReplaces(t *testing.T) {
 	}
 	if neighUpdates != 1 || addrUpdates != 2 {
 		t.Errorf("%d updates of 10.0.0.2 (want 1: to reachable), %d of addresses (want 2: their protocols)", neighUpdates, addrUpdates)
+	}
+}
+
+// TestIntegrationMirrorNeighbourDelayIsSilent: the kernel puts a stale
+// entry that is used into DELAY without a notification, so the mirror
+// keeps it STALE (as the package doc says) until the PROBE that the
+// kernel does announce, which it then follows.
+func TestIntegrationMirrorNeighbourDelayIsSilent(t *testing.T) {
+	ns := netnstest.New(t)
+	fixture(t, ns)
+	for _, c := range []string{
+		"ntable change name arp_cache dev v0 delay_probe 300",
+		"neigh replace 10.0.0.9 lladdr 02:00:00:00:00:09 dev v0 nud stale",
+	} {
+		ns.Run(t, "ip", strings.Fields(c)...)
+	}
+	m := start(t, ns, Config{})
+	c := dialIn(t, ns)
+	k := NeighKey{Family: rtnl.FamilyIPv4, LinkIndex: ns.LinkIndex(t, "v0"), Dst: netip.MustParseAddr("10.0.0.9")}
+	state := func() (kernel, mirror rtnl.NeighState) {
+		for n, err := range c.Neighs(bg, rtnl.NeighFilter{LinkIndex: k.LinkIndex}) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n.Dst == k.Dst {
+				kernel = n.State
+			}
+		}
+		m.View(func(s *Snapshot) {
+			if n, ok := s.Neigh(k); ok {
+				mirror = n.State
+			}
+		})
+		return kernel, mirror
+	}
+	if err := ns.Do(func() error {
+		u, err := net.Dial("udp4", "10.0.0.9:9")
+		if err != nil {
+			return err
+		}
+		defer u.Close()
+		_, err = u.Write([]byte("x"))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if kernel, mirror := state(); kernel != rtnl.NeighDelay || mirror != rtnl.NeighStale {
+		t.Fatalf("after a send: kernel %v, mirror %v; want DELAY and STALE", kernel, mirror)
+	}
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		kernel, mirror := state()
+		if mirror == rtnl.NeighProbe || mirror == rtnl.NeighFailed {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("2 s after the send: kernel %v, mirror %v", kernel, mirror)
+		}
 	}
 }

@@ -24,7 +24,10 @@
 // (links of family bridge) are ignored: a port leaving its bridge is the
 // link's update, not its removal. A neighbour's cache times, probe count
 // and references are not what it is: their change alone is no change,
-// and the held copy keeps the times it was stored with.
+// and the held copy keeps the times it was stored with. The kernel moves
+// an entry that is used into DELAY without a notification: the mirror
+// holds its earlier state (STALE, REACHABLE) until the PROBE or
+// REACHABLE that follows is announced, or a verification reads it.
 //
 // Reads (View and the List methods) see a consistent state and are safe
 // for many goroutines while updates apply. Every change is reported in
