@@ -1,7 +1,6 @@
 package mirror
 
 import (
-	"fmt"
 	"net"
 	"net/netip"
 	"os"
@@ -13,20 +12,10 @@ import (
 	"github.com/nlengine/nlengine/rtnl"
 )
 
-// fullNeighLine and fullAddrLine are the lines of what the mirror
-// compares of a neighbour and an address (sameNeigh, sameAddr).
-func fullNeighLine(n *rtnl.Neigh) string {
-	return fmt.Sprintf("%s ty%d vlan%d m%d ext%#x p%v", neighLine(n), n.Type, n.VLAN, n.MasterIndex, uint32(n.FlagsExt), n.Protocol)
-}
-
-func fullAddrLine(a *rtnl.Addr) string {
-	return fmt.Sprintf("%s m%d p%v", addrLine(a), a.Metric, a.Protocol)
-}
-
-// snapshotTables is a fresh rtnl.Snapshot as tables in the full lines,
-// less what the mirror leaves out by design: addresses of other families
-// and neighbours of multicast destinations. It fails tb on a proxy or FDB
-// entry, which a Snapshot must not hold either.
+// snapshotTables is a fresh rtnl.Snapshot as tables, less what the mirror
+// leaves out by design: addresses of other families and neighbours of
+// multicast destinations. It fails tb on a proxy or FDB entry, which a
+// Snapshot must not hold either.
 func snapshotTables(tb testing.TB, c *rtnl.Conn) tables {
 	tb.Helper()
 	s, err := c.Snapshot(bg, rtnl.SnapshotOptions{})
@@ -35,11 +24,11 @@ func snapshotTables(tb testing.TB, c *rtnl.Conn) tables {
 	}
 	var t tables
 	for i := range s.Links {
-		t.links = append(t.links, fmt.Sprintf("%s f%v", linkLine(&s.Links[i]), s.Links[i].Family))
+		t.links = append(t.links, linkLine(&s.Links[i]))
 	}
 	for i := range s.Addrs {
 		if mirrored(s.Addrs[i].Family) {
-			t.addrs = append(t.addrs, fullAddrLine(&s.Addrs[i]))
+			t.addrs = append(t.addrs, addrLine(&s.Addrs[i]))
 		}
 	}
 	for i := range s.Routes {
@@ -48,43 +37,23 @@ func snapshotTables(tb testing.TB, c *rtnl.Conn) tables {
 	for i := range s.Neighs {
 		n := &s.Neighs[i]
 		if !mirrored(n.Family) || n.Flags&rtnl.NeighProxy != 0 {
-			tb.Fatalf("the Snapshot holds %s", fullNeighLine(n))
+			tb.Fatalf("the Snapshot holds %s", neighLine(n))
 		}
 		if !n.Dst.IsMulticast() {
-			t.neighs = append(t.neighs, fullNeighLine(n))
+			t.neighs = append(t.neighs, neighLine(n))
 		}
 	}
 	t.links, t.addrs, t.routes, t.neighs = sorted(t.links), sorted(t.addrs), sorted(t.routes), sorted(t.neighs)
 	return t
 }
 
-func mirrorFullTables(m *Mirror) tables {
-	var t tables
-	m.View(func(s *Snapshot) {
-		for l := range s.Links(rtnl.LinkFilter{}) {
-			t.links = append(t.links, fmt.Sprintf("%s f%v", linkLine(l), l.Family))
-		}
-		for a := range s.Addrs(rtnl.AddrFilter{}) {
-			t.addrs = append(t.addrs, fullAddrLine(a))
-		}
-		for r := range s.Routes(rtnl.RouteFilter{}) {
-			t.routes = append(t.routes, routeLine(r))
-		}
-		for n := range s.Neighs(rtnl.NeighFilter{}) {
-			t.neighs = append(t.neighs, fullNeighLine(n))
-		}
-	})
-	t.links, t.addrs, t.routes, t.neighs = sorted(t.links), sorted(t.addrs), sorted(t.routes), sorted(t.neighs)
-	return t
-}
-
 // convergeSnapshot waits up to d for the mirror to equal a fresh
-// rtnl.Snapshot in every field the mirror compares.
+// rtnl.Snapshot.
 func convergeSnapshot(tb testing.TB, m *Mirror, c *rtnl.Conn, d time.Duration) {
 	tb.Helper()
 	var last string
 	for t0 := time.Now(); time.Since(t0) < d; time.Sleep(5 * time.Millisecond) {
-		if last = mirrorFullTables(m).diff(snapshotTables(tb, c)); last == "" {
+		if last = mirrorTables(m).diff(snapshotTables(tb, c)); last == "" {
 			return
 		}
 	}
@@ -153,10 +122,10 @@ func TestIntegrationMirrorPortsMovesProxiesFDBAndReplaces(t *testing.T) {
 			t.Error("the moved link is still held")
 		}
 		for a := range s.Addrs(rtnl.AddrFilter{LinkIndex: pm1}) {
-			t.Errorf("an address of the moved link is held: %s", fullAddrLine(a))
+			t.Errorf("an address of the moved link is held: %s", addrLine(a))
 		}
 		for n := range s.Neighs(rtnl.NeighFilter{LinkIndex: pm1}) {
-			t.Errorf("a neighbour of the moved link is held: %s", fullNeighLine(n))
+			t.Errorf("a neighbour of the moved link is held: %s", neighLine(n))
 		}
 		for r := range s.Routes(rtnl.RouteFilter{}) {
 			if strings.Contains(routeLine(r), "7::/48") && strings.Contains(routeLine(r), "fd07") || r.OIF == pm1 {
