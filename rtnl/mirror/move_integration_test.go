@@ -3,6 +3,7 @@ package mirror
 import (
 	"context"
 	"net/netip"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -72,4 +73,62 @@ func TestIntegrationMirrorLinksMovedDuringAStorm(t *testing.T) {
 		t.Fatalf("no loss with a 64 KiB buffer: the case tests nothing: %+v", s)
 	}
 	t.Logf("losses %d, resyncs %v, corrections %v", s.Losses, s.Resyncs, s.Corrections)
+}
+
+// TestIntegrationMirrorLinkMovedDuringASync moves a link with routes of
+// both families, addresses and a neighbour to another namespace from
+// OnChange, that is in the middle of the initial sync: once its first
+// link, address, IPv4 route, IPv6 route or neighbour is stored. Whatever
+// the dumps had read of it, nothing of it stays in the mirror.
+func TestIntegrationMirrorLinkMovedDuringASync(t *testing.T) {
+	for _, during := range []Kind{KindLink, KindAddr, KindRoute, KindNeigh} {
+		for _, v6 := range []bool{false, true} {
+			if v6 && during != KindRoute {
+				continue
+			}
+			name := during.String()
+			if during == KindRoute {
+				name += map[bool]string{false: "4", true: "6"}[v6]
+			}
+			t.Run(name, func(t *testing.T) {
+				ns, other := netnstest.New(t), netnstest.New(t)
+				fixture(t, ns)
+				ns.AddVeth(t, "mv0", "mv1")
+				for _, c := range []string{
+					"link set mv1 up", "addr add 10.88.0.1/24 dev mv1", "-6 addr add fd88::1/64 dev mv1 nodad",
+					"route add 10.89.0.0/16 via 10.88.0.2 table 400", "-6 route add fd89::/48 via fd88::2 table 400",
+					"route add 10.90.0.0/16 nexthop via 10.88.0.2 nexthop via 10.0.0.2",
+					"-6 route add fd90::/48 nexthop via fd88::2 nexthop via fd00::2",
+					"neigh add 10.88.0.2 lladdr 02:00:00:00:88:02 dev mv1",
+				} {
+					ns.Run(t, "ip", strings.Fields(c)...)
+				}
+				c := dialIn(t, ns)
+				mv1 := ns.LinkIndex(t, "mv1")
+				var moved bool
+				var moveErr error
+				m := start(t, ns, Config{OnChange: func(ch *Change) {
+					if moved || ch.Op != Added || ch.Kind != during ||
+						(during == KindRoute && (ch.NewRoute.Family == rtnl.FamilyIPv6) != v6) {
+						return
+					}
+					moved = true
+					moveErr = c.LinkSetNetNS(bg, mv1, other.FD())
+				}})
+				if !moved || moveErr != nil {
+					t.Fatalf("moved %v: %v", moved, moveErr)
+				}
+				convergeSnapshot(t, m, c, time.Second)
+				converge(t, m, c, time.Second)
+				m.View(func(s *Snapshot) {
+					if _, ok := s.Link(mv1); ok {
+						t.Error("the moved link is held")
+					}
+					for r := range s.Routes(rtnl.RouteFilter{OIF: mv1}) {
+						t.Errorf("a route through the moved link is held: %s", routeLine(r))
+					}
+				})
+			})
+		}
+	}
 }
