@@ -21,33 +21,36 @@ import (
 func routeFixture(t *testing.T, ns *netnstest.NS) {
 	t.Helper()
 	ns.AddVeth(t, "v0", "v1")
-	for _, c := range []string{
-		"addr add 10.0.0.1/24 dev v0",
-		"-6 addr add fd00::1/64 dev v0 nodad",
-		"route add default via 10.0.0.254",
-		"route add 192.168.1.0/24 via 10.0.0.2 table 1000 proto bird metric 10 mtu 1400 advmss 1360",
-		"route add blackhole 10.9.0.0/16",
-		"route add unreachable 10.8.0.0/16 table 100",
-		"route add throw 10.4.0.0/16 table 100",
-		"route add prohibit 10.7.0.0/16 proto static",
-		"route add 10.6.0.0/16 nexthop via 10.0.0.2 weight 3 nexthop via 10.0.0.3 dev v0 weight 1 onlink",
-		"route add 10.5.0.1 dev v0 src 10.0.0.1 scope link tos 0x10",
-		"route add 10.3.0.0/16 via 10.0.0.2 window 5000 hoplimit 33 initcwnd 10 mtu lock 1300 congctl cubic",
-		"route add 10.10.0.0/16 via 10.0.0.5 dev v0 onlink",
-		"route add 10.11.0.0/16 via inet6 fe80::1 dev v0",
-		"nexthop add id 5 via 10.0.0.2 dev v0",
-		"route add 10.12.0.0/16 nhid 5",
-		"-6 route add default via fd00::fe pref high",
-		"-6 route add 2001:db8::/32 via fd00::2 expires 300",
-		"-6 route add 2001:db9::/32 nexthop via fd00::2 weight 2 nexthop via fd00::3 weight 5",
-		"-6 route add blackhole 2001:dba::/48 table 1000",
-		"-6 route add 2001:dbb::/48 dev v0 metric 77 mtu 1280 pref low",
-		"-6 route add 2001:dbc::/48 from 2001:db8:1::/48 via fd00::9",
-		"route add 10.13.0.0/16 via 10.0.0.2 realms 3/4 table 1000",
-		"route add 10.14.0.0/16 nexthop via 10.0.0.2 realms 5 nexthop via 10.0.0.3 realms 2/6",
-	} {
+	for _, c := range routeFixtureCmds {
 		ns.Run(t, "ip", strings.Fields(c)...)
 	}
+}
+
+// routeFixtureCmds are the ip commands of routeFixture after its veth pair.
+var routeFixtureCmds = []string{
+	"addr add 10.0.0.1/24 dev v0",
+	"-6 addr add fd00::1/64 dev v0 nodad",
+	"route add default via 10.0.0.254",
+	"route add 192.168.1.0/24 via 10.0.0.2 table 1000 proto bird metric 10 mtu 1400 advmss 1360",
+	"route add blackhole 10.9.0.0/16",
+	"route add unreachable 10.8.0.0/16 table 100",
+	"route add throw 10.4.0.0/16 table 100",
+	"route add prohibit 10.7.0.0/16 proto static",
+	"route add 10.6.0.0/16 nexthop via 10.0.0.2 weight 3 nexthop via 10.0.0.3 dev v0 weight 1 onlink",
+	"route add 10.5.0.1 dev v0 src 10.0.0.1 scope link tos 0x10",
+	"route add 10.3.0.0/16 via 10.0.0.2 window 5000 hoplimit 33 initcwnd 10 mtu lock 1300 congctl cubic",
+	"route add 10.10.0.0/16 via 10.0.0.5 dev v0 onlink",
+	"route add 10.11.0.0/16 via inet6 fe80::1 dev v0",
+	"nexthop add id 5 via 10.0.0.2 dev v0",
+	"route add 10.12.0.0/16 nhid 5",
+	"-6 route add default via fd00::fe pref high",
+	"-6 route add 2001:db8::/32 via fd00::2 expires 300",
+	"-6 route add 2001:db9::/32 nexthop via fd00::2 weight 2 nexthop via fd00::3 weight 5",
+	"-6 route add blackhole 2001:dba::/48 table 1000",
+	"-6 route add 2001:dbb::/48 dev v0 metric 77 mtu 1280 pref low",
+	"-6 route add 2001:dbc::/48 from 2001:db8:1::/48 via fd00::9",
+	"route add 10.13.0.0/16 via 10.0.0.2 realms 3/4 table 1000",
+	"route add 10.14.0.0/16 nexthop via 10.0.0.2 realms 5 nexthop via 10.0.0.3 realms 2/6",
 }
 
 // linkNames maps interface indexes to names, as ip prints them.

@@ -93,26 +93,29 @@ func ruleView(u *Rule) map[string]any {
 
 func ruleFixture(t *testing.T, ns *netnstest.NS) {
 	ns.AddVeth(t, "v0", "v1")
-	for _, c := range []string{
-		"rule add fwmark 0x10/0xff table 100 prio 100",
-		"rule add fwmark 0x20 table 1000 prio 110",
-		"rule add from 10.0.0.0/8 to 192.168.0.0/16 iif v0 table 1000 prio 200",
-		"rule add not from 10.1.0.0/16 oif v1 goto 32766 prio 300",
-		"rule add from all table main suppress_prefixlength 0 prio 400",
-		"rule add tos 0x10 blackhole prio 500",
-		"rule add from 10.2.0.0/16 unreachable prio 510 proto bird",
-		"-6 rule add from fd00::/64 table 1000 prio 600 proto bgp",
-		"rule add uidrange 100-200 ipproto tcp sport 1000 dport 2000-3000 table 302 prio 700",
-		"rule add uidrange 5-5 ipproto udp sport 10-20 dport 53 table 303 prio 710",
-		"rule add ipproto 200 table 304 prio 720",
-		"rule add realms 3/4 table 305 prio 730",
-		"rule add realms 7 table 305 prio 731",
-		"rule add tun_id 7 table 306 prio 740",
-		"rule add table main suppress_ifgroup 5 prio 750",
-		"-6 rule add ipproto ipv6-icmp dport 128 table 307 prio 760",
-	} {
+	for _, c := range ruleFixtureCmds {
 		ns.Run(t, "ip", strings.Fields(c)...)
 	}
+}
+
+// ruleFixtureCmds are the ip commands of ruleFixture after its veth pair.
+var ruleFixtureCmds = []string{
+	"rule add fwmark 0x10/0xff table 100 prio 100",
+	"rule add fwmark 0x20 table 1000 prio 110",
+	"rule add from 10.0.0.0/8 to 192.168.0.0/16 iif v0 table 1000 prio 200",
+	"rule add not from 10.1.0.0/16 oif v1 goto 32766 prio 300",
+	"rule add from all table main suppress_prefixlength 0 prio 400",
+	"rule add tos 0x10 blackhole prio 500",
+	"rule add from 10.2.0.0/16 unreachable prio 510 proto bird",
+	"-6 rule add from fd00::/64 table 1000 prio 600 proto bgp",
+	"rule add uidrange 100-200 ipproto tcp sport 1000 dport 2000-3000 table 302 prio 700",
+	"rule add uidrange 5-5 ipproto udp sport 10-20 dport 53 table 303 prio 710",
+	"rule add ipproto 200 table 304 prio 720",
+	"rule add realms 3/4 table 305 prio 730",
+	"rule add realms 7 table 305 prio 731",
+	"rule add tun_id 7 table 306 prio 740",
+	"rule add table main suppress_ifgroup 5 prio 750",
+	"-6 rule add ipproto ipv6-icmp dport 128 table 307 prio 760",
 }
 
 func checkRulesAgainstIP(t *testing.T, ns *netnstest.NS, rules []Rule, famFlag string) {

@@ -15,7 +15,11 @@ import (
 // addresses, IPv4 and IPv6 routes (the IPv4 ones first), neighbours and
 // policy routing rules, as LinkList, AddrList, RouteList (with
 // RouteFilter{Family: FamilyIPv4}, then FamilyIPv6), NeighList and RuleList
-// return them with zero filters.
+// return them with zero filters. So Neighs holds the ARP and NDP caches
+// (ip neigh show nud all), neither the proxy entries (NeighFilter.Proxy)
+// nor the bridge FDB (FamilyBridge), which are dumps of their own; and
+// Rules holds every family's rules, the multicast routing rules (families
+// 128 and 129, ip mrule) among them.
 //
 // The values are owned: they point into memory of the Snapshot, not into
 // any receive buffer, and stay valid until the Snapshot is passed back to

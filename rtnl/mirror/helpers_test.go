@@ -59,17 +59,19 @@ func routeLine(r *rtnl.Route) string {
 }
 
 func linkLine(l *rtnl.Link) string {
-	return fmt.Sprintf("%d %s %s fl=%v mtu%d %v %s master%d parent%d", l.Index, l.Name, l.Kind, l.Flags, l.MTU,
-		l.OperState, l.HardwareAddr, l.MasterIndex, l.ParentIndex)
+	return fmt.Sprintf("%d %s %s fl=%v mtu%d %v %s master%d parent%d f%v nsid%d %s q%d g%d pr%d am%d %+v %+v %+v", l.Index, l.Name, l.Kind, l.Flags, l.MTU,
+		l.OperState, l.HardwareAddr, l.MasterIndex, l.ParentIndex, l.Family, l.NetNSID, l.PortKind, l.TxQLen, l.Group,
+		l.Promiscuity, l.AllMulti, l.Bridge, l.VXLAN, l.MACVLAN)
 }
 
 func addrLine(a *rtnl.Addr) string {
-	return fmt.Sprintf("%v %d %v peer=%v %v fl=%#x %q brd=%v", a.Family, a.LinkIndex, a.Prefix, a.Peer, a.Scope,
-		uint32(a.Flags), a.Label, a.Broadcast)
+	return fmt.Sprintf("%v %d %v peer=%v %v fl=%#x %q brd=%v m%d p%v", a.Family, a.LinkIndex, a.Prefix, a.Peer, a.Scope,
+		uint32(a.Flags), a.Label, a.Broadcast, a.Metric, a.Protocol)
 }
 
 func neighLine(n *rtnl.Neigh) string {
-	return fmt.Sprintf("%v %d %v %v %v fl=%#x", n.Family, n.LinkIndex, n.Dst, n.LLAddr, n.State, uint32(n.Flags))
+	return fmt.Sprintf("%v %d %v %v %v fl=%#x ty%d vlan%d m%d ext%#x p%v", n.Family, n.LinkIndex, n.Dst, n.LLAddr, n.State,
+		uint32(n.Flags), n.Type, n.VLAN, n.MasterIndex, uint32(n.FlagsExt), n.Protocol)
 }
 
 // tables is a set of lines per kind, the form in which copies are compared.

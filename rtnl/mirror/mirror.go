@@ -11,9 +11,23 @@
 // corrects only what differs; absences are confirmed by a second dump
 // before an object is removed, since a dump can skip entries without
 // saying so. The kernel removes some objects without a notification (the
-// routes of a link that goes down or is deleted, the routes using an
-// address that is removed, a link's neighbours): those events make the
-// mirror re-read the routes and neighbours concerned.
+// routes of a link that goes down, is deleted or moves to another
+// namespace, the routes using an address that is removed, a link's
+// neighbours): those events make the mirror re-read the routes and
+// neighbours concerned.
+//
+// Its neighbours are the ARP and NDP caches as rtnl.Snapshot reads them,
+// less the entries of multicast destinations: neither proxy entries
+// (which the kernel adds and removes without a notification, and which a
+// cache dump leaves out) nor bridge FDB entries (family bridge, announced
+// in the same group and ignored). Likewise bridge port notifications
+// (links of family bridge) are ignored: a port leaving its bridge is the
+// link's update, not its removal. A neighbour's cache times, probe count
+// and references are not what it is: their change alone is no change,
+// and the held copy keeps the times it was stored with. The kernel moves
+// an entry that is used into DELAY without a notification: the mirror
+// holds its earlier state (STALE, REACHABLE) until the PROBE or
+// REACHABLE that follows is announced, or a verification reads it.
 //
 // Reads (View and the List methods) see a consistent state and are safe
 // for many goroutines while updates apply. Every change is reported in

@@ -45,14 +45,12 @@ func (s *Snapshot) Link(index int) (*rtnl.Link, bool) {
 	return &e.v, true
 }
 
-// Links yields the links f selects (Name, Kind, MasterIndex), in no
-// particular order; each *Link as Link's.
+// Links yields the links f selects (rtnl.LinkFilter.Match: Name, Kind,
+// MasterIndex), in no particular order; each *Link as Link's.
 func (s *Snapshot) Links(f rtnl.LinkFilter) iter.Seq[*rtnl.Link] {
 	return func(yield func(*rtnl.Link) bool) {
 		for _, e := range s.m.links.m {
-			l := &e.v
-			if (f.Name == "" || l.Name == f.Name) && (f.Kind == "" || l.Kind == f.Kind) &&
-				(f.MasterIndex == 0 || l.MasterIndex == f.MasterIndex) && !yield(l) {
+			if f.Match(&e.v) && !yield(&e.v) {
 				return
 			}
 		}
@@ -69,13 +67,12 @@ func (s *Snapshot) Addr(k AddrKey) (*rtnl.Addr, bool) {
 	return &e.v, true
 }
 
-// Addrs yields the addresses f selects (Family, LinkIndex).
+// Addrs yields the addresses f selects (rtnl.AddrFilter.Match: Family,
+// LinkIndex).
 func (s *Snapshot) Addrs(f rtnl.AddrFilter) iter.Seq[*rtnl.Addr] {
 	return func(yield func(*rtnl.Addr) bool) {
 		for _, e := range s.m.addrs.m {
-			a := &e.v
-			if (f.Family == rtnl.FamilyUnspec || a.Family == f.Family) &&
-				(f.LinkIndex == 0 || a.LinkIndex == f.LinkIndex) && !yield(a) {
+			if f.Match(&e.v) && !yield(&e.v) {
 				return
 			}
 		}
@@ -83,7 +80,9 @@ func (s *Snapshot) Addrs(f rtnl.AddrFilter) iter.Seq[*rtnl.Addr] {
 }
 
 // Neigh returns the neighbour of this identity; like Link's, it may be
-// kept and must not be modified.
+// kept and must not be modified. Its cache times (Confirmed, Used,
+// Updated), probe count and references are those of the notification or
+// dump that last changed it, not the kernel's current ones.
 func (s *Snapshot) Neigh(k NeighKey) (*rtnl.Neigh, bool) {
 	e := s.m.neighs.m[k]
 	if e == nil {
@@ -92,14 +91,13 @@ func (s *Snapshot) Neigh(k NeighKey) (*rtnl.Neigh, bool) {
 	return &e.v, true
 }
 
-// Neighs yields the neighbours f selects (Family, LinkIndex, State).
+// Neighs yields the neighbours f selects (rtnl.NeighFilter.Match: Family,
+// LinkIndex, State; Proxy selects nothing, the mirror holding no proxy
+// entries).
 func (s *Snapshot) Neighs(f rtnl.NeighFilter) iter.Seq[*rtnl.Neigh] {
 	return func(yield func(*rtnl.Neigh) bool) {
 		for _, e := range s.m.neighs.m {
-			n := &e.v
-			if (f.Family == rtnl.FamilyUnspec || n.Family == f.Family) &&
-				(f.LinkIndex == 0 || n.LinkIndex == f.LinkIndex) &&
-				(f.State == 0 || n.State&f.State != 0) && !yield(n) {
+			if f.Match(&e.v) && !yield(&e.v) {
 				return
 			}
 		}
