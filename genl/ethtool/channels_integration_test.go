@@ -99,7 +99,11 @@ func TestIntegrationSetChannelsMatchesEthtool(t *testing.T) {
 	va := Interface{Name: "va"}
 	c := compareChannelsWithEthtool(t, e, ns, "va")
 	if c.RxMax < 2 || c.TxMax < 2 {
-		t.Skipf("veth offers %d rx and %d tx channels here (one per CPU); the test needs 2", c.RxMax, c.TxMax)
+		msg := "veth offers %d rx and %d tx channels here (one per CPU); the test needs 2"
+		if netnstest.Require() { // CI's machines have 2 CPUs: never skip there
+			t.Fatalf(msg, c.RxMax, c.TxMax)
+		}
+		t.Skipf(msg, c.RxMax, c.TxMax)
 	}
 	if err := e.SetChannels(ctx, va, ChannelsUpdate{Set: SetRx | SetTx, Rx: 2, Tx: 2}); err != nil {
 		t.Fatalf("SetChannels(rx 2 tx 2): %v", err)
