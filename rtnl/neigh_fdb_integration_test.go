@@ -216,18 +216,7 @@ func TestIntegrationFDBFilterByPort(t *testing.T) {
 		t.Errorf("the kernel sent %d entries of vx0, want %d", n, len(want))
 	}
 	for _, c := range []*Conn{strict, loose} {
-		var got []string
-		for n, err := range c.Neighs(bg, f) {
-			if err != nil {
-				t.Fatal(err)
-			}
-			dst := ""
-			if n.Dst.IsValid() {
-				dst = n.Dst.String()
-			}
-			got = append(got, n.LLAddr.String()+" "+dst)
-		}
-		slices.Sort(got)
+		got := fdbLines(t, c, f, func(*Neigh) string { return "" })
 		if !slices.Equal(got, want) || len(want) < 3 {
 			t.Errorf("strict %v: %v, want %v", c.strict, got, want)
 		}
@@ -259,20 +248,28 @@ func TestIntegrationFDBFilterByMaster(t *testing.T) {
 		names[mustIndex(t, strict, l)] = l
 	}
 	for _, c := range []*Conn{strict, loose} {
-		var got []string
-		for n, err := range c.Neighs(bg, f) {
-			if err != nil {
-				t.Fatal(err)
-			}
-			dst := ""
-			if n.Dst.IsValid() {
-				dst = n.Dst.String()
-			}
-			got = append(got, names[n.LinkIndex]+" "+n.LLAddr.String()+" "+dst)
-		}
-		slices.Sort(got)
+		got := fdbLines(t, c, f, func(n *Neigh) string { return names[n.LinkIndex] + " " })
 		if !slices.Equal(got, want) || len(want) < 5 || !slices.ContainsFunc(got, func(s string) bool { return strings.HasPrefix(s, "br0 ") }) || slices.ContainsFunc(got, func(s string) bool { return strings.HasPrefix(s, "qa ") }) {
 			t.Errorf("strict %v: %v, want %v (the bridge's own among them, none of qa, not a port)", c.strict, got, want)
 		}
 	}
+}
+
+// fdbLines lists the entries c.Neighs(f) yields as "<prefix(n)>MAC DST"
+// lines (DST empty without a remote), sorted, to compare with bridge's.
+func fdbLines(t *testing.T, c *Conn, f NeighFilter, prefix func(*Neigh) string) []string {
+	t.Helper()
+	var got []string
+	for n, err := range c.Neighs(bg, f) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst := ""
+		if n.Dst.IsValid() {
+			dst = n.Dst.String()
+		}
+		got = append(got, prefix(n)+n.LLAddr.String()+" "+dst)
+	}
+	slices.Sort(got)
+	return got
 }

@@ -27,23 +27,13 @@ func TestSnapshotFiltersAreRtnlsMatch(t *testing.T) {
 
 	links := []rtnl.LinkFilter{{}, {Name: "v0"}, {Name: "v1"}, {Kind: "bridge"}, {MasterIndex: 3}, {MasterIndex: 9}}
 	for _, f := range links {
-		want := 0
-		for _, e := range m.links.m {
-			if f.Match(&e.v) {
-				want++
-			}
-		}
+		want := matching(&m.links, f.Match)
 		if got := len(m.LinkList(f)); got != want {
 			t.Errorf("LinkList(%+v): %d links, Match keeps %d", f, got, want)
 		}
 	}
 	for _, f := range []rtnl.AddrFilter{{}, {Family: rtnl.FamilyIPv6}, {LinkIndex: 2}, {LinkIndex: 9}} {
-		want := 0
-		for _, e := range m.addrs.m {
-			if f.Match(&e.v) {
-				want++
-			}
-		}
+		want := matching(&m.addrs, f.Match)
 		if got := len(m.AddrList(f)); got != want {
 			t.Errorf("AddrList(%+v): %d addresses, Match keeps %d", f, got, want)
 		}
@@ -51,14 +41,20 @@ func TestSnapshotFiltersAreRtnlsMatch(t *testing.T) {
 	neighs := []rtnl.NeighFilter{{}, {Family: rtnl.FamilyIPv4}, {LinkIndex: 3}, {State: rtnl.NeighStale},
 		{Proxy: true}, {Family: rtnl.FamilyIPv4, Proxy: true}}
 	for _, f := range neighs {
-		want := 0
-		for _, e := range m.neighs.m {
-			if f.Match(&e.v) {
-				want++
-			}
-		}
+		want := matching(&m.neighs, f.Match)
 		if got := len(m.NeighList(f)); got != want {
 			t.Errorf("NeighList(%+v): %d neighbours, Match keeps %d", f, got, want)
 		}
 	}
+}
+
+// matching counts the objects of t that match keeps.
+func matching[K comparable, T any](t *objTable[K, T], match func(*T) bool) int {
+	n := 0
+	for _, e := range t.m {
+		if match(&e.v) {
+			n++
+		}
+	}
+	return n
 }
