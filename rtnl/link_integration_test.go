@@ -195,6 +195,8 @@ func TestIntegrationLinkFiltersKernelAndUserSpaceAgree(t *testing.T) {
 		{LinkFilter{Kind: "vxlan"}, []string{"link", "show", "type", "vxlan"}},
 		{LinkFilter{Kind: "bond"}, nil}, // a kind whose driver is not built: the kernel does not filter
 		{LinkFilter{MasterIndex: br.Index}, []string{"link", "show", "master", "br0"}},
+		{LinkFilter{NoMaster: true}, []string{"link", "show", "nomaster"}},
+		{LinkFilter{NoMaster: true, Kind: "veth"}, []string{"link", "show", "nomaster", "type", "veth"}},
 		{LinkFilter{Name: "mv0"}, []string{"link", "show", "dev", "mv0"}},
 		{LinkFilter{Name: "nosuch"}, nil},
 		{LinkFilter{Name: "va", Kind: "bridge"}, nil},

@@ -299,9 +299,16 @@ func TestLinkFilterMatch(t *testing.T) {
 	for f, want := range map[LinkFilter]bool{
 		{}: true, {Name: "va"}: true, {Name: "vb"}: false, {Kind: KindVeth}: true, {Kind: KindBridge}: false,
 		{MasterIndex: 3}: true, {MasterIndex: 4}: false, {Name: "va", Kind: KindVeth, MasterIndex: 3, Stats: true}: true,
+		{NoMaster: true}: false, {MasterIndex: 3, NoMaster: true}: true, // MasterIndex wins
 	} {
 		if got := f.Match(&l); got != want {
 			t.Errorf("%+v.Match: %v, want %v", f, got, want)
+		}
+	}
+	unported := Link{Name: "vb", Kind: KindVeth}
+	for f, want := range map[LinkFilter]bool{{NoMaster: true}: true, {MasterIndex: 3}: false} {
+		if got := f.Match(&unported); got != want {
+			t.Errorf("%+v.Match of a link without master: %v, want %v", f, got, want)
 		}
 	}
 }

@@ -255,6 +255,46 @@ func TestIntegrationFDBFilterByMaster(t *testing.T) {
 	}
 }
 
+// TestIntegrationFDBFilterNoMaster compares the FDB entries
+// NeighFilter{Family: FamilyBridge, NoMaster: true} selects, through a
+// strict Conn and a loose one, with those of `bridge -j fdb show` on the
+// links `ip -j link show nomaster` lists (bridge fdb show has no such
+// filter, nor has the kernel's FDB dump: a strict request must not send
+// it NDA_MASTER -1, which it refuses with ENODEV).
+func TestIntegrationFDBFilterNoMaster(t *testing.T) {
+	ns := netnstest.New(t)
+	fdbFixture(t, ns)
+	ipRun(t, ns, "link", "add", "qa", "type", "veth", "peer", "name", "qb")
+	ns.Run(t, "bridge", "fdb", "add", "02:00:00:00:cc:01", "dev", "qa", "self", "permanent")
+	strict := dialIn(t, ns)
+	loose := plainConn(t, ns)
+	unported := map[string]bool{}
+	for _, l := range ipJSON(t, ns, "link", "show", "nomaster") {
+		unported[str(l, "ifname")] = true
+	}
+	var want []string
+	for _, w := range bridgeFDB(t, ns) {
+		if unported[str(w, "ifname")] {
+			want = append(want, str(w, "ifname")+" "+str(w, "mac")+" "+str(w, "dst"))
+		}
+	}
+	slices.Sort(want)
+	names := map[int]string{}
+	for _, l := range ipJSON(t, ns, "link", "show") {
+		names[int(num(l, "ifindex"))] = str(l, "ifname")
+	}
+	f := NeighFilter{Family: FamilyBridge, NoMaster: true}
+	for _, c := range []*Conn{strict, loose} {
+		got := fdbLines(t, c, f, func(n *Neigh) string { return names[n.LinkIndex] + " " })
+		has := func(dev string) bool {
+			return slices.ContainsFunc(got, func(s string) bool { return strings.HasPrefix(s, dev+" ") })
+		}
+		if !slices.Equal(got, want) || !has("qa") || !has("br0") || has("pa") {
+			t.Errorf("strict %v: %v, want %v (qa's and the bridge's own among them, none of its port pa)", c.strict, got, want)
+		}
+	}
+}
+
 // fdbLines lists the entries c.Neighs(f) yields as "<prefix(n)>MAC DST"
 // lines (DST empty without a remote), sorted, to compare with bridge's.
 func fdbLines(t *testing.T, c *Conn, f NeighFilter, prefix func(*Neigh) string) []string {

@@ -348,10 +348,11 @@ func TestIntegrationNeighChangeChangesOnlyWhatIsThere(t *testing.T) {
 }
 
 // TestIntegrationNeighFilterByMasterAgreesWithIP puts wa under a bridge
-// and compares the entries NeighFilter.MasterIndex selects, through a
-// strict Conn (the kernel's NDA_MASTER) and a loose one (user space),
-// with `ip -j neigh show master br0`, and those of the proxy table with
-// `ip -j neigh show proxy master br0`.
+// and compares the entries NeighFilter.MasterIndex and NoMaster select,
+// through a strict Conn (the kernel's NDA_MASTER) and a loose one (user
+// space), with `ip -j neigh show master br0` and `ip -j neigh show
+// nomaster`, and those of the proxy table with `ip -j neigh show proxy
+// master br0` and `… proxy nomaster`.
 func TestIntegrationNeighFilterByMasterAgreesWithIP(t *testing.T) {
 	ns := netnstest.New(t)
 	neighFixture(t, ns)
@@ -368,6 +369,9 @@ func TestIntegrationNeighFilterByMasterAgreesWithIP(t *testing.T) {
 		{NeighFilter{MasterIndex: br0}, []string{"neigh", "show", "master", "br0", "nud", "all"}},
 		{NeighFilter{MasterIndex: br0, Family: FamilyIPv4}, []string{"-4", "neigh", "show", "master", "br0", "nud", "all"}},
 		{NeighFilter{MasterIndex: br0, Proxy: true}, []string{"neigh", "show", "proxy", "master", "br0"}},
+		{NeighFilter{NoMaster: true}, []string{"neigh", "show", "nomaster", "nud", "all"}},
+		{NeighFilter{NoMaster: true, Family: FamilyIPv6}, []string{"-6", "neigh", "show", "nomaster", "nud", "all"}},
+		{NeighFilter{NoMaster: true, Proxy: true}, []string{"neigh", "show", "proxy", "nomaster"}},
 	} {
 		var want []string
 		for _, w := range ipJSON(t, ns, c.ip...) {
@@ -380,7 +384,10 @@ func TestIntegrationNeighFilterByMasterAgreesWithIP(t *testing.T) {
 		if n := kernelCount(t, strict, nlmsg.RTMGetNeigh, c.f.dumpRequest(true), nlmsg.RTMNewNeigh); n != len(want) {
 			t.Errorf("filter %+v: the kernel sent %d neighbours, want %d", c.f, n, len(want))
 		}
-		names := map[int]string{mustIndex(t, strict, "wa"): "wa", mustIndex(t, strict, "va"): "va"}
+		names := map[int]string{}
+		for _, l := range []string{"va", "vb", "wa", "wb"} {
+			names[mustIndex(t, strict, l)] = l
+		}
 		for _, conn := range []*Conn{strict, loose} {
 			var got []string
 			for n, err := range conn.Neighs(bg, c.f) {

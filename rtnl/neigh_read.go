@@ -3,7 +3,6 @@ package rtnl
 import (
 	"context"
 	"iter"
-	"slices"
 
 	"github.com/nlengine/nlengine/nlmsg"
 )
@@ -11,11 +10,11 @@ import (
 // NeighFilter selects neighbours for Neighs and NeighList. Zero fields
 // select everything in the neighbour caches (every state, NOARP entries
 // included, unlike ip's default). The kernel applies Family and Proxy
-// always, and LinkIndex and MasterIndex when the Conn has strict checking
-// on (NDA_IFINDEX, NDA_MASTER); State only in user space (the kernel has
-// no state filter). Every condition is also checked in user space (on a
-// strict Conn all but MasterIndex, which the kernel has applied), so the
-// result is the same either way.
+// always, and LinkIndex, MasterIndex and NoMaster when the Conn has strict
+// checking on (NDA_IFINDEX, NDA_MASTER); State only in user space (the
+// kernel has no state filter). Every condition is also checked in user
+// space (on a strict Conn all but the master conditions the kernel has
+// applied), so the result is the same either way.
 type NeighFilter struct {
 	// Family is FamilyIPv4 (ARP), FamilyIPv6 (NDP), FamilyBridge (the
 	// bridge FDB, as bridge fdb show), or FamilyUnspec for ARP and NDP
@@ -27,8 +26,16 @@ type NeighFilter struct {
 	// own (bridge fdb show br br0). Without strict checking Neighs first
 	// lists the master's ports (one link dump, which allocates), so a port
 	// added or removed between the two dumps may be missed; Match, which
-	// sees no link's master, does not check it.
+	// sees no link's master, does not check it (MatchOnLink does).
 	MasterIndex int
+	// NoMaster keeps only the entries of links that are no master's port
+	// (ip neigh show nomaster); it is ignored when MasterIndex is set. The
+	// kernel applies it on a strict Conn (NDA_MASTER -1), but not to the
+	// bridge FDB, whose dump has no such filter: there, and on a loose
+	// Conn, Neighs first lists the links (one link dump, which allocates),
+	// with the same race as MasterIndex; Match does not check it
+	// (MatchOnLink does).
+	NoMaster bool
 	// State keeps only entries in one of these states (a set of bits);
 	// ip neigh show nud lets extern_learn entries through whatever their
 	// state, State does not.
@@ -40,7 +47,9 @@ type NeighFilter struct {
 	Proxy bool
 }
 
-// Match reports whether n passes f, as Neighs decides it in user space.
+// Match reports whether n passes the conditions of f on the entry itself,
+// as Neighs decides them in user space: all but MasterIndex and NoMaster,
+// which need n's link (MatchOnLink).
 func (f *NeighFilter) Match(n *Neigh) bool {
 	return (f.Family == FamilyUnspec || n.Family == f.Family) &&
 		(f.LinkIndex == 0 || n.LinkIndex == f.LinkIndex) &&
@@ -48,10 +57,23 @@ func (f *NeighFilter) Match(n *Neigh) bool {
 		(!f.Proxy || n.Flags&NeighProxy != 0)
 }
 
+// MatchOnLink reports whether n passes f when n's link has master as its
+// master (0 for none): Match, and MasterIndex and NoMaster as the kernel
+// applies them (with MasterIndex, FamilyBridge lets the master's own FDB
+// entries through too). It is for callers that know the links, as Neighs
+// on a loose Conn and the mirror do.
+func (f *NeighFilter) MatchOnLink(n *Neigh, master int) bool {
+	m := masterFilterOf(f.MasterIndex, f.NoMaster)
+	if f.Family == FamilyBridge && m > 0 && n.LinkIndex == f.MasterIndex {
+		master = f.MasterIndex
+	}
+	return f.Match(n) && m.matches(master)
+}
+
 // dumpRequest is the RTM_GETNEIGH dump request: an ndmsg with the family
 // (and NTF_PROXY in ndm_flags for the proxy table, which the kernel reads
 // with or without strict checking) and, when strict, NDA_IFINDEX and
-// NDA_MASTER.
+// the NDA_MASTER of kernelMaster.
 func (f *NeighFilter) dumpRequest(strict bool) []byte {
 	h := nlmsg.NdMsg{Family: uint8(f.Family)}
 	if f.Proxy {
@@ -61,34 +83,42 @@ func (f *NeighFilter) dumpRequest(strict bool) []byte {
 	if strict && f.LinkIndex != 0 {
 		b = appendU32Attr(b, nlmsg.NDAIfIndex, uint32(f.LinkIndex))
 	}
-	if strict && f.MasterIndex != 0 {
-		b = appendU32Attr(b, nlmsg.NDAMaster, uint32(f.MasterIndex))
+	if m := f.kernelMaster(strict); m != 0 {
+		b = appendU32Attr(b, nlmsg.NDAMaster, uint32(int32(m)))
 	}
 	return b
+}
+
+// kernelMaster is the master condition the kernel applies for f: none on
+// a loose Conn, and no "no master" in a bridge FDB dump, which answers
+// NDA_MASTER -1 with ENODEV.
+func (f *NeighFilter) kernelMaster(strict bool) masterFilter {
+	m := masterFilterOf(f.MasterIndex, f.NoMaster)
+	if !strict || (m == noMaster && f.Family == FamilyBridge) {
+		return 0
+	}
+	return m
 }
 
 // Neighs yields the neighbours f selects, decoded in place into one Neigh
 // that is reused: it is valid only until the next step of the loop (copy
 // it, or use NeighList). A kernel error or a malformed message is yielded
 // last with a nil Neigh. Breaking out early is safe. Decoding allocates
-// nothing (a MasterIndex without strict checking allocates the list of
-// ports, once per loop). Safe for concurrent use.
+// nothing (a master condition the kernel does not apply costs a link dump
+// and a map of the links' masters, once per loop). Safe for concurrent
+// use.
 func (c *Conn) Neighs(ctx context.Context, f NeighFilter) iter.Seq2[*Neigh, error] {
 	req := f.dumpRequest(c.strict)
-	if c.strict || f.MasterIndex == 0 {
+	if m := masterFilterOf(f.MasterIndex, f.NoMaster); m == 0 || f.kernelMaster(c.strict) == m {
 		return dumpInto(ctx, c, nlmsg.RTMGetNeigh, req, nlmsg.RTMNewNeigh, new(Neigh), (*Neigh).Decode, f.Match)
 	}
 	return func(yield func(*Neigh, error) bool) {
-		ports, err := c.portsOf(ctx, f.MasterIndex)
+		masters, err := c.linkMasters(ctx)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		if f.Family == FamilyBridge {
-			// The kernel's FDB dump of a bridge includes the bridge's own entries.
-			ports = append(ports, f.MasterIndex)
-		}
-		keep := func(n *Neigh) bool { return f.Match(n) && slices.Contains(ports, n.LinkIndex) }
+		keep := func(n *Neigh) bool { return f.MatchOnLink(n, masters[n.LinkIndex]) }
 		for n, err := range dumpInto(ctx, c, nlmsg.RTMGetNeigh, req, nlmsg.RTMNewNeigh, new(Neigh), (*Neigh).Decode, keep) {
 			if !yield(n, err) {
 				return
@@ -97,17 +127,20 @@ func (c *Conn) Neighs(ctx context.Context, f NeighFilter) iter.Seq2[*Neigh, erro
 	}
 }
 
-// portsOf returns the indexes of master's ports, as the kernel's master
-// filter of a neighbour dump finds them.
-func (c *Conn) portsOf(ctx context.Context, master int) ([]int, error) {
-	var ports []int
-	for l, err := range c.Links(ctx, LinkFilter{MasterIndex: master}) {
+// linkMasters maps the index of every link that has a master to its
+// master's index, as the kernel's master filter of a neighbour dump
+// finds it.
+func (c *Conn) linkMasters(ctx context.Context) (map[int]int, error) {
+	masters := map[int]int{}
+	for l, err := range c.Links(ctx, LinkFilter{}) {
 		if err != nil {
 			return nil, err
 		}
-		ports = append(ports, l.Index)
+		if l.MasterIndex != 0 {
+			masters[l.Index] = l.MasterIndex
+		}
 	}
-	return ports, nil
+	return masters, nil
 }
 
 // NeighList returns the neighbours f selects as owned values (one

@@ -134,3 +134,38 @@ func TestNeighFilterMatch(t *testing.T) {
 		}
 	}
 }
+
+// MatchOnLink adds the master conditions, given the master of the entry's
+// link: a bridge's own FDB entries pass its MasterIndex, and NoMaster
+// gives way to MasterIndex.
+func TestNeighFilterMatchOnLink(t *testing.T) {
+	port := Neigh{Family: FamilyIPv4, LinkIndex: 2}
+	for _, c := range []struct {
+		f      NeighFilter
+		master int
+		want   bool
+	}{
+		{NeighFilter{}, 7, true},
+		{NeighFilter{MasterIndex: 7}, 7, true},
+		{NeighFilter{MasterIndex: 7}, 8, false},
+		{NeighFilter{MasterIndex: 7}, 0, false},
+		{NeighFilter{NoMaster: true}, 0, true},
+		{NeighFilter{NoMaster: true}, 7, false},
+		{NeighFilter{MasterIndex: 7, NoMaster: true}, 7, true},
+		{NeighFilter{MasterIndex: 7, State: NeighPermanent}, 7, false}, // Match's own conditions still hold
+	} {
+		if got := c.f.MatchOnLink(&port, c.master); got != c.want {
+			t.Errorf("%+v.MatchOnLink(master %d): %v, want %v", c.f, c.master, got, c.want)
+		}
+	}
+	own := Neigh{Family: FamilyBridge, LinkIndex: 7}
+	if f := (NeighFilter{Family: FamilyBridge, MasterIndex: 7}); !f.MatchOnLink(&own, 0) {
+		t.Error("the bridge's own FDB entry does not pass its MasterIndex")
+	}
+	if f := (NeighFilter{Family: FamilyIPv4, MasterIndex: 7}); f.MatchOnLink(&Neigh{Family: FamilyIPv4, LinkIndex: 7}, 0) {
+		t.Error("an ARP entry of the bridge itself passes its MasterIndex")
+	}
+	if f := (NeighFilter{Family: FamilyBridge, NoMaster: true}); !f.MatchOnLink(&own, 0) {
+		t.Error("the bridge's own FDB entry does not pass NoMaster")
+	}
+}

@@ -1,9 +1,12 @@
 package mirror
 
 import (
+	"encoding/json"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -254,4 +257,60 @@ func TestIntegrationMirrorNeighbourDelayIsSilent(t *testing.T) {
 			t.Fatalf("2 s after the send: kernel %v, mirror %v", kernel, mirror)
 		}
 	}
+}
+
+// TestIntegrationMirrorNeighMasterFiltersAgreeWithIP: the mirror's
+// NeighList with NeighFilter.MasterIndex and NoMaster, which it decides
+// by its own links, lists what `ip -j neigh show master br0` and `ip -j
+// neigh show nomaster` list, before and after a port leaves the bridge.
+func TestIntegrationMirrorNeighMasterFiltersAgreeWithIP(t *testing.T) {
+	ns := netnstest.New(t)
+	fixture(t, ns)
+	ns.AddVeth(t, "pm0", "pm1")
+	for _, c := range []string{
+		"link add br0 type bridge", "link set br0 up", "link set pm0 master br0", "link set pm0 up", "link set pm1 up",
+		"neigh add 10.8.0.2 lladdr 02:00:00:00:08:02 dev pm0", "-6 neigh add fd08::2 lladdr 02:00:00:00:08:03 dev pm0",
+		"neigh add 10.8.1.2 lladdr 02:00:00:00:08:04 dev pm1",
+	} {
+		ns.Run(t, "ip", strings.Fields(c)...)
+	}
+	m := start(t, ns, Config{})
+	c := dialIn(t, ns)
+	br0 := ns.LinkIndex(t, "br0")
+	check := func(when string) {
+		t.Helper()
+		convergeSnapshot(t, m, c, time.Second)
+		for _, q := range []struct {
+			f  rtnl.NeighFilter
+			ip string
+		}{
+			{rtnl.NeighFilter{MasterIndex: br0}, "neigh show master br0"},
+			{rtnl.NeighFilter{NoMaster: true}, "neigh show nomaster"},
+			{rtnl.NeighFilter{NoMaster: true, Family: rtnl.FamilyIPv6}, "-6 neigh show nomaster"},
+		} {
+			var want, got []string
+			var shown []map[string]any
+			if err := json.Unmarshal(ns.Run(t, "ip", append([]string{"-j"}, strings.Fields(q.ip)...)...), &shown); err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range shown {
+				want = append(want, fmt.Sprint(w["dst"], " ", w["dev"]))
+			}
+			for _, n := range m.NeighList(q.f) {
+				l, _ := c.LinkByIndex(bg, n.LinkIndex)
+				got = append(got, n.Dst.String()+" "+l.Name)
+			}
+			if slices.Sort(want); len(want) == 0 {
+				t.Fatalf("%s: ip %s lists nothing", when, q.ip)
+			}
+			if slices.Sort(got); !slices.Equal(got, want) {
+				t.Errorf("%s: NeighList(%+v) = %v, ip %s lists %v", when, q.f, got, q.ip, want)
+			}
+		}
+	}
+	check("pm0 in br0")
+	ns.Run(t, "ip", "link", "set", "pm1", "master", "br0")
+	check("pm1 joined br0")
+	ns.Run(t, "ip", "link", "set", "pm0", "nomaster")
+	check("pm0 left br0")
 }

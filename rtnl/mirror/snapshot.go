@@ -91,13 +91,23 @@ func (s *Snapshot) Neigh(k NeighKey) (*rtnl.Neigh, bool) {
 	return &e.v, true
 }
 
-// Neighs yields the neighbours f selects (rtnl.NeighFilter.Match: Family,
-// LinkIndex, State; Proxy selects nothing, the mirror holding no proxy
-// entries).
+// Neighs yields the neighbours f selects (rtnl.NeighFilter.MatchOnLink:
+// Family, LinkIndex, State, and MasterIndex and NoMaster by the mirror's
+// own links; Proxy selects nothing, the mirror holding no proxy entries).
 func (s *Snapshot) Neighs(f rtnl.NeighFilter) iter.Seq[*rtnl.Neigh] {
+	keep := f.Match
+	if f.MasterIndex != 0 || f.NoMaster {
+		keep = func(n *rtnl.Neigh) bool {
+			master := 0
+			if l, ok := s.Link(n.LinkIndex); ok {
+				master = l.MasterIndex
+			}
+			return f.MatchOnLink(n, master)
+		}
+	}
 	return func(yield func(*rtnl.Neigh) bool) {
 		for _, e := range s.m.neighs.m {
-			if f.Match(&e.v) && !yield(&e.v) {
+			if keep(&e.v) && !yield(&e.v) {
 				return
 			}
 		}

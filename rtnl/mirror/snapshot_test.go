@@ -2,13 +2,15 @@ package mirror
 
 import (
 	"net/netip"
+	"slices"
 	"testing"
 
 	"github.com/nlengine/nlengine/rtnl"
 )
 
 // TestSnapshotFiltersAreRtnlsMatch: the List methods select as the rtnl
-// filters' Match does; a proxy-table filter (NeighFilter.Proxy) selects
+// filters' Match does (MatchOnLink for a neighbour's master, by the
+// mirror's links); a proxy-table filter (NeighFilter.Proxy) selects
 // nothing, since the mirror holds no proxy entries, where it used to be
 // ignored and select every neighbour.
 func TestSnapshotFiltersAreRtnlsMatch(t *testing.T) {
@@ -25,7 +27,7 @@ func TestSnapshotFiltersAreRtnlsMatch(t *testing.T) {
 	m.neighs.upsert(&rtnl.Neigh{Family: rtnl.FamilyIPv4, LinkIndex: 2, Dst: netip.MustParseAddr("10.0.0.2"), State: rtnl.NeighReachable}, 0)
 	m.neighs.upsert(&rtnl.Neigh{Family: rtnl.FamilyIPv6, LinkIndex: 3, Dst: netip.MustParseAddr("fd00::2"), State: rtnl.NeighStale}, 0)
 
-	links := []rtnl.LinkFilter{{}, {Name: "v0"}, {Name: "v1"}, {Kind: "bridge"}, {MasterIndex: 3}, {MasterIndex: 9}}
+	links := []rtnl.LinkFilter{{}, {Name: "v0"}, {Name: "v1"}, {Kind: "bridge"}, {MasterIndex: 3}, {MasterIndex: 9}, {NoMaster: true}}
 	for _, f := range links {
 		want := matching(&m.links, f.Match)
 		if got := len(m.LinkList(f)); got != want {
@@ -44,6 +46,19 @@ func TestSnapshotFiltersAreRtnlsMatch(t *testing.T) {
 		want := matching(&m.neighs, f.Match)
 		if got := len(m.NeighList(f)); got != want {
 			t.Errorf("NeighList(%+v): %d neighbours, Match keeps %d", f, got, want)
+		}
+	}
+	// The master conditions are decided by the mirror's own links: v0's
+	// entry is br0's port's, br0's own has no master.
+	for f, want := range map[rtnl.NeighFilter][]int{
+		{MasterIndex: 3}: {2}, {MasterIndex: 9}: nil, {NoMaster: true}: {3}, {NoMaster: true, Family: rtnl.FamilyIPv4}: nil,
+	} {
+		var got []int
+		for _, n := range m.NeighList(f) {
+			got = append(got, n.LinkIndex)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("NeighList(%+v): entries of links %v, want %v", f, got, want)
 		}
 	}
 }
