@@ -163,7 +163,11 @@ func (m *Mirror) applyLink(e *rtnl.Event) {
 		m.stats.Changes = m.seq
 		seq := m.seq
 		m.mu.Unlock()
-		m.emit(Removed, KindLink, seq, false, &old.v, nil)
+		// NB: a copy, since the held value never changes: it says where a
+		// link that moved to another namespace went.
+		gone := old.v
+		gone.NewNetNSID, gone.NewIndex = l.NewNetNSID, l.NewIndex
+		m.emit(Removed, KindLink, seq, false, &gone, nil)
 		// Its addresses and neighbours are gone with it; routes through it
 		// are re-read (a multipath route may keep its other next hops).
 		m.dropOfLink(l.Index)

@@ -54,8 +54,11 @@ func (k Kind) String() string {
 // Change is one change of the mirror, in the order the mirror applied
 // them. For Added, Updated and Removed, Kind says which of the typed Old
 // and New pointers are set (nil when absent: New for a removal, Old for an
-// addition). Everything a Change points to is valid only during the
-// OnChange call that shows it: copy what you keep.
+// addition). The OldLink of a link removed because it moved to another
+// namespace has the NewNetNSID and NewIndex of the kernel's notification
+// (that namespace's id, the link's index there; -1 and 0 for a link
+// deleted, or removed by a resync). Everything a Change points to is
+// valid only during the OnChange call that shows it: copy what you keep.
 type Change struct {
 	Op   ChangeOp
 	Kind Kind

@@ -2,6 +2,7 @@ package mirror
 
 import (
 	"context"
+	"encoding/json"
 	"net/netip"
 	"strings"
 	"sync"
@@ -130,5 +131,50 @@ func TestIntegrationMirrorLinkMovedDuringASync(t *testing.T) {
 				})
 			})
 		}
+	}
+}
+
+// TestIntegrationMirrorSaysWhereAMovedLinkWent: the Removed change of a
+// link moved to another namespace carries the kernel's NewNetNSID (the
+// id this namespace gives the other) and NewIndex (its index there);
+// that of a link deleted carries -1 and 0.
+func TestIntegrationMirrorSaysWhereAMovedLinkWent(t *testing.T) {
+	ns, other := netnstest.New(t), netnstest.New(t)
+	ns.AddVeth(t, "mv0", "mv1")
+	ns.AddVeth(t, "dl0", "dl1")
+	var mu sync.Mutex
+	removed := map[string]rtnl.Link{}
+	m := start(t, ns, Config{OnChange: func(ch *Change) {
+		if ch.Op == Removed && ch.Kind == KindLink {
+			mu.Lock()
+			removed[ch.OldLink.Name] = *ch.OldLink
+			mu.Unlock()
+		}
+	}})
+	c := dialIn(t, ns)
+	mv1 := ns.LinkIndex(t, "mv1")
+	if err := c.LinkSetNetNS(bg, mv1, other.FD()); err != nil {
+		t.Fatal(err)
+	}
+	ns.Run(t, "ip", "link", "del", "dl0")
+	convergeSnapshot(t, m, c, time.Second)
+	var nsid int32 = -1
+	var shown []map[string]any
+	if err := json.Unmarshal(ns.Run(t, "ip", "-j", "link", "show", "mv0"), &shown); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range shown {
+		if v, ok := l["link_netnsid"].(float64); ok {
+			nsid = int32(v) // mv0's peer is in the other namespace now
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	mv, dl := removed["mv1"], removed["dl1"]
+	if nsid < 0 || mv.NewNetNSID != nsid || mv.NewIndex != other.LinkIndex(t, "mv1") {
+		t.Errorf("moved mv1: new nsid %d, new index %d; want nsid %d (ip's link-netnsid of mv0) and index %d", mv.NewNetNSID, mv.NewIndex, nsid, other.LinkIndex(t, "mv1"))
+	}
+	if dl.Name != "dl1" || dl.NewNetNSID != -1 || dl.NewIndex != 0 {
+		t.Errorf("deleted dl1: %q, new nsid %d, new index %d; want -1 and 0", dl.Name, dl.NewNetNSID, dl.NewIndex)
 	}
 }
