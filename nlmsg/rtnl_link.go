@@ -94,14 +94,34 @@ const (
 
 // macvlan attributes nested in IFLA_INFO_DATA, and its modes.
 const (
-	IFLAMACVLANMode  uint16 = 1 // IFLA_MACVLAN_MODE: u32 (MACVLAN_MODE_*)
-	IFLAMACVLANFlags uint16 = 2 // IFLA_MACVLAN_FLAGS: u16
+	IFLAMACVLANMode           uint16 = 1 // IFLA_MACVLAN_MODE: u32 (MACVLAN_MODE_*)
+	IFLAMACVLANFlags          uint16 = 2 // IFLA_MACVLAN_FLAGS: u16
+	IFLAMACVLANBCQueueLen     uint16 = 7 // IFLA_MACVLAN_BC_QUEUE_LEN: broadcast queue length asked for, u32
+	IFLAMACVLANBCQueueLenUsed uint16 = 8 // IFLA_MACVLAN_BC_QUEUE_LEN_USED: the length in use, u32 (read only)
 
 	MACVLANModePrivate  uint32 = 1  // MACVLAN_MODE_PRIVATE
 	MACVLANModeVEPA     uint32 = 2  // MACVLAN_MODE_VEPA
 	MACVLANModeBridge   uint32 = 4  // MACVLAN_MODE_BRIDGE
 	MACVLANModePassthru uint32 = 8  // MACVLAN_MODE_PASSTHRU
 	MACVLANModeSource   uint32 = 16 // MACVLAN_MODE_SOURCE
+)
+
+// tun/tap attributes nested in IFLA_INFO_DATA (read only: the kernel
+// creates tun links through /dev/net/tun, not rtnetlink), and the device
+// types of IFLATunType.
+const (
+	IFLATunOwner             uint16 = 1 // IFLA_TUN_OWNER: uid, u32; absent for none
+	IFLATunGroup             uint16 = 2 // IFLA_TUN_GROUP: gid, u32; absent for none
+	IFLATunType              uint16 = 3 // IFLA_TUN_TYPE: u8, TunTypeTun or TunTypeTap
+	IFLATunPI                uint16 = 4 // IFLA_TUN_PI: packet information header, u8 bool
+	IFLATunVNetHdr           uint16 = 5 // IFLA_TUN_VNET_HDR: u8 bool
+	IFLATunPersist           uint16 = 6 // IFLA_TUN_PERSIST: u8 bool
+	IFLATunMultiQueue        uint16 = 7 // IFLA_TUN_MULTI_QUEUE: u8 bool
+	IFLATunNumQueues         uint16 = 8 // IFLA_TUN_NUM_QUEUES: u32, multi-queue devices only
+	IFLATunNumDisabledQueues uint16 = 9 // IFLA_TUN_NUM_DISABLED_QUEUES: u32, multi-queue devices only
+
+	TunTypeTun uint8 = 1 // IFF_TUN: a layer-3 device
+	TunTypeTap uint8 = 2 // IFF_TAP: a layer-2 device
 )
 
 // RFC 2863 operational states (IF_OPER_*), the value of IFLAOperState.

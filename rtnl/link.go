@@ -10,7 +10,7 @@ import (
 // Link is a network interface as RTM_NEWLINK describes it: the fields
 // `ip -d link show` prints (statistics, qdisc and the per-family data
 // aside, which stay in Attrs), its alternative names (AppendAltNames), and
-// the kind's own data for veth, bridge, vxlan and macvlan.
+// the kind's own data for veth, bridge, vxlan, macvlan, macvtap and tun.
 //
 // A Link filled by Decode (or yielded by Links) points into the message it
 // was decoded from: HardwareAddr, Broadcast and Attrs are valid only as long
@@ -27,7 +27,7 @@ type Link struct {
 	Family       Family
 	Index        int              // ifi_index
 	Name         string           // IFLA_IFNAME
-	Kind         string           // IFLA_INFO_KIND: "veth", "bridge", "vxlan", "macvlan", ...; "" for a physical or loopback link
+	Kind         string           // IFLA_INFO_KIND: "veth", "bridge", "vxlan", "macvlan", "tun", ...; "" for a physical or loopback link
 	PortKind     string           // IFLA_INFO_SLAVE_KIND: the master's kind when this link is a port ("bridge")
 	Type         uint16           // ifi_type: ARPHRD_* (1 ether, 772 loopback)
 	Flags        LinkFlags        // ifi_flags
@@ -62,7 +62,8 @@ type Link struct {
 	Veth    VethInfo    // kind "veth"
 	Bridge  BridgeInfo  // kind "bridge"
 	VXLAN   VXLANInfo   // kind "vxlan"
-	MACVLAN MACVLANInfo // kind "macvlan"
+	MACVLAN MACVLANInfo // kinds "macvlan" and "macvtap"
+	Tun     TunInfo     // kind "tun" (read only)
 
 	// Attrs holds every attribute of the message (after the ifinfomsg), the
 	// decoded ones included, for nlmsg.NewAttrScanner.
@@ -245,8 +246,10 @@ func (l *Link) decodeLinkInfo(info nlmsg.Attr, base int) error {
 		return l.Bridge.decode(data.Data(), base)
 	case "vxlan":
 		return l.VXLAN.decode(data.Data(), base)
-	case "macvlan":
+	case KindMACVLAN, KindMACVTAP:
 		return l.MACVLAN.decode(data.Data(), base)
+	case KindTun:
+		return l.Tun.decode(data.Data(), base)
 	}
 	return nil
 }

@@ -16,8 +16,11 @@ import (
 // linkFixture makes, inside ns: a veth pair va/vb with va up, aliased,
 // promiscuous, with two alternative names and its own GSO and GRO limits,
 // a bridge br0 with vb as its port, a vxlan vx0 on va, a macvlan mv0 on
-// va, and a veth pair vc/vd whose end vd is moved to other (so vc's peer
-// lives in another namespace).
+// va, a vepa macvtap mt0 on va asking for a shorter broadcast queue than
+// mv0 uses, a multi-queue tap tp0 with an owner
+// and a group, a tun tn0 with packet information, and a veth pair vc/vd
+// whose end vd is moved to other (so vc's peer lives in another
+// namespace).
 func linkFixture(t *testing.T, ns, other *netnstest.NS) {
 	t.Helper()
 	ipRun(t, ns, "link", "add", "va", "type", "veth", "peer", "name", "vb")
@@ -29,6 +32,10 @@ func linkFixture(t *testing.T, ns, other *netnstest.NS) {
 	ipRun(t, ns, "link", "add", "vx0", "type", "vxlan", "id", "42", "dstport", "4789", "group", "239.1.1.1", "dev", "va", "local", "10.0.0.1", "ttl", "9")
 	ipRun(t, ns, "link", "add", "vx6", "type", "vxlan", "id", "7", "remote", "2001:db8::9", "local", "2001:db8::1", "dstport", "8472")
 	ipRun(t, ns, "link", "add", "mv0", "link", "va", "type", "macvlan", "mode", "bridge")
+	ipRun(t, ns, "link", "add", "mt0", "link", "va", "type", "macvtap", "mode", "vepa", "bcqueuelen", "500")
+	// A uid and gid no user or group has, which ip prints as numbers.
+	ipRun(t, ns, "tuntap", "add", "mode", "tap", "name", "tp0", "user", "4242", "group", "4243", "multi_queue", "vnet_hdr")
+	ipRun(t, ns, "tuntap", "add", "mode", "tun", "name", "tn0", "pi")
 	ipRun(t, ns, "link", "add", "vc", "type", "veth", "peer", "name", "vd")
 	ipRun(t, ns, "link", "set", "vd", "netns", nsPathForTools(other))
 }
@@ -60,7 +67,8 @@ func TestIntegrationLinksAgreeWithIP(t *testing.T) {
 		checkLinkAgainstIP(t, l, w, byIndex)
 	}
 	// The fixture's awkward cases are all there.
-	for name, kind := range map[string]string{"va": "veth", "vb": "veth", "br0": "bridge", "vx0": "vxlan", "vx6": "vxlan", "mv0": "macvlan", "vc": "veth", "lo": ""} {
+	for name, kind := range map[string]string{"va": "veth", "vb": "veth", "br0": "bridge", "vx0": "vxlan", "vx6": "vxlan", "mv0": "macvlan",
+		"mt0": "macvtap", "tp0": "tun", "tn0": "tun", "vc": "veth", "lo": ""} {
 		l, err := c.LinkByName(bg, name)
 		if err != nil || l.Kind != kind {
 			t.Errorf("LinkByName(%s): kind %q, %v; want %q", name, l.Kind, err, kind)
@@ -169,8 +177,21 @@ func checkLinkAgainstIP(t *testing.T, l *Link, w map[string]any, byIndex map[int
 		eq("ttl", v.TTL, num(d, "ttl"))
 		eq("learning", v.Learning, d["learning"])
 		eq("ageing", v.Ageing, num(d, "ageing"))
-	case KindMACVLAN:
+	case KindMACVLAN, KindMACVTAP:
 		eq("mode", l.MACVLAN.Mode, str(d, "mode"))
+		eq("bcqueuelen", l.MACVLAN.BCQueueLen, num(d, "bcqueuelen"))
+		eq("usedbcqueuelen", l.MACVLAN.BCQueueLenUsed, num(d, "usedbcqueuelen"))
+	case KindTun:
+		u := l.Tun
+		eq("type", u.Type, str(d, "type"))
+		eq("pi", u.PI, d["pi"])
+		eq("vnet_hdr", u.VNetHdr, d["vnet_hdr"])
+		eq("multi_queue", u.MultiQueue, d["multi_queue"])
+		eq("persist", u.Persist, d["persist"])
+		eq("user", u.Owner, max(num(d, "user"), -1))
+		eq("group", u.Group, max(num(d, "group"), -1))
+		eq("numqueues", u.NumQueues, max(num(d, "numqueues"), 0))
+		eq("numdisabled", u.NumDisabledQueues, max(num(d, "numdisabled"), 0))
 	}
 }
 

@@ -266,11 +266,17 @@ func (v *VXLANInfo) append(m []byte, change bool) []byte {
 	return m
 }
 
-// MACVLANInfo is a macvlan's own data (IFLA_MACVLAN_*). Its parent is the
+// MACVLANInfo is the own data (IFLA_MACVLAN_*) of a macvlan, or of a
+// macvtap, which the kernel describes the same way. Its parent is the
 // Link's ParentIndex.
 type MACVLANInfo struct {
 	Mode  MACVLANMode // IFLA_MACVLAN_MODE; 0 when written: the kernel's default, vepa
 	Flags uint16      // IFLA_MACVLAN_FLAGS (MACVLAN_FLAG_*)
+	// BCQueueLen is the broadcast queue length asked for (ip's
+	// bcqueuelen), and BCQueueLenUsed the one in use, the largest asked
+	// for by the parent's macvlans (usedbcqueuelen, read only). A zero
+	// BCQueueLen is not written: the kernel's default, 1000.
+	BCQueueLen, BCQueueLenUsed uint32
 }
 
 func (m *MACVLANInfo) decode(data []byte, base int) error {
@@ -288,6 +294,12 @@ func (m *MACVLANInfo) decode(data []byte, base int) error {
 		case nlmsg.IFLAMACVLANFlags:
 			m.Flags, err = a.Uint16()
 			name = "IFLA_MACVLAN_FLAGS"
+		case nlmsg.IFLAMACVLANBCQueueLen:
+			m.BCQueueLen, err = a.Uint32()
+			name = "IFLA_MACVLAN_BC_QUEUE_LEN"
+		case nlmsg.IFLAMACVLANBCQueueLenUsed:
+			m.BCQueueLenUsed, err = a.Uint32()
+			name = "IFLA_MACVLAN_BC_QUEUE_LEN_USED"
 		}
 		if err != nil {
 			return &AttrError{Object: "link", Attr: name, Offset: base + a.Offset(), Err: err}
@@ -337,4 +349,9 @@ const (
 	KindBridge  = "bridge"
 	KindVXLAN   = "vxlan"
 	KindMACVLAN = "macvlan"
+	KindMACVTAP = "macvtap" // a macvlan with a character device; its data in MACVLAN
+	// KindTun is a tun or tap device (its data in Tun), which the kernel
+	// creates only through /dev/net/tun: LinkAdd of this kind fails with
+	// EOPNOTSUPP.
+	KindTun = "tun"
 )

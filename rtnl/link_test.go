@@ -176,12 +176,48 @@ func TestLinkDecodeNamesTheMalformedAttribute(t *testing.T) {
 		{"vxlan port of 4 bytes", craft(hdr, info("vxlan", func(b *nlmsg.Builder) { b.Uint32(nlmsg.IFLAVXLANPort, 1) })), "IFLA_VXLAN_PORT", 44},
 		{"bridge priority of 4 bytes", craft(hdr, info("bridge", func(b *nlmsg.Builder) { b.Uint32(nlmsg.IFLABRPriority, 1) })), "IFLA_BR_PRIORITY", 44},
 		{"macvlan mode of 2 bytes", craft(hdr, info("macvlan", func(b *nlmsg.Builder) { b.Uint16(nlmsg.IFLAMACVLANMode, 1) })), "IFLA_MACVLAN_MODE", 44},
+		{"macvtap bcqueuelen of 2 bytes", craft(hdr, info("macvtap", func(b *nlmsg.Builder) { b.Uint16(nlmsg.IFLAMACVLANBCQueueLen, 1) })), "IFLA_MACVLAN_BC_QUEUE_LEN", 44},
+		// IFLA_INFO_KIND "tun\0" is 8 bytes: the tun's first attribute is at 40.
+		{"tun type of 4 bytes", craft(hdr, info("tun", func(b *nlmsg.Builder) { b.Uint32(nlmsg.IFLATunType, 1) })), "IFLA_TUN_TYPE", 40},
+		{"tun owner of 1 byte", craft(hdr, info("tun", func(b *nlmsg.Builder) { b.Uint8(nlmsg.IFLATunOwner, 1) })), "IFLA_TUN_OWNER", 40},
+		{"tun pi of 4 bytes", craft(hdr, info("tun", func(b *nlmsg.Builder) { b.Uint32(nlmsg.IFLATunPI, 1) })), "IFLA_TUN_PI", 40},
 		{"broken nest in linkinfo", craft(hdr, func(b *nlmsg.Builder) { b.Attr(nlmsg.IFLALinkInfo, []byte{9, 0, 1, 0}) }), "IFLA_LINKINFO", 20},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var l Link
 			wantAttrError(t, l.Decode(c.payload), "link", c.attr, c.off)
 		})
+	}
+}
+
+// A tap's data decodes field by field; a uid the kernel leaves out reads
+// as -1, and a later link's decode does not keep the earlier one's data.
+func TestLinkDecodesTunData(t *testing.T) {
+	p := craft(nlmsg.IfInfoMsg{Index: 4}, func(b *nlmsg.Builder) {
+		n := b.BeginNest(nlmsg.IFLALinkInfo)
+		b.String(nlmsg.IFLAInfoKind, "tun")
+		d := b.BeginNest(nlmsg.IFLAInfoData)
+		b.Uint8(nlmsg.IFLATunType, nlmsg.TunTypeTap)
+		b.Uint32(nlmsg.IFLATunGroup, 5)
+		b.Uint8(nlmsg.IFLATunPI, 0)
+		b.Uint8(nlmsg.IFLATunVNetHdr, 1)
+		b.Uint8(nlmsg.IFLATunPersist, 1)
+		b.Uint8(nlmsg.IFLATunMultiQueue, 1)
+		b.Uint32(nlmsg.IFLATunNumQueues, 2)
+		b.Uint32(nlmsg.IFLATunNumDisabledQueues, 1)
+		b.EndNest(d)
+		b.EndNest(n)
+	})
+	var l Link
+	if err := l.Decode(p); err != nil {
+		t.Fatal(err)
+	}
+	want := TunInfo{Type: TunTypeTap, Owner: -1, Group: 5, VNetHdr: true, Persist: true, MultiQueue: true, NumQueues: 2, NumDisabledQueues: 1}
+	if l.Kind != KindTun || l.Tun != want {
+		t.Errorf("kind %q, tun %+v; want %+v", l.Kind, l.Tun, want)
+	}
+	if err := l.Decode(craft(nlmsg.IfInfoMsg{Index: 5}, nil)); err != nil || l.Tun != (TunInfo{}) {
+		t.Errorf("a link without data after the tap: tun %+v, %v", l.Tun, err)
 	}
 }
 
@@ -221,6 +257,11 @@ func TestLinkEnumNames(t *testing.T) {
 	for m, want := range map[MACVLANMode]string{MACVLANPrivate: "private", MACVLANVEPA: "vepa", MACVLANBridge: "bridge", MACVLANPassthru: "passthru", MACVLANSource: "source", 3: "3"} {
 		if m.String() != want {
 			t.Errorf("MACVLANMode(%d) = %q, want %q", m, m, want)
+		}
+	}
+	for m, want := range map[TunType]string{TunTypeTun: "tun", TunTypeTap: "tap", 3: "3"} {
+		if m.String() != want {
+			t.Errorf("TunType(%d) = %q, want %q", m, m, want)
 		}
 	}
 }

@@ -155,12 +155,15 @@ func (l *Link) encodeAttrs(b []byte, change bool) ([]byte, error) {
 		b = l.Bridge.append(b)
 	case KindVXLAN:
 		b = l.VXLAN.append(b, change)
-	case KindMACVLAN:
+	case KindMACVLAN, KindMACVTAP:
 		if l.MACVLAN.Mode != 0 {
 			b = appendU32Attr(b, nlmsg.IFLAMACVLANMode, uint32(l.MACVLAN.Mode))
 		}
 		if l.MACVLAN.Flags != 0 {
 			b = appendU16Attr(b, nlmsg.IFLAMACVLANFlags, l.MACVLAN.Flags)
+		}
+		if l.MACVLAN.BCQueueLen != 0 {
+			b = appendU32Attr(b, nlmsg.IFLAMACVLANBCQueueLen, l.MACVLAN.BCQueueLen)
 		}
 	}
 	if change && len(b) == data+nlmsg.AttrHeaderLen {

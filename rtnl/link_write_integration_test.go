@@ -95,6 +95,18 @@ func TestIntegrationLinkAddShowsInIP(t *testing.T) {
 	if str(mv, "link") != "v0" || str(obj(obj(mv, "linkinfo"), "info_data"), "mode") != "private" {
 		t.Errorf("ip shows mv0 as %v", mv)
 	}
+	if err := c.LinkAdd(bg, &Link{Name: "mt0", Kind: KindMACVTAP, ParentIndex: v0i, MACVLAN: MACVLANInfo{Mode: MACVLANBridge, BCQueueLen: 300}}); err != nil {
+		t.Fatal(err)
+	}
+	mt := ipLink(t, ns, "mt0")
+	if md := obj(obj(mt, "linkinfo"), "info_data"); str(mt, "link") != "v0" || str(obj(mt, "linkinfo"), "info_kind") != "macvtap" ||
+		str(md, "mode") != "bridge" || num(md, "bcqueuelen") != 300 {
+		t.Errorf("ip shows mt0 as %v", mt)
+	}
+	// tun devices come from /dev/net/tun only.
+	if err := c.LinkAdd(bg, &Link{Name: "tn0", Kind: KindTun}); !errors.Is(err, unix.EOPNOTSUPP) {
+		t.Errorf("LinkAdd of a tun: %v, want EOPNOTSUPP", err)
+	}
 
 	if err := c.LinkAdd(bg, &Link{Name: "v0"}); err == nil {
 		t.Error("a second link named v0 was accepted")

@@ -59,9 +59,9 @@ func routeLine(r *rtnl.Route) string {
 }
 
 func linkLine(l *rtnl.Link) string {
-	return fmt.Sprintf("%d %s %s fl=%v mtu%d %v %s master%d parent%d f%v nsid%d %s q%d g%d pr%d am%d %+v %+v %+v", l.Index, l.Name, l.Kind, l.Flags, l.MTU,
+	return fmt.Sprintf("%d %s %s fl=%v mtu%d %v %s master%d parent%d f%v nsid%d %s q%d g%d pr%d am%d %+v %+v %+v %+v", l.Index, l.Name, l.Kind, l.Flags, l.MTU,
 		l.OperState, l.HardwareAddr, l.MasterIndex, l.ParentIndex, l.Family, l.NetNSID, l.PortKind, l.TxQLen, l.Group,
-		l.Promiscuity, l.AllMulti, l.Bridge, l.VXLAN, l.MACVLAN)
+		l.Promiscuity, l.AllMulti, l.Bridge, l.VXLAN, l.MACVLAN, l.Tun)
 }
 
 func addrLine(a *rtnl.Addr) string {

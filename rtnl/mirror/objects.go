@@ -59,7 +59,7 @@ func sameLink(a, b *rtnl.Link) bool {
 		string(a.Broadcast) == string(b.Broadcast) && a.MasterIndex == b.MasterIndex &&
 		a.ParentIndex == b.ParentIndex && a.TxQLen == b.TxQLen && a.Alias == b.Alias &&
 		a.NetNSID == b.NetNSID && a.Group == b.Group && a.Bridge == b.Bridge && a.VXLAN == b.VXLAN &&
-		a.MACVLAN == b.MACVLAN && a.Promiscuity == b.Promiscuity && a.AllMulti == b.AllMulti &&
+		a.MACVLAN == b.MACVLAN && a.Tun == b.Tun && a.Promiscuity == b.Promiscuity && a.AllMulti == b.AllMulti &&
 		a.NumTxQueues == b.NumTxQueues && a.NumRxQueues == b.NumRxQueues && a.GSOMaxSize == b.GSOMaxSize &&
 		a.GSOMaxSegs == b.GSOMaxSegs && a.GROMaxSize == b.GROMaxSize && a.TSOMaxSize == b.TSOMaxSize &&
 		a.TSOMaxSegs == b.TSOMaxSegs && a.NewNetNSID == b.NewNetNSID && a.NewIndex == b.NewIndex &&
