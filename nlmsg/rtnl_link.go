@@ -5,45 +5,48 @@ package nlmsg
 
 // More link attributes (IFLA_*), after an IfInfoMsg.
 const (
-	IFLABroadcast   uint16 = 2  // IFLA_BROADCAST: hardware broadcast address
-	IFLALink        uint16 = 5  // IFLA_LINK: index of the parent (lower) link, u32
-	IFLAQdisc       uint16 = 6  // IFLA_QDISC: queueing discipline name
-	IFLAStats       uint16 = 7  // IFLA_STATS: struct rtnl_link_stats
-	IFLAMaster      uint16 = 10 // IFLA_MASTER: index of the master link (bridge, bond), u32
-	IFLATxQLen      uint16 = 13 // IFLA_TXQLEN: transmit queue length, u32
-	IFLAOperState   uint16 = 16 // IFLA_OPERSTATE: RFC 2863 state, u8 (IF_OPER_*)
-	IFLALinkMode    uint16 = 17 // IFLA_LINKMODE: u8
-	IFLALinkInfo    uint16 = 18 // IFLA_LINKINFO: nest of IFLA_INFO_*
-	IFLANetNSPID    uint16 = 19 // IFLA_NET_NS_PID: move to the namespace of this pid, u32
-	IFLAIfAlias     uint16 = 20 // IFLA_IFALIAS: alias, string
-	IFLAStats64     uint16 = 23 // IFLA_STATS64: struct rtnl_link_stats64
-	IFLAExtMask     uint16 = 29 // IFLA_EXT_MASK: RTEXT_FILTER_* bits of a GETLINK request, u32
-	IFLAPromiscuity uint16 = 30 // IFLA_PROMISCUITY: u32
-	IFLANetNSFD     uint16 = 28 // IFLA_NET_NS_FD: move to (or create in) the namespace of this fd, u32
-	IFLACarrier     uint16 = 33 // IFLA_CARRIER: u8
-	IFLALinkNetNSID uint16 = 37 // IFLA_LINK_NETNSID: namespace id of the parent link's namespace, s32
-	IFLAGroup       uint16 = 27 // IFLA_GROUP: link group, u32
-	IFLAMinMTU      uint16 = 50 // IFLA_MIN_MTU: u32
-	IFLAMaxMTU      uint16 = 51 // IFLA_MAX_MTU: u32
-	IFLANumTxQueues uint16 = 31 // IFLA_NUM_TX_QUEUES: u32
-	IFLANumRxQueues uint16 = 32 // IFLA_NUM_RX_QUEUES: u32
-	IFLAGSOMaxSegs  uint16 = 40 // IFLA_GSO_MAX_SEGS: u32
-	IFLAGSOMaxSize  uint16 = 41 // IFLA_GSO_MAX_SIZE: u32
-	IFLAPropList    uint16 = 52 // IFLA_PROP_LIST: nest of IFLA_ALT_IFNAME
-	IFLAAltIfName   uint16 = 53 // IFLA_ALT_IFNAME: alternative name, string
-	IFLAGROMaxSize  uint16 = 58 // IFLA_GRO_MAX_SIZE: u32
-	IFLATSOMaxSize  uint16 = 59 // IFLA_TSO_MAX_SIZE: u32
-	IFLATSOMaxSegs  uint16 = 60 // IFLA_TSO_MAX_SEGS: u32
-	IFLAAllMulti    uint16 = 61 // IFLA_ALLMULTI: u32
-	IFLAPermAddress uint16 = 54 // IFLA_PERM_ADDRESS: permanent hardware address
-	IFLANewNetNSID  uint16 = 45 // IFLA_NEW_NETNSID: in an RTM_DELLINK, the id of the namespace the link moved to, s32
-	IFLANewIfIndex  uint16 = 49 // IFLA_NEW_IFINDEX: in an RTM_DELLINK, the link's index in the namespace it moved to, s32
+	IFLABroadcast        uint16 = 2  // IFLA_BROADCAST: hardware broadcast address
+	IFLALink             uint16 = 5  // IFLA_LINK: index of the parent (lower) link, u32
+	IFLAQdisc            uint16 = 6  // IFLA_QDISC: queueing discipline name
+	IFLAStats            uint16 = 7  // IFLA_STATS: struct rtnl_link_stats
+	IFLAMaster           uint16 = 10 // IFLA_MASTER: index of the master link (bridge, bond), u32
+	IFLATxQLen           uint16 = 13 // IFLA_TXQLEN: transmit queue length, u32
+	IFLAOperState        uint16 = 16 // IFLA_OPERSTATE: RFC 2863 state, u8 (IF_OPER_*)
+	IFLALinkMode         uint16 = 17 // IFLA_LINKMODE: u8
+	IFLALinkInfo         uint16 = 18 // IFLA_LINKINFO: nest of IFLA_INFO_*
+	IFLANetNSPID         uint16 = 19 // IFLA_NET_NS_PID: move to the namespace of this pid, u32
+	IFLAIfAlias          uint16 = 20 // IFLA_IFALIAS: alias, string
+	IFLAStats64          uint16 = 23 // IFLA_STATS64: struct rtnl_link_stats64
+	IFLAExtMask          uint16 = 29 // IFLA_EXT_MASK: RTEXT_FILTER_* bits of a GETLINK request, u32
+	IFLAPromiscuity      uint16 = 30 // IFLA_PROMISCUITY: u32
+	IFLANetNSFD          uint16 = 28 // IFLA_NET_NS_FD: move to (or create in) the namespace of this fd, u32
+	IFLACarrier          uint16 = 33 // IFLA_CARRIER: u8
+	IFLACarrierChanges   uint16 = 35 // IFLA_CARRIER_CHANGES: carrier up and down transitions, u32
+	IFLACarrierUpCount   uint16 = 47 // IFLA_CARRIER_UP_COUNT: u32
+	IFLACarrierDownCount uint16 = 48 // IFLA_CARRIER_DOWN_COUNT: u32
+	IFLALinkNetNSID      uint16 = 37 // IFLA_LINK_NETNSID: namespace id of the parent link's namespace, s32
+	IFLAGroup            uint16 = 27 // IFLA_GROUP: link group, u32
+	IFLAMinMTU           uint16 = 50 // IFLA_MIN_MTU: u32
+	IFLAMaxMTU           uint16 = 51 // IFLA_MAX_MTU: u32
+	IFLANumTxQueues      uint16 = 31 // IFLA_NUM_TX_QUEUES: u32
+	IFLANumRxQueues      uint16 = 32 // IFLA_NUM_RX_QUEUES: u32
+	IFLAGSOMaxSegs       uint16 = 40 // IFLA_GSO_MAX_SEGS: u32
+	IFLAGSOMaxSize       uint16 = 41 // IFLA_GSO_MAX_SIZE: u32
+	IFLAPropList         uint16 = 52 // IFLA_PROP_LIST: nest of IFLA_ALT_IFNAME
+	IFLAAltIfName        uint16 = 53 // IFLA_ALT_IFNAME: alternative name, string
+	IFLAGROMaxSize       uint16 = 58 // IFLA_GRO_MAX_SIZE: u32
+	IFLATSOMaxSize       uint16 = 59 // IFLA_TSO_MAX_SIZE: u32
+	IFLATSOMaxSegs       uint16 = 60 // IFLA_TSO_MAX_SEGS: u32
+	IFLAAllMulti         uint16 = 61 // IFLA_ALLMULTI: u32
+	IFLAPermAddress      uint16 = 54 // IFLA_PERM_ADDRESS: permanent hardware address
+	IFLANewNetNSID       uint16 = 45 // IFLA_NEW_NETNSID: in an RTM_DELLINK, the id of the namespace the link moved to, s32
+	IFLANewIfIndex       uint16 = 49 // IFLA_NEW_IFINDEX: in an RTM_DELLINK, the link's index in the namespace it moved to, s32
 )
 
 // RTEXT_FILTER_* bits for IFLAExtMask.
 const (
 	RTExtFilterVF        uint32 = 1 << 0 // RTEXT_FILTER_VF: include VF information
-	RTExtFilterSkipStats uint32 = 1 << 3 // RTEXT_FILTER_SKIP_STATS: leave IFLA_STATS* out
+	RTExtFilterSkipStats uint32 = 1 << 3 // RTEXT_FILTER_SKIP_STATS: leave the virtual functions' IFLA_VF_STATS out (not the link's IFLA_STATS*)
 )
 
 // Attributes nested in IFLALinkInfo (IFLA_INFO_*).
@@ -91,6 +94,11 @@ const (
 	IFLAVXLANGroup6   uint16 = 16 // IFLA_VXLAN_GROUP6: IPv6 group or remote, 16 bytes
 	IFLAVXLANLocal6   uint16 = 17 // IFLA_VXLAN_LOCAL6: IPv6 source, 16 bytes
 )
+
+// LinkStats64MinLen is the shortest struct rtnl_link_stats64 a kernel
+// sends (23 u64 counters, up to rx_compressed and tx_compressed); later
+// kernels append rx_nohandler (Linux 4.6) and rx_otherhost_dropped (5.19).
+const LinkStats64MinLen = 23 * 8
 
 // macvlan attributes nested in IFLA_INFO_DATA, and its modes.
 const (

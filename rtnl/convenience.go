@@ -96,6 +96,11 @@ func LinkByIndex(ctx context.Context, index int) (Link, error) {
 	return call(ctx, func(c *Conn) (Link, error) { return c.LinkByIndex(ctx, index) })
 }
 
+// LinkStatsByIndex is Conn.LinkStatsByIndex on a Conn of its own (see above).
+func LinkStatsByIndex(ctx context.Context, index int) (LinkStats, error) {
+	return call(ctx, func(c *Conn) (LinkStats, error) { return c.LinkStatsByIndex(ctx, index) })
+}
+
 // AddrList is Conn.AddrList on a Conn of its own (see above).
 func AddrList(ctx context.Context, f AddrFilter) ([]Addr, error) {
 	return call(ctx, func(c *Conn) ([]Addr, error) { return c.AddrList(ctx, f) })

@@ -65,6 +65,7 @@ func FuzzLinkDecode(f *testing.F) {
 		err := l.Decode(payload)
 		checkDecodeErr(t, payload, err)
 		if err == nil {
+			l.Stats()
 			o := l.Clone()
 			if o.Name != l.Name || o.HardwareAddr.String() != l.HardwareAddr.String() || o.Broadcast.String() != l.Broadcast.String() || string(o.Attrs) != string(l.Attrs) {
 				t.Fatalf("the owned copy differs: %+v vs %+v", o, l)

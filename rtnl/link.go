@@ -8,9 +8,10 @@ import (
 )
 
 // Link is a network interface as RTM_NEWLINK describes it: the fields
-// `ip -d link show` prints (statistics, qdisc and the per-family data
-// aside, which stay in Attrs), its alternative names (AppendAltNames), and
-// the kind's own data for veth, bridge, vxlan, macvlan, macvtap and tun.
+// `ip -d link show` prints (the per-family data aside, which stays in
+// Attrs), its counters when the message has them (Stats), its alternative
+// names (AppendAltNames), and the kind's own data for veth, bridge, vxlan,
+// macvlan, macvtap and tun.
 //
 // A Link filled by Decode (or yielded by Links) points into the message it
 // was decoded from: HardwareAddr, Broadcast and Attrs are valid only as long
@@ -40,18 +41,23 @@ type Link struct {
 	MasterIndex  int              // IFLA_MASTER: the bridge (or other master) this link is a port of; 0 for none
 	ParentIndex  int              // IFLA_LINK: the lower link (a macvlan's parent, a veth's peer); 0 for none
 	TxQLen       uint32           // IFLA_TXQLEN
-	Alias        string           // IFLA_IFALIAS
-	NetNSID      int32            // IFLA_LINK_NETNSID: the namespace id (as this namespace names it) where ParentIndex lives; -1 when the parent is local or absent
-	Group        uint32           // IFLA_GROUP: 0 is ip's "default"
-	Promiscuity  uint32           // IFLA_PROMISCUITY: how many asked for promiscuous mode
-	AllMulti     uint32           // IFLA_ALLMULTI: how many asked for all multicast
-	NumTxQueues  uint32           // IFLA_NUM_TX_QUEUES
-	NumRxQueues  uint32           // IFLA_NUM_RX_QUEUES
-	GSOMaxSize   uint32           // IFLA_GSO_MAX_SIZE
-	GSOMaxSegs   uint32           // IFLA_GSO_MAX_SEGS
-	GROMaxSize   uint32           // IFLA_GRO_MAX_SIZE
-	TSOMaxSize   uint32           // IFLA_TSO_MAX_SIZE
-	TSOMaxSegs   uint32           // IFLA_TSO_MAX_SEGS
+	Qdisc        string           // IFLA_QDISC: the root queueing discipline's kind ("noqueue", "fq_codel", ...)
+	// CarrierChanges counts the carrier's transitions (IFLA_CARRIER_CHANGES,
+	// ip -s's carrier_changes), CarrierUpCount and CarrierDownCount each
+	// direction (IFLA_CARRIER_UP_COUNT, IFLA_CARRIER_DOWN_COUNT).
+	CarrierChanges, CarrierUpCount, CarrierDownCount uint32
+	Alias                                            string // IFLA_IFALIAS
+	NetNSID                                          int32  // IFLA_LINK_NETNSID: the namespace id (as this namespace names it) where ParentIndex lives; -1 when the parent is local or absent
+	Group                                            uint32 // IFLA_GROUP: 0 is ip's "default"
+	Promiscuity                                      uint32 // IFLA_PROMISCUITY: how many asked for promiscuous mode
+	AllMulti                                         uint32 // IFLA_ALLMULTI: how many asked for all multicast
+	NumTxQueues                                      uint32 // IFLA_NUM_TX_QUEUES
+	NumRxQueues                                      uint32 // IFLA_NUM_RX_QUEUES
+	GSOMaxSize                                       uint32 // IFLA_GSO_MAX_SIZE
+	GSOMaxSegs                                       uint32 // IFLA_GSO_MAX_SEGS
+	GROMaxSize                                       uint32 // IFLA_GRO_MAX_SIZE
+	TSOMaxSize                                       uint32 // IFLA_TSO_MAX_SIZE
+	TSOMaxSegs                                       uint32 // IFLA_TSO_MAX_SEGS
 	// NewNetNSID and NewIndex are set only in the RTM_DELLINK of a link
 	// moved to another namespace (ip monitor's new-netnsid, new-ifindex):
 	// that namespace's id as this one names it, and the link's index
@@ -71,6 +77,7 @@ type Link struct {
 
 	hwAt, brdAt int32 // offsets of HardwareAddr and Broadcast in Attrs, for owned copies
 	propAt      int32 // offset of the IFLA_PROP_LIST attribute in Attrs, -1 for none
+	statsAt     int32 // offset of the IFLA_STATS64 attribute in Attrs, -1 for none (Stats)
 }
 
 // AppendAltNames appends the link's alternative names (IFLA_ALT_IFNAME in
@@ -110,7 +117,7 @@ func (l *Link) Decode(payload []byte) error {
 	l.Type = h.Type
 	l.Index = int(h.Index)
 	l.Flags = LinkFlags(h.Flags)
-	l.NetNSID, l.NewNetNSID, l.hwAt, l.brdAt, l.propAt = -1, -1, -1, -1, -1
+	l.NetNSID, l.NewNetNSID, l.hwAt, l.brdAt, l.propAt, l.statsAt = -1, -1, -1, -1, -1, -1
 	l.Attrs = attrs
 	base := len(payload) - len(attrs)
 	var info nlmsg.Attr
@@ -167,6 +174,21 @@ func (l *Link) Decode(payload []byte) error {
 			name = "IFLA_TSO_MAX_SEGS"
 		case nlmsg.IFLAPropList:
 			l.propAt = int32(a.Offset())
+		case nlmsg.IFLAStats64:
+			err = checkStats64(a)
+			l.statsAt = int32(a.Offset())
+			name = "IFLA_STATS64"
+		case nlmsg.IFLAQdisc:
+			l.Qdisc = names.String(a.StringBytes())
+		case nlmsg.IFLACarrierChanges:
+			l.CarrierChanges, err = a.Uint32()
+			name = "IFLA_CARRIER_CHANGES"
+		case nlmsg.IFLACarrierUpCount:
+			l.CarrierUpCount, err = a.Uint32()
+			name = "IFLA_CARRIER_UP_COUNT"
+		case nlmsg.IFLACarrierDownCount:
+			l.CarrierDownCount, err = a.Uint32()
+			name = "IFLA_CARRIER_DOWN_COUNT"
 		case nlmsg.IFLAOperState:
 			var v uint8
 			v, err = a.Uint8()

@@ -15,9 +15,11 @@ type LinkFilter struct {
 	// NoMaster keeps only the links that are no master's port (ip link
 	// show nomaster); it is ignored when MasterIndex is set.
 	NoMaster bool
-	// Stats asks the kernel to include the statistics (IFLA_STATS,
-	// IFLA_STATS64, in Attrs), which it leaves out by default because they
-	// make every message about 300 bytes longer.
+	// Stats asks the kernel for the statistics of an SR-IOV device's
+	// virtual functions too (IFLA_VF_STATS in IFLA_VFINFO_LIST, in Attrs),
+	// which it leaves out by default (RTEXT_FILTER_SKIP_STATS): they make
+	// the messages of a device with many functions much longer. The link's
+	// own counters come in every message whatever Stats says (Link.Stats).
 	Stats bool
 }
 

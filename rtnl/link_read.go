@@ -69,6 +69,26 @@ func (c *Conn) LinkByIndex(ctx context.Context, index int) (Link, error) {
 	return c.getLink(ctx, getLinkRequest(index, "", nlmsg.RTExtFilterSkipStats))
 }
 
+// LinkStatsByIndex returns the counters of the link with that index (one
+// RTM_GETLINK, as ip -s link show dev sends). When there is no
+// such link the error is the kernel's, an *engine.OpError that errors.Is
+// unix.ENODEV. It allocates only the request. Safe for concurrent use.
+func (c *Conn) LinkStatsByIndex(ctx context.Context, index int) (LinkStats, error) {
+	var st LinkStats
+	var l Link
+	err := c.ec.RequestFunc(ctx, nlmsg.RTMGetLink, getLinkRequest(index, "", nlmsg.RTExtFilterSkipStats), 0, func(v nlmsg.View) error {
+		if v.Type() != nlmsg.RTMNewLink {
+			return nil
+		}
+		if err := l.Decode(v.Payload()); err != nil {
+			return err
+		}
+		st, _ = l.Stats()
+		return nil
+	})
+	return st, err
+}
+
 func (c *Conn) getLink(ctx context.Context, req []byte) (Link, error) {
 	var out Link
 	var l Link

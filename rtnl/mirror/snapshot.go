@@ -36,7 +36,9 @@ func (s *Snapshot) Len() (links, addrs, routes, neighs int) {
 
 // Link returns the link of this index. The Link is the mirror's own and
 // never changes (an update stores a new one): it may be kept, and must
-// not be modified.
+// not be modified. Its counters (Stats), Qdisc and carrier counts are
+// those of the message that stored it: they change without a change of
+// the mirror.
 func (s *Snapshot) Link(index int) (*rtnl.Link, bool) {
 	e := s.m.links.m[index]
 	if e == nil {
