@@ -101,9 +101,9 @@ func (h *NhMsg) Decode(payload []byte) ([]byte, error) {
 // NexthopGrp is struct nexthop_grp, one member of NHA_GROUP.
 type NexthopGrp struct {
 	ID uint32 // the member nexthop's id
-	// Weight is the member's weight as the kernel means it, 1 to 65536:
-	// the wire holds Weight-1, its low byte in weight and its high byte
-	// in weight_high.
+	// Weight is the member's weight as the kernel means it: the wire
+	// holds Weight-1, its low byte in weight and its high byte in
+	// weight_high (Linux 6.12 and later; the kernel takes 1 to 65535).
 	Weight uint32
 }
 
