@@ -49,8 +49,9 @@ type NexthopObject struct {
 	// so a decoded object writes back as it was made.
 	Flags RouteFlags
 	// Scope is the next hop's scope as the kernel computed it: link for a
-	// gateway, host for a device-only next hop, global for a blackhole and
-	// for a group. Reported only; writes do not send it.
+	// gateway and for an IPv6 device-only next hop, host for an IPv4
+	// device-only one, global for a blackhole and for a group. Reported
+	// only; writes do not send it.
 	Scope    Scope
 	Protocol Protocol // who installed it (nh_protocol); writes send it as given
 	// EncapType and Encap are the next hop's lightweight tunnel
@@ -108,12 +109,14 @@ func (t NexthopGroupType) String() string {
 
 // NexthopResilient is the bucket table of a resilient group
 // (NHA_RES_GROUP). The kernel reports every field; a write sends Buckets
-// when it is not 0 and each timer when its Has field is set, and the
-// kernel keeps its default (128 buckets, an idle timer of 120 s, no
-// unbalanced timer) or, in a replace, the group's current value, for the
-// rest.
+// when it is not 0 and each timer when its Has field is set, and for a
+// timer not sent the kernel keeps its default (an idle timer of 120 s, no
+// unbalanced timer) or, in a replace, the group's current value.
 type NexthopResilient struct {
-	Buckets uint16 // number of buckets; a replace cannot change it
+	// Buckets is the number of buckets: the kernel requires it when the
+	// group is added (EINVAL otherwise) and refuses to change it in a
+	// replace, which may leave it 0.
+	Buckets uint16
 	// IdleTimer is how long a bucket must stay unused before it may move
 	// to another member. The wire counts clock ticks (10 ms): writes round
 	// down.
