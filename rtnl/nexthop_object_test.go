@@ -235,3 +235,29 @@ func TestNexthopGroupTypeNames(t *testing.T) {
 		}
 	}
 }
+
+// TestEventDecodesNexthopMessages: RTM_NEWNEXTHOP and RTM_DELNEXTHOP are
+// events of kind EventNexthop, told apart by Deleted.
+func TestEventDecodesNexthopMessages(t *testing.T) {
+	body := encodedNexthop(t, &sampleNexthops()[7])
+	var e Event
+	for _, c := range []struct {
+		typ     nlmsg.Type
+		deleted bool
+	}{{nlmsg.RTMNewNexthop, false}, {nlmsg.RTMDelNexthop, true}} {
+		b := nlmsg.Header{Len: uint32(nlmsg.HeaderLen + len(body)), Type: c.typ}.AppendTo(nil)
+		v, err := nlmsg.ViewOf(append(b, body...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.DecodeMessage(v); err != nil {
+			t.Fatal(err)
+		}
+		if e.Kind != EventNexthop || e.Deleted != c.deleted || e.Nexthop.ID != 10 || len(e.Nexthop.Group) != 5 {
+			t.Errorf("%v: kind %v deleted %v, %+v", c.typ, e.Kind, e.Deleted, e.Nexthop)
+		}
+	}
+	if EventNexthop.String() != "nexthop" || EventGroups[len(EventGroups)-1] != GroupNexthop {
+		t.Errorf("EventNexthop is %q; EventGroups %v", EventNexthop, EventGroups)
+	}
+}
