@@ -3,6 +3,8 @@ package rtnl
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -378,4 +380,32 @@ func ns0Index(t *testing.T, c *Conn) int {
 		t.Fatal(err)
 	}
 	return l.Index
+}
+
+// TestIntegrationWriteNexthopFuzzCorpus regenerates the checked-in seed
+// corpus of FuzzNexthopDecode from the kernel's dump of nexthopFixture. It
+// runs only with RTNL_WRITE_CORPUS=1.
+func TestIntegrationWriteNexthopFuzzCorpus(t *testing.T) {
+	if os.Getenv("RTNL_WRITE_CORPUS") != "1" {
+		t.Skip("set RTNL_WRITE_CORPUS=1 to regenerate testdata/fuzz")
+	}
+	ns := netnstest.New(t)
+	nexthopFixture(t, ns)
+	c := dialIn(t, ns)
+	dir := filepath.Join("testdata", "fuzz", "FuzzNexthopDecode")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for m, err := range c.ec.Dump(bg, nlmsg.RTMGetNexthop, (&NexthopFilter{}).dumpRequest(nil), 0) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", m.Payload())
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("kernel-%03d", n)), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	t.Logf("%s: %d seeds", dir, n)
 }
