@@ -298,16 +298,22 @@ func TestIntegrationNexthopFiltersGiveTheSameObjectsInTheKernelAndInUserSpace(t 
 	}
 }
 
-// TestIntegrationNexthopCallsRefuseAConnOfAnotherFamily: every nexthop
-// call on a NETLINK_GENERIC engine.Conn fails before sending anything.
-func TestIntegrationNexthopCallsRefuseAConnOfAnotherFamily(t *testing.T) {
+// genericConn wraps a NETLINK_GENERIC engine.Conn in a private namespace
+// in a Conn, as New refuses to, and returns both.
+func genericConn(t *testing.T) (*Conn, *engine.Conn) {
 	ns := netnstest.New(t)
 	ec, err := engine.Connect(bg, nlmsg.FamilyGeneric, engine.WithNetNSFD(ns.FD()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ec.Close()
-	c := &Conn{ec: ec} // what New refuses to make
+	t.Cleanup(func() { ec.Close() })
+	return &Conn{ec: ec}, ec
+}
+
+// TestIntegrationNexthopCallsRefuseAConnOfAnotherFamily: every nexthop
+// call on a NETLINK_GENERIC engine.Conn fails before sending anything.
+func TestIntegrationNexthopCallsRefuseAConnOfAnotherFamily(t *testing.T) {
+	c, ec := genericConn(t)
 	n := NexthopObject{ID: 1, Blackhole: true}
 	_, listErr := c.NexthopList(bg, NexthopFilter{})
 	_, getListErr := c.NexthopList(bg, NexthopFilter{ID: 1})

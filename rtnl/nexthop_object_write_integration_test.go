@@ -114,6 +114,14 @@ func TestIntegrationNexthopWritesShowInIproute2AsWritten(t *testing.T) {
 		t.Errorf("the route through 1 after its replace: %v", r)
 	}
 
+	// A route written with a NextHopID uses the group, as ip route shows.
+	if err := c.RouteAdd(bg, &Route{Dst: netip.MustParsePrefix("10.61.0.0/16"), NextHopID: 10}); err != nil {
+		t.Fatal(err)
+	}
+	if r := ipJSON(t, ns, "route", "show", "10.61.0.0/16"); len(r) != 1 || num(r[0], "nhid") != 10 || len(r[0]["nexthops"].([]any)) != 2 {
+		t.Errorf("the route written through group 10: %v", r)
+	}
+
 	// 16-bit weights (Linux 6.12 and later): iproute2 before 6.12 prints
 	// the low byte only, so this reads them back through rtnl.
 	wide := NexthopObject{ID: 20, Group: []NexthopMember{{1, 1000}, {3, 65535}}}
