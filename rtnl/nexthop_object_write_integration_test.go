@@ -204,6 +204,14 @@ func TestIntegrationNexthopWritesGiveTheKernelsErrors(t *testing.T) {
 		t.Errorf("the route through the emptied group is still there: %v", r)
 	}
 
+	// An ID of 0 lets the kernel pick one.
+	if err := c.NexthopAdd(bg, &NexthopObject{Gateway: addr("10.0.0.9"), OIF: v0}); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := c.NexthopList(bg, NexthopFilter{Family: FamilyIPv4}); err != nil || len(l) != 2 || l[1].ID == 0 || l[1].Gateway != addr("10.0.0.9") {
+		t.Errorf("after adding with ID 0: %+v, %v", l, err)
+	}
+
 	// A value the wire cannot hold is refused before anything is sent.
 	before := c.Engine().Stats().RequestsSent
 	for _, n := range []NexthopObject{
