@@ -1,6 +1,7 @@
 // Package rtnl speaks rtnetlink (NETLINK_ROUTE) in typed values: links,
-// addresses, routes, neighbours and rules, read, written, followed as
-// events and read all at once as a Snapshot, over an engine.Conn.
+// addresses, routes, neighbours, rules and nexthop objects, read, written,
+// followed as events and (all but nexthop objects) read all at once as a
+// Snapshot, over an engine.Conn.
 //
 // # Connections
 //
@@ -12,32 +13,33 @@
 // # Reading
 //
 // Each object has an iterator and a list: Links/LinkList, Addrs/AddrList,
-// Routes/RouteList, Neighs/NeighList, Rules/RuleList; LinkByName and
-// LinkByIndex read one link. The iterator decodes every message in place
-// into one value it reuses: the value and everything it points to (its
-// byte slices, its Attrs) are valid only until the next step of the loop,
-// and decoding allocates nothing once the value's slices have grown to fit
-// (strings are interned in a bounded package-wide table, so they stay
-// valid for ever). The list returns owned values (each the Clone of the
-// in-place value) that stay valid for ever. An error ends the loop:
-// breaking out early is safe.
+// Routes/RouteList, Neighs/NeighList, Rules/RuleList,
+// Nexthops/NexthopList; LinkByName, LinkByIndex and NexthopByID read one.
+// The iterator decodes every message in place into one value it reuses:
+// the value and everything it points to (its byte slices, its Attrs) are
+// valid only until the next step of the loop, and decoding allocates
+// nothing once the value's slices have grown to fit (strings are interned
+// in a bounded package-wide table, so they stay valid for ever). The list
+// returns owned values (each the Clone of the in-place value) that stay
+// valid for ever. An error ends the loop: breaking out early is safe.
 //
 // Each iterator takes a typed filter (LinkFilter, AddrFilter, RouteFilter,
-// NeighFilter, RuleFilter; the zero filter selects everything, routes of
-// every table included). The kernel applies what it can when the Conn has
-// NETLINK_GET_STRICT_CHK on; every condition is also checked in user space
-// by the filter's Match, so the result is the same either way. Match also
-// serves to filter Events.
+// NeighFilter, RuleFilter, NexthopFilter; the zero filter selects
+// everything, routes of every table included). The kernel applies what it
+// can when the Conn has NETLINK_GET_STRICT_CHK on; every condition is also
+// checked in user space by the filter's Match, so the result is the same
+// either way. Match also serves to filter Events.
 //
 // # Writing
 //
 // Typed writes (LinkAdd, LinkSet..., AddrAdd, RouteAdd, RouteReplace,
-// NeighAdd, RuleAdd, their deletes, ...) send one request and wait for the
-// kernel's acknowledgement; they do not retain their argument. ApplyRoutes
-// sends many route changes in one engine.Batch and reports each outcome in
-// its RouteChange.Err, with a *BatchError naming the first failure by its
-// index in the caller's slice. A value that cannot be encoded is refused
-// before anything is sent, with an error that errors.Is ErrInvalid.
+// NeighAdd, RuleAdd, NexthopAdd, their deletes, ...) send one request and
+// wait for the kernel's acknowledgement; they do not retain their
+// argument. ApplyRoutes sends many route changes in one engine.Batch and
+// reports each outcome in its RouteChange.Err, with a *BatchError naming
+// the first failure by its index in the caller's slice. A value that
+// cannot be encoded is refused before anything is sent, with an error that
+// errors.Is ErrInvalid.
 //
 // # Events
 //

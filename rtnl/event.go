@@ -23,12 +23,14 @@ const (
 	GroupIPv6Route = nlmsg.RTNLGrpIPv6Route  // IPv6 routes
 	GroupIPv4Rule  = nlmsg.RTNLGrpIPv4Rule   // IPv4 rules
 	GroupIPv6Rule  = nlmsg.RTNLGrpIPv6Rule   // IPv6 rules
+	GroupNexthop   = nlmsg.RTNLGrpNexthop    // nexthop objects: RTM_NEWNEXTHOP, RTM_DELNEXTHOP
 )
 
-// EventGroups lists every group Events decodes: links, neighbours, and the
-// IPv4 and IPv6 addresses, routes and rules. Do not modify it.
+// EventGroups lists every group Events decodes: links, neighbours, the
+// IPv4 and IPv6 addresses, routes and rules, and nexthop objects. Do not
+// modify it.
 var EventGroups = []uint32{GroupLink, GroupNeigh, GroupIPv4Addr, GroupIPv6Addr,
-	GroupIPv4Route, GroupIPv6Route, GroupIPv4Rule, GroupIPv6Rule}
+	GroupIPv4Route, GroupIPv6Route, GroupIPv4Rule, GroupIPv6Rule, GroupNexthop}
 
 // EventKind says what an Event is about.
 type EventKind uint8
@@ -46,9 +48,15 @@ const (
 	// engine's queue did (engine.ErrOverrun). What is known of the tables
 	// may now be stale; a copy must be read again. The stream goes on.
 	EventOverrun
+	// EventNexthop is a nexthop object added, changed or deleted. The
+	// kernel sends none for the objects it removes with their device
+	// (a link deleted or set down): a copy must read them again then. A
+	// resilient group's bucket moving (RTM_NEWNEXTHOPBUCKET) is an
+	// EventUnknown.
+	EventNexthop
 )
 
-var eventKindNames = [...]string{"unknown", "link", "addr", "route", "neigh", "rule", "overrun"}
+var eventKindNames = [...]string{"unknown", "link", "addr", "route", "neigh", "rule", "overrun", "nexthop"}
 
 // String names the kind as ip monitor does ("link", "route", ...).
 func (k EventKind) String() string {
@@ -59,8 +67,8 @@ func (k EventKind) String() string {
 }
 
 // Event is one rtnetlink notification, decoded by the same Decode as a
-// dump's messages: Kind says which of Link, Addr, Route, Neigh or Rule is
-// filled (the others keep stale data from earlier events), Deleted tells
+// dump's messages: Kind says which of Link, Addr, Route, Neigh, Rule or
+// Nexthop is filled (the others keep stale data from earlier events), Deleted tells
 // RTM_DEL* from RTM_NEW*. Not every link RTM_DELLINK is a link gone: one
 // of Link.Family FamilyBridge is a port leaving its bridge, and one with
 // Link.NewIndex set is a link moved to another namespace (it appears
@@ -73,7 +81,7 @@ func (k EventKind) String() string {
 // into.
 type Event struct {
 	Kind    EventKind
-	Deleted bool        // an RTM_DELLINK, RTM_DELADDR, RTM_DELROUTE, RTM_DELNEIGH or RTM_DELRULE
+	Deleted bool        // an RTM_DELLINK, RTM_DELADDR, RTM_DELROUTE, RTM_DELNEIGH, RTM_DELRULE or RTM_DELNEXTHOP
 	Type    nlmsg.Type  // the message type (RTM_NEWROUTE, ...); 0 for an overrun
 	Flags   nlmsg.Flags // the message's flags: NLM_F_REPLACE, NLM_F_APPEND, NLM_F_CREATE, ...
 	// Err is the loss an EventOverrun reports (errors.Is unix.ENOBUFS or
@@ -82,11 +90,12 @@ type Event struct {
 	// Raw is the whole message, header included.
 	Raw []byte
 
-	Link  Link
-	Addr  Addr
-	Route Route
-	Neigh Neigh
-	Rule  Rule
+	Link    Link
+	Addr    Addr
+	Route   Route
+	Neigh   Neigh
+	Rule    Rule
+	Nexthop NexthopObject
 }
 
 // Subscribe joins rtnetlink multicast groups on c (GroupLink, ...), so
@@ -171,6 +180,9 @@ func (e *Event) DecodeMessage(v nlmsg.View) error {
 	case nlmsg.RTMNewRule, nlmsg.RTMDelRule:
 		e.Kind, e.Deleted = EventRule, t == nlmsg.RTMDelRule
 		return e.Rule.Decode(p)
+	case nlmsg.RTMNewNexthop, nlmsg.RTMDelNexthop:
+		e.Kind, e.Deleted = EventNexthop, t == nlmsg.RTMDelNexthop
+		return e.Nexthop.Decode(p)
 	}
 	e.Kind, e.Deleted = EventUnknown, false
 	return nil

@@ -253,13 +253,7 @@ func TestIntegrationSnapshotFailure(t *testing.T) {
 // TestIntegrationSnapshotWrongFamily checks that a Conn over a
 // NETLINK_GENERIC engine.Conn is refused before anything is sent.
 func TestIntegrationSnapshotWrongFamily(t *testing.T) {
-	ns := netnstest.New(t)
-	ec, err := engine.Connect(bg, nlmsg.FamilyGeneric, engine.WithNetNSFD(ns.FD()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ec.Close()
-	c := &Conn{ec: ec} // what New refuses to make
+	c, ec := genericConn(t)
 	if _, err := c.Snapshot(bg, SnapshotOptions{}); !errors.Is(err, engine.ErrWrongFamily) {
 		t.Fatalf("Snapshot on a NETLINK_GENERIC Conn: %v, want engine.ErrWrongFamily", err)
 	}
