@@ -120,6 +120,10 @@ func decodeReply(s any, payload []byte, proto uint8) error {
 		return s.Decode(payload, proto)
 	case *UnixSocket:
 		return s.Decode(payload)
+	case *NetlinkSocket:
+		return s.Decode(payload)
+	case *PacketSocket:
+		return s.Decode(payload)
 	}
 	panic("sockdiag: no decoder for this socket type")
 }

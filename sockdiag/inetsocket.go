@@ -261,6 +261,10 @@ func familyName(f uint8) string {
 		return "AF_INET6"
 	case unix.AF_UNIX:
 		return "AF_UNIX"
+	case unix.AF_NETLINK:
+		return "AF_NETLINK"
+	case unix.AF_PACKET:
+		return "AF_PACKET"
 	}
 	return "AF(" + strconv.Itoa(int(f)) + ")"
 }
