@@ -245,7 +245,12 @@ func (s *NetlinkSocket) Decode(payload []byte) error {
 // The kernel lists, for each protocol, the sockets that have an address
 // (bound, or autobound by their first send) and then those that only
 // joined groups; a socket that has both is listed twice, as ss shows it
-// too. A socket neither bound nor in a group is not listed.
+// too. A socket neither bound nor in a group is not listed. Where a dump
+// fills one reply and goes on in the next while walking the sockets that
+// have an address, Linux (6.18 among others) loses the socket that did not
+// fit, so a dump of many sockets can miss a listing at each such point
+// (`ss -f netlink` misses them alike); a socket in a group still comes in
+// its second listing.
 //
 // DumpNetlink does not allocate per socket once Groups has grown to the
 // largest bitmap seen. It is safe for concurrent use, as DumpInet is.
