@@ -62,11 +62,11 @@ func fail[T any](yield func(*T, error) bool, err error) {
 	}
 }
 
-// appendTo appends the collected sockets to dst, in one copy into a slice
-// of the final size, and gives the blocks back. The blocks are zeroed, so
-// a slice a value decodes into (UnixSocket.Pending and the like) is that
-// value's own.
-func (k *sink[T]) appendTo(dst []T) []T {
+// list appends the collected sockets to dst, in one copy into a slice of
+// the final size, gives the blocks back and returns dst with err, the
+// dump's error. The blocks are zeroed, so a slice a value decodes into
+// (UnixSocket.Pending and the like) is that value's own.
+func (k *sink[T]) list(dst []T, err error) ([]T, error) {
 	dst = slices.Grow(dst, k.n)
 	for i, b := range k.blocks {
 		dst = append(dst, b[:max(0, min(listBlockLen, k.n-i*listBlockLen))]...)
@@ -74,7 +74,7 @@ func (k *sink[T]) appendTo(dst []T) []T {
 		k.pool.Put(b)
 	}
 	k.blocks = nil
-	return dst
+	return dst, err
 }
 
 // listBlockLen values make one pooled block of a List* function.
@@ -86,11 +86,22 @@ func newBlockPool[T any]() *sync.Pool {
 	return &sync.Pool{New: func() any { return new(listBlock[T]) }}
 }
 
-// dumpReplies sends the SOCK_DIAG_BY_FAMILY dump request payload on c,
-// decodes each reply into a slot of k and hands it to k (and yield, for an
-// iterator), and returns the first error. proto is the request's protocol, which an inet reply does
-// not carry.
-func dumpReplies[T any](ctx context.Context, c *engine.Conn, payload []byte, proto uint8, k *sink[T], yield func(*T, error) bool) error {
+// noCookie is the cookie of a request that names no particular socket.
+var noCookie = [2]uint32{nlmsg.InetDiagNoCookie, nlmsg.InetDiagNoCookie}
+
+// dumpReplies refuses a Conn of another family (the call op) and then a
+// request that could not be built (reqErr), before anything is sent; it
+// sends the SOCK_DIAG_BY_FAMILY dump request payload on c, decodes each
+// reply into a slot of k and hands it to k (and yield, for an iterator),
+// and returns the first error. proto is the request's protocol, which an
+// inet reply does not carry.
+func dumpReplies[T any](ctx context.Context, c *engine.Conn, op string, payload []byte, reqErr error, proto uint8, k *sink[T], yield func(*T, error) bool) error {
+	if err := checkConn(op, c); err != nil {
+		return err
+	}
+	if reqErr != nil {
+		return reqErr
+	}
 	for v, err := range c.Dump(ctx, nlmsg.SockDiagByFamily, payload, 0) {
 		if err != nil {
 			return err

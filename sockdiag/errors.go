@@ -76,6 +76,28 @@ func (e *DecodeError) Error() string {
 // Unwrap returns the nlmsg error underneath, if any.
 func (e *DecodeError) Unwrap() error { return e.Err }
 
+// headerErr checks the result of decoding the family header name (of
+// size want) at the start of payload: err from the decoder, or a family
+// other than wantFamily, gives the *DecodeError that says so.
+func headerErr(name string, payload []byte, want int, err error, family, wantFamily uint8) error {
+	if err != nil {
+		return &DecodeError{Attr: name, Len: len(payload), Want: want, Err: err}
+	}
+	if family != wantFamily {
+		return &DecodeError{Attr: name + " family " + familyName(family), Len: len(payload), Want: want}
+	}
+	return nil
+}
+
+// attrsErr is the *DecodeError for an attribute list, named name, that did
+// not parse: err, when not nil, from the scanner of attrs.
+func attrsErr(name string, attrs []byte, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &DecodeError{Attr: name, Len: len(attrs), Want: 4, Err: err}
+}
+
 // sizeErr reports an attribute of n bytes where want are needed (a negative
 // want means at most -want).
 func sizeErr(attr string, n, want int) error {

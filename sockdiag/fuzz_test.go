@@ -26,11 +26,7 @@ func FuzzInetSocketDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, payload []byte, proto uint8) {
 		var s sockdiag.InetSocket
 		err := s.Decode(payload, proto)
-		if err != nil {
-			var de *sockdiag.DecodeError
-			if !errors.As(err, &de) {
-				t.Fatalf("error %T %v is not a *DecodeError", err, err)
-			}
+		if !decoded(t, err) {
 			return
 		}
 		h, _, herr := nlmsg.DecodeInetDiagMsg(payload)
@@ -49,11 +45,7 @@ func FuzzUnixSocketDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		var s sockdiag.UnixSocket
 		err := s.Decode(payload)
-		if err != nil {
-			var de *sockdiag.DecodeError
-			if !errors.As(err, &de) {
-				t.Fatalf("error %T %v is not a *DecodeError", err, err)
-			}
+		if !decoded(t, err) {
 			return
 		}
 		h, _, herr := nlmsg.DecodeUnixDiagMsg(payload)
@@ -70,11 +62,7 @@ func FuzzNetlinkSocketDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		var s sockdiag.NetlinkSocket
 		err := s.Decode(payload)
-		if err != nil {
-			var de *sockdiag.DecodeError
-			if !errors.As(err, &de) {
-				t.Fatalf("error %T %v is not a *DecodeError", err, err)
-			}
+		if !decoded(t, err) {
 			return
 		}
 		var h nlmsg.NetlinkDiagMsg
@@ -93,11 +81,7 @@ func FuzzPacketSocketDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		var s sockdiag.PacketSocket
 		err := s.Decode(payload)
-		if err != nil {
-			var de *sockdiag.DecodeError
-			if !errors.As(err, &de) {
-				t.Fatalf("error %T %v is not a *DecodeError", err, err)
-			}
+		if !decoded(t, err) {
 			return
 		}
 		var h nlmsg.PacketDiagMsg
@@ -110,6 +94,17 @@ func FuzzPacketSocketDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// decoded reports whether a fuzzed Decode succeeded, and fails t unless
+// its error is a *DecodeError.
+func decoded(t *testing.T, err error) bool {
+	t.Helper()
+	var de *sockdiag.DecodeError
+	if err != nil && !errors.As(err, &de) {
+		t.Fatalf("error %T %v is not a *DecodeError", err, err)
+	}
+	return err == nil
 }
 
 // TestIntegrationCorpus captures the kernel's replies for the test

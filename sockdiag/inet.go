@@ -65,7 +65,7 @@ func (r *InetRequest) appendTo(b []byte, op string) ([]byte, error) {
 		raw = unix.IPPROTO_RAW // the kernel's "any raw protocol"
 	}
 	h := nlmsg.InetDiagReqV2{Family: r.Family, Protocol: r.protocol(), Ext: uint8(r.Ext), RawProtocol: raw, States: states}
-	h.ID.Cookie = [2]uint32{nlmsg.InetDiagNoCookie, nlmsg.InetDiagNoCookie}
+	h.ID.Cookie = noCookie
 	b = h.AppendTo(b)
 	if r.Filter.op == opAll {
 		return b, nil
@@ -112,14 +112,8 @@ func DumpInet(ctx context.Context, c *engine.Conn, req InetRequest) iter.Seq2[*I
 // dumpInet runs the dump req asks for into k, yielding to yield if it is
 // not nil.
 func dumpInet(ctx context.Context, c *engine.Conn, req *InetRequest, k *sink[InetSocket], yield func(*InetSocket, error) bool) error {
-	if err := checkConn("dump inet", c); err != nil {
-		return err
-	}
 	payload, err := req.appendTo(make([]byte, 0, 128), "dump inet")
-	if err != nil {
-		return err
-	}
-	return dumpReplies(ctx, c, payload, req.protocol(), k, yield)
+	return dumpReplies(ctx, c, "dump inet", payload, err, req.protocol(), k, yield)
 }
 
 // ListInet is DumpInet collected into an owned slice (appended to dst,
@@ -130,8 +124,7 @@ func dumpInet(ctx context.Context, c *engine.Conn, req *InetRequest, k *sink[Ine
 // slice costs.
 func ListInet(ctx context.Context, c *engine.Conn, req InetRequest, dst []InetSocket) ([]InetSocket, error) {
 	k := collecting[InetSocket](inetBlocks)
-	err := dumpInet(ctx, c, &req, &k, nil)
-	return k.appendTo(dst), err
+	return k.list(dst, dumpInet(ctx, c, &req, &k, nil))
 }
 
 var inetBlocks = newBlockPool[InetSocket]()

@@ -1,6 +1,7 @@
 package sockdiag
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"iter"
@@ -181,17 +182,14 @@ func (s *NetlinkSocket) FirstGroups() uint32 {
 func (s *NetlinkSocket) Decode(payload []byte) error {
 	var h nlmsg.NetlinkDiagMsg
 	attrs, err := h.Decode(payload)
-	if err != nil {
-		return &DecodeError{Attr: "netlink_diag_msg", Len: len(payload), Want: nlmsg.NetlinkDiagMsgLen, Err: err}
-	}
-	if h.Family != unix.AF_NETLINK {
-		return &DecodeError{Attr: "netlink_diag_msg family " + familyName(h.Family), Len: len(payload), Want: nlmsg.NetlinkDiagMsgLen}
+	if err := headerErr("netlink_diag_msg", payload, nlmsg.NetlinkDiagMsgLen, err, h.Family, unix.AF_NETLINK); err != nil {
+		return err
 	}
 	groups := s.Groups[:0]
 	*s = NetlinkSocket{
 		Protocol: NetlinkProtocol(h.Protocol), Type: h.Type, Connected: h.State == 1,
 		PortID: h.PortID, DstPortID: h.DstPortID, DstGroup: h.DstGroup, Inode: h.Inode,
-		Cookie: uint64(h.Cookie[0]) | uint64(h.Cookie[1])<<32,
+		Cookie: cookieOf(h.Cookie),
 	}
 	as := nlmsg.NewAttrScanner(attrs)
 	for as.Next() {
@@ -229,10 +227,7 @@ func (s *NetlinkSocket) Decode(payload []byte) error {
 		s.has |= 1 << t
 	}
 	s.Groups = groups
-	if err := as.Err(); err != nil {
-		return &DecodeError{Attr: "netlink_diag attributes", Len: len(attrs), Want: 4, Err: err}
-	}
-	return nil
+	return attrsErr("netlink_diag attributes", attrs, as.Err())
 }
 
 // DumpNetlink dumps the netlink sockets req selects and yields each
@@ -264,21 +259,16 @@ func DumpNetlink(ctx context.Context, c *engine.Conn, req NetlinkRequest) iter.S
 // dumpNetlink runs the dump req asks for into k, yielding to yield if it
 // is not nil.
 func dumpNetlink(ctx context.Context, c *engine.Conn, req NetlinkRequest, k *sink[NetlinkSocket], yield func(*NetlinkSocket, error) bool) error {
-	if err := checkConn("dump netlink", c); err != nil {
-		return err
-	}
-	h := nlmsg.NetlinkDiagReq{Family: unix.AF_NETLINK, Protocol: nlmsg.NetlinkDiagProtoAll, Show: req.Show,
-		Cookie: [2]uint32{nlmsg.InetDiagNoCookie, nlmsg.InetDiagNoCookie}}
+	h := nlmsg.NetlinkDiagReq{Family: unix.AF_NETLINK, Protocol: nlmsg.NetlinkDiagProtoAll,
+		Show: cmp.Or(req.Show, DefaultNetlinkShow), Cookie: noCookie}
+	var err error
 	if req.ByProtocol {
-		if req.Protocol >= nlmsg.NetlinkDiagMaxProtocols {
-			return &FamilyError{Op: "dump netlink", Got: int(req.Protocol), Err: ErrBadRequest}
-		}
 		h.Protocol = uint8(req.Protocol)
+		if req.Protocol >= nlmsg.NetlinkDiagMaxProtocols {
+			err = &FamilyError{Op: "dump netlink", Got: int(req.Protocol), Err: ErrBadRequest}
+		}
 	}
-	if h.Show == 0 {
-		h.Show = DefaultNetlinkShow
-	}
-	return dumpReplies(ctx, c, h.AppendTo(make([]byte, 0, nlmsg.NetlinkDiagReqLen)), 0, k, yield)
+	return dumpReplies(ctx, c, "dump netlink", h.AppendTo(make([]byte, 0, nlmsg.NetlinkDiagReqLen)), err, 0, k, yield)
 }
 
 // ListNetlink is DumpNetlink collected into an owned slice (appended to
@@ -287,8 +277,7 @@ func dumpNetlink(ctx context.Context, c *engine.Conn, req NetlinkRequest, k *sin
 // and the error. Safe for concurrent use.
 func ListNetlink(ctx context.Context, c *engine.Conn, req NetlinkRequest, dst []NetlinkSocket) ([]NetlinkSocket, error) {
 	k := collecting[NetlinkSocket](netlinkBlocks)
-	err := dumpNetlink(ctx, c, req, &k, nil)
-	return k.appendTo(dst), err
+	return k.list(dst, dumpNetlink(ctx, c, req, &k, nil))
 }
 
 var netlinkBlocks = newBlockPool[NetlinkSocket]()

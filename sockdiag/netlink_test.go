@@ -2,7 +2,6 @@ package sockdiag_test
 
 import (
 	"encoding/binary"
-	"errors"
 	"strings"
 	"testing"
 
@@ -15,12 +14,8 @@ import (
 // netlinkMessage is a netlink_diag_msg payload for a connected rtnl
 // socket with the given attributes.
 func netlinkMessage(attrs ...[]byte) []byte {
-	b := nlmsg.NetlinkDiagMsg{Family: unix.AF_NETLINK, Type: unix.SOCK_RAW, Protocol: unix.NETLINK_ROUTE, State: 1,
-		PortID: 4242, DstPortID: 7, DstGroup: 3, Inode: 99, Cookie: [2]uint32{0x10, 0x2}}.AppendTo(nil)
-	for _, a := range attrs {
-		b = append(b, a...)
-	}
-	return b
+	return withAttrs(nlmsg.NetlinkDiagMsg{Family: unix.AF_NETLINK, Type: unix.SOCK_RAW, Protocol: unix.NETLINK_ROUTE, State: 1,
+		PortID: 4242, DstPortID: 7, DstGroup: 3, Inode: 99, Cookie: [2]uint32{0x10, 0x2}}.AppendTo(nil), attrs)
 }
 
 // groupWords is a NETLINK_DIAG_GROUPS bitmap of native 64-bit words, as
@@ -88,10 +83,8 @@ func TestDecodeNetlink(t *testing.T) {
 // TestDecodeNetlinkMalformed: each malformed attribute gives a
 // *DecodeError naming it.
 func TestDecodeNetlinkMalformed(t *testing.T) {
-	for _, tc := range []struct {
-		name, attr string
-		payload    []byte
-	}{
+	var s sockdiag.NetlinkSocket
+	checkMalformed(t, []malformed{
 		{"short header", "netlink_diag_msg", netlinkMessage()[:20]},
 		{"wrong family", "netlink_diag_msg family AF_UNIX", append([]byte{unix.AF_UNIX}, netlinkMessage()[1:]...)},
 		{"meminfo", "NETLINK_DIAG_MEMINFO", netlinkMessage(attr(nlmsg.NetlinkDiagMemInfo, u32s(1, 2)))},
@@ -100,14 +93,7 @@ func TestDecodeNetlinkMalformed(t *testing.T) {
 		{"rx ring", "NETLINK_DIAG_RX_RING", netlinkMessage(attr(nlmsg.NetlinkDiagRxRing, u32s(1)))},
 		{"tx ring", "NETLINK_DIAG_TX_RING", netlinkMessage(attr(nlmsg.NetlinkDiagTxRing, u32s(1, 2, 3)))},
 		{"attribute list", "netlink_diag attributes", append(netlinkMessage(), 0xff, 0, 0, 0)},
-	} {
-		var s sockdiag.NetlinkSocket
-		err := s.Decode(tc.payload)
-		var de *sockdiag.DecodeError
-		if !errors.As(err, &de) || de.Attr != tc.attr {
-			t.Errorf("%s: %v, want a *DecodeError for %s", tc.name, err, tc.attr)
-		}
-	}
+	}, s.Decode)
 }
 
 func TestNetlinkNames(t *testing.T) {

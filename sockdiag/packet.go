@@ -1,10 +1,10 @@
 package sockdiag
 
 import (
+	"cmp"
 	"context"
 	"iter"
 	"strconv"
-	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -82,18 +82,7 @@ func (f PacketFlags) Has(x PacketFlags) bool { return f&x == x }
 // String lists the flags of f by the names `ss -0 -e` prints inside its
 // flags( ... ), in its order, separated by spaces; "" for none (ss prints
 // "0" then). Unknown bits are left out, as ss leaves them.
-func (f PacketFlags) String() string {
-	var b strings.Builder
-	for i, name := range packetFlagNames {
-		if f&(1<<i) != 0 {
-			if b.Len() > 0 {
-				b.WriteByte(' ')
-			}
-			b.WriteString(name)
-		}
-	}
-	return b.String()
-}
+func (f PacketFlags) String() string { return joinNames(uint64(f), packetFlagNames[:]) }
 
 // PacketInfo is struct packet_diag_info (PACKET_DIAG_INFO).
 type PacketInfo struct {
@@ -208,16 +197,13 @@ func (s *PacketSocket) Has(typ uint16) bool { return typ < 32 && s.has&(1<<typ) 
 func (s *PacketSocket) Decode(payload []byte) error {
 	var h nlmsg.PacketDiagMsg
 	attrs, err := h.Decode(payload)
-	if err != nil {
-		return &DecodeError{Attr: "packet_diag_msg", Len: len(payload), Want: nlmsg.PacketDiagMsgLen, Err: err}
-	}
-	if h.Family != unix.AF_PACKET {
-		return &DecodeError{Attr: "packet_diag_msg family " + familyName(h.Family), Len: len(payload), Want: nlmsg.PacketDiagMsgLen}
+	if err := headerErr("packet_diag_msg", payload, nlmsg.PacketDiagMsgLen, err, h.Family, unix.AF_PACKET); err != nil {
+		return err
 	}
 	mc, filter := s.Memberships[:0], s.Filter[:0]
 	*s = PacketSocket{
 		Type: PacketType(h.Type), Protocol: EtherType(h.Num), Inode: h.Inode,
-		Cookie: uint64(h.Cookie[0]) | uint64(h.Cookie[1])<<32,
+		Cookie: cookieOf(h.Cookie),
 	}
 	as := nlmsg.NewAttrScanner(attrs)
 	for as.Next() {
@@ -275,10 +261,7 @@ func (s *PacketSocket) Decode(payload []byte) error {
 		s.has |= 1 << t
 	}
 	s.Memberships, s.Filter = mc, filter
-	if err := as.Err(); err != nil {
-		return &DecodeError{Attr: "packet_diag attributes", Len: len(attrs), Want: 4, Err: err}
-	}
-	return nil
+	return attrsErr("packet_diag attributes", attrs, as.Err())
 }
 
 var packetAttrNames = [...]string{
@@ -301,15 +284,8 @@ func DumpPacket(ctx context.Context, c *engine.Conn, req PacketRequest) iter.Seq
 // dumpPacket runs the dump req asks for into k, yielding to yield if it
 // is not nil.
 func dumpPacket(ctx context.Context, c *engine.Conn, req PacketRequest, k *sink[PacketSocket], yield func(*PacketSocket, error) bool) error {
-	if err := checkConn("dump packet", c); err != nil {
-		return err
-	}
-	h := nlmsg.PacketDiagReq{Family: unix.AF_PACKET, Show: req.Show,
-		Cookie: [2]uint32{nlmsg.InetDiagNoCookie, nlmsg.InetDiagNoCookie}}
-	if h.Show == 0 {
-		h.Show = DefaultPacketShow
-	}
-	return dumpReplies(ctx, c, h.AppendTo(make([]byte, 0, nlmsg.PacketDiagReqLen)), 0, k, yield)
+	h := nlmsg.PacketDiagReq{Family: unix.AF_PACKET, Show: cmp.Or(req.Show, DefaultPacketShow), Cookie: noCookie}
+	return dumpReplies(ctx, c, "dump packet", h.AppendTo(make([]byte, 0, nlmsg.PacketDiagReqLen)), nil, 0, k, yield)
 }
 
 // ListPacket is DumpPacket collected into an owned slice (appended to
@@ -318,8 +294,7 @@ func dumpPacket(ctx context.Context, c *engine.Conn, req PacketRequest, k *sink[
 // decoded so far and the error. Safe for concurrent use.
 func ListPacket(ctx context.Context, c *engine.Conn, req PacketRequest, dst []PacketSocket) ([]PacketSocket, error) {
 	k := collecting[PacketSocket](packetBlocks)
-	err := dumpPacket(ctx, c, req, &k, nil)
-	return k.appendTo(dst), err
+	return k.list(dst, dumpPacket(ctx, c, req, &k, nil))
 }
 
 var packetBlocks = newBlockPool[PacketSocket]()

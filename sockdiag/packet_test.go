@@ -2,7 +2,6 @@ package sockdiag_test
 
 import (
 	"encoding/binary"
-	"errors"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -14,11 +13,7 @@ import (
 // packetMessage is a packet_diag_msg payload for a raw IPv6 socket with
 // the given attributes.
 func packetMessage(attrs ...[]byte) []byte {
-	b := nlmsg.PacketDiagMsg{Family: unix.AF_PACKET, Type: unix.SOCK_RAW, Num: unix.ETH_P_IPV6, Inode: 321, Cookie: [2]uint32{5, 1}}.AppendTo(nil)
-	for _, a := range attrs {
-		b = append(b, a...)
-	}
-	return b
+	return withAttrs(nlmsg.PacketDiagMsg{Family: unix.AF_PACKET, Type: unix.SOCK_RAW, Num: unix.ETH_P_IPV6, Inode: 321, Cookie: [2]uint32{5, 1}}.AppendTo(nil), attrs)
 }
 
 // mclist is one struct packet_diag_mclist.
@@ -105,10 +100,8 @@ func TestDecodePacket(t *testing.T) {
 // TestDecodePacketMalformed: each malformed attribute gives a
 // *DecodeError naming it.
 func TestDecodePacketMalformed(t *testing.T) {
-	for _, tc := range []struct {
-		name, attr string
-		payload    []byte
-	}{
+	var s sockdiag.PacketSocket
+	checkMalformed(t, []malformed{
 		{"short header", "packet_diag_msg", packetMessage()[:15]},
 		{"wrong family", "packet_diag_msg family AF_NETLINK", append([]byte{unix.AF_NETLINK}, packetMessage()[1:]...)},
 		{"info", "PACKET_DIAG_INFO", packetMessage(attr(nlmsg.PacketDiagInfo, u32s(1, 2, 3)))},
@@ -120,14 +113,7 @@ func TestDecodePacketMalformed(t *testing.T) {
 		{"meminfo", "PACKET_DIAG_MEMINFO", packetMessage(attr(nlmsg.PacketDiagMemInfo, u32s(1)))},
 		{"filter", "PACKET_DIAG_FILTER", packetMessage(attr(nlmsg.PacketDiagFilter, u32s(1, 2, 3)))},
 		{"attribute list", "packet_diag attributes", append(packetMessage(), 0xff, 0, 0, 0)},
-	} {
-		var s sockdiag.PacketSocket
-		err := s.Decode(tc.payload)
-		var de *sockdiag.DecodeError
-		if !errors.As(err, &de) || de.Attr != tc.attr {
-			t.Errorf("%s: %v, want a *DecodeError for %s", tc.name, err, tc.attr)
-		}
-	}
+	}, s.Decode)
 }
 
 func TestPacketNames(t *testing.T) {

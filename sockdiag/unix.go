@@ -2,6 +2,7 @@ package sockdiag
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"iter"
 
@@ -88,16 +89,13 @@ func (s *UnixSocket) Path() string {
 // for an error, a *DecodeError naming the header or attribute at fault.
 func (s *UnixSocket) Decode(payload []byte) error {
 	h, attrs, err := nlmsg.DecodeUnixDiagMsg(payload)
-	if err != nil {
-		return &DecodeError{Attr: "unix_diag_msg", Len: len(payload), Want: nlmsg.UnixDiagMsgLen, Err: err}
-	}
-	if h.Family != unix.AF_UNIX {
-		return &DecodeError{Attr: "unix_diag_msg family " + familyName(h.Family), Len: len(payload), Want: nlmsg.UnixDiagMsgLen}
+	if err := headerErr("unix_diag_msg", payload, nlmsg.UnixDiagMsgLen, err, h.Family, unix.AF_UNIX); err != nil {
+		return err
 	}
 	pending := s.Pending[:0]
 	*s = UnixSocket{
 		Type: SockType(h.Type), State: State(h.State), Inode: h.Inode,
-		Cookie: uint64(h.Cookie[0]) | uint64(h.Cookie[1])<<32,
+		Cookie: cookieOf(h.Cookie),
 	}
 	as := nlmsg.NewAttrScanner(attrs)
 	for as.Next() {
@@ -159,10 +157,7 @@ func (s *UnixSocket) Decode(payload []byte) error {
 		s.has |= 1 << t
 	}
 	s.Pending = pending
-	if err := as.Err(); err != nil {
-		return &DecodeError{Attr: "unix_diag attributes", Len: len(attrs), Want: 4, Err: err}
-	}
-	return nil
+	return attrsErr("unix_diag attributes", attrs, as.Err())
 }
 
 // DumpUnix dumps the unix sockets req selects and yields each decoded in
@@ -180,18 +175,9 @@ func DumpUnix(ctx context.Context, c *engine.Conn, req UnixRequest) iter.Seq2[*U
 // dumpUnix runs the dump req asks for into k, yielding to yield if it is
 // not nil.
 func dumpUnix(ctx context.Context, c *engine.Conn, req UnixRequest, k *sink[UnixSocket], yield func(*UnixSocket, error) bool) error {
-	if err := checkConn("dump unix", c); err != nil {
-		return err
-	}
-	h := nlmsg.UnixDiagReq{Family: unix.AF_UNIX, States: uint32(req.States), Show: req.Show,
-		Cookie: [2]uint32{nlmsg.InetDiagNoCookie, nlmsg.InetDiagNoCookie}}
-	if h.States == 0 {
-		h.States = uint32(AllStates)
-	}
-	if h.Show == 0 {
-		h.Show = DefaultUnixShow
-	}
-	return dumpReplies(ctx, c, h.AppendTo(make([]byte, 0, nlmsg.UnixDiagReqLen)), 0, k, yield)
+	h := nlmsg.UnixDiagReq{Family: unix.AF_UNIX, States: uint32(cmp.Or(req.States, AllStates)),
+		Show: cmp.Or(req.Show, DefaultUnixShow), Cookie: noCookie}
+	return dumpReplies(ctx, c, "dump unix", h.AppendTo(make([]byte, 0, nlmsg.UnixDiagReqLen)), nil, 0, k, yield)
 }
 
 // ListUnix is DumpUnix collected into an owned slice (appended to dst,
@@ -201,8 +187,7 @@ func dumpUnix(ctx context.Context, c *engine.Conn, req UnixRequest, k *sink[Unix
 // Pending lists of the listeners among them. Safe for concurrent use.
 func ListUnix(ctx context.Context, c *engine.Conn, req UnixRequest, dst []UnixSocket) ([]UnixSocket, error) {
 	k := collecting[UnixSocket](unixBlocks)
-	err := dumpUnix(ctx, c, req, &k, nil)
-	return k.appendTo(dst), err
+	return k.list(dst, dumpUnix(ctx, c, req, &k, nil))
 }
 
 var unixBlocks = newBlockPool[UnixSocket]()
