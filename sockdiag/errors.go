@@ -19,7 +19,7 @@ var ErrWrongFamily = engine.ErrWrongFamily
 // an address family or protocol this package does not ask the kernel about.
 // It wraps ErrWrongFamily or ErrBadRequest.
 type FamilyError struct {
-	Op  string // the call refused: "dump inet", "dump unix", "destroy", ...
+	Op  string // the call refused: "dump inet", "dump unix", "dump netlink", "dump packet", "destroy"
 	Got int    // the netlink family of the Conn, or the request's family
 	Err error  // ErrWrongFamily or ErrBadRequest
 }
@@ -34,7 +34,8 @@ func (e *FamilyError) Unwrap() error { return e.Err }
 
 // ErrBadRequest is wrapped by a *FamilyError for a request this package
 // cannot send: an address family other than AF_INET/AF_INET6 for an inet
-// dump, or a filter whose program does not fit in an attribute.
+// dump, a filter whose program does not fit in an attribute, or a netlink
+// protocol the kernel keeps no table for.
 var ErrBadRequest = errors.New("sockdiag: invalid request")
 
 // checkConn refuses a Conn of another netlink family before anything is
