@@ -313,11 +313,33 @@ func TestDecodeErrorsNameTheAttribute(t *testing.T) {
 }
 
 func unixMessage(attrs ...[]byte) []byte {
-	b := nlmsg.UnixDiagMsg{Family: unix.AF_UNIX, Type: unix.SOCK_STREAM, State: nlmsg.TCPListen, Inode: 5, Cookie: [2]uint32{1, 0}}.AppendTo(nil)
+	return withAttrs(nlmsg.UnixDiagMsg{Family: unix.AF_UNIX, Type: unix.SOCK_STREAM, State: nlmsg.TCPListen, Inode: 5, Cookie: [2]uint32{1, 0}}.AppendTo(nil), attrs)
+}
+
+// withAttrs appends the attributes to the family header h.
+func withAttrs(h []byte, attrs [][]byte) []byte {
 	for _, a := range attrs {
-		b = append(b, a...)
+		h = append(h, a...)
 	}
-	return b
+	return h
+}
+
+// malformed is a reply Decode must refuse with a *DecodeError for attr.
+type malformed struct {
+	name, attr string
+	payload    []byte
+}
+
+// checkMalformed decodes each case with decode and checks the error.
+func checkMalformed(t *testing.T, cases []malformed, decode func([]byte) error) {
+	t.Helper()
+	for _, tc := range cases {
+		err := decode(tc.payload)
+		var de *sockdiag.DecodeError
+		if !errors.As(err, &de) || de.Attr != tc.attr {
+			t.Errorf("%s: %v, want a *DecodeError for %s", tc.name, err, tc.attr)
+		}
+	}
 }
 
 func TestDecodeUnix(t *testing.T) {

@@ -1,6 +1,8 @@
 // Package sockdiag lists sockets the way `ss` does, over NETLINK_SOCK_DIAG:
 // TCP, UDP, raw and SCTP sockets of AF_INET and AF_INET6 (DumpInet), unix
-// sockets (DumpUnix), and closes TCP sockets (Destroy).
+// sockets (DumpUnix), netlink sockets (DumpNetlink), packet sockets
+// (DumpPacket), and closes TCP sockets (Destroy). Every Dump* iterator has
+// a List* counterpart that returns owned values.
 //
 // Every call takes an *engine.Conn connected to nlmsg.FamilySockDiag and
 // refuses any other Conn before sending anything:
@@ -22,18 +24,20 @@
 //
 // The iterators decode each reply in place into one value they own and
 // reuse, valid until the next step; the values hold no reference to the
-// receive buffer (a copy is independent), except UnixSocket.Pending, which
-// the iterator reuses. Decoding allocates nothing per socket: congestion
-// control names are interned in a small bounded table, unix paths are kept
-// as bytes (UnixSocket.PathBytes; Path allocates). ListInet and ListUnix
-// collect owned copies.
+// receive buffer (a copy is independent), except their slices
+// (UnixSocket.Pending, NetlinkSocket.Groups, PacketSocket.Memberships and
+// Filter), which the iterator reuses too. Decoding allocates nothing per
+// socket: congestion control names are interned in a small bounded table,
+// unix paths are kept as bytes (UnixSocket.PathBytes; Path allocates).
+// ListInet, ListUnix, ListNetlink and ListPacket collect owned copies, each
+// socket with slices of its own.
 //
 // # Concurrency
 //
 // The functions are safe for concurrent use, on one Conn or several (the
 // engine runs a Conn's dumps one after the other). A decoded value is not:
-// DumpInet and DumpUnix hand each caller its own, and Decode must not run
-// on one value from two goroutines.
+// each Dump* call hands its caller a value of its own, and Decode must not
+// run on one value from two goroutines.
 //
 // # Filters
 //

@@ -19,7 +19,7 @@ var ErrWrongFamily = engine.ErrWrongFamily
 // an address family or protocol this package does not ask the kernel about.
 // It wraps ErrWrongFamily or ErrBadRequest.
 type FamilyError struct {
-	Op  string // the call refused: "dump inet", "dump unix", "destroy", ...
+	Op  string // the call refused: "dump inet", "dump unix", "dump netlink", "dump packet", "destroy"
 	Got int    // the netlink family of the Conn, or the request's family
 	Err error  // ErrWrongFamily or ErrBadRequest
 }
@@ -34,7 +34,8 @@ func (e *FamilyError) Unwrap() error { return e.Err }
 
 // ErrBadRequest is wrapped by a *FamilyError for a request this package
 // cannot send: an address family other than AF_INET/AF_INET6 for an inet
-// dump, or a filter whose program does not fit in an attribute.
+// dump, a filter whose program does not fit in an attribute, or a netlink
+// protocol the kernel keeps no table for.
 var ErrBadRequest = errors.New("sockdiag: invalid request")
 
 // checkConn refuses a Conn of another netlink family before anything is
@@ -75,6 +76,28 @@ func (e *DecodeError) Error() string {
 
 // Unwrap returns the nlmsg error underneath, if any.
 func (e *DecodeError) Unwrap() error { return e.Err }
+
+// headerErr checks the result of decoding the family header name (of
+// size want) at the start of payload: err from the decoder, or a family
+// other than wantFamily, gives the *DecodeError that says so.
+func headerErr(name string, payload []byte, want int, err error, family, wantFamily uint8) error {
+	if err != nil {
+		return &DecodeError{Attr: name, Len: len(payload), Want: want, Err: err}
+	}
+	if family != wantFamily {
+		return &DecodeError{Attr: name + " family " + familyName(family), Len: len(payload), Want: want}
+	}
+	return nil
+}
+
+// attrsErr is the *DecodeError for an attribute list, named name, that did
+// not parse: err, when not nil, from the scanner of attrs.
+func attrsErr(name string, attrs []byte, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &DecodeError{Attr: name, Len: len(attrs), Want: 4, Err: err}
+}
 
 // sizeErr reports an attribute of n bytes where want are needed (a negative
 // want means at most -want).

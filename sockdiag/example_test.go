@@ -61,3 +61,46 @@ func ExampleDestroy() {
 		}
 	}
 }
+
+// The processes listening for link events: every rtnl socket in
+// RTNLGRP_LINK, with its port and the options it set.
+func ExampleDumpNetlink() {
+	ctx := context.Background()
+	c, err := engine.Connect(ctx, nlmsg.FamilySockDiag)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	req := sockdiag.NetlinkRequest{ByProtocol: true, Protocol: unix.NETLINK_ROUTE}
+	for s, err := range sockdiag.DumpNetlink(ctx, c, req) { // s and s.Groups are reused: valid until the next step
+		if err != nil {
+			log.Fatal(err)
+		}
+		if s.InGroup(unix.RTNLGRP_LINK) {
+			fmt.Printf("%v:%d inode %d flags %q\n", s.Protocol, s.PortID, s.Inode, s.Flags)
+		}
+	}
+}
+
+// An `ss -0 -e`-like listing of the packet sockets: type, protocol,
+// interface, flags and fanout group; each listed socket owns its
+// memberships and filter.
+func ExampleListPacket() {
+	ctx := context.Background()
+	c, err := engine.Connect(ctx, nlmsg.FamilySockDiag)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	socks, err := sockdiag.ListPacket(ctx, c, sockdiag.PacketRequest{}, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, s := range socks {
+		fmt.Printf("%v %v if %d flags( %v ) filter of %d instructions", s.Type, s.Protocol, s.Info.Interface, s.Info.Flags, len(s.Filter))
+		if s.Has(nlmsg.PacketDiagFanout) {
+			fmt.Printf(" fanout(id:%d,type:%v)", s.Fanout.ID, s.Fanout.Mode)
+		}
+		fmt.Println()
+	}
+}

@@ -3,8 +3,6 @@ package sockdiag
 import (
 	"context"
 	"iter"
-	"slices"
-	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -67,7 +65,7 @@ func (r *InetRequest) appendTo(b []byte, op string) ([]byte, error) {
 		raw = unix.IPPROTO_RAW // the kernel's "any raw protocol"
 	}
 	h := nlmsg.InetDiagReqV2{Family: r.Family, Protocol: r.protocol(), Ext: uint8(r.Ext), RawProtocol: raw, States: states}
-	h.ID.Cookie = [2]uint32{nlmsg.InetDiagNoCookie, nlmsg.InetDiagNoCookie}
+	h.ID.Cookie = noCookie
 	b = h.AppendTo(b)
 	if r.Filter.op == opAll {
 		return b, nil
@@ -106,41 +104,16 @@ var littleEndian = !bigEndian
 // on one Conn concurrently (the engine runs them one after the other).
 func DumpInet(ctx context.Context, c *engine.Conn, req InetRequest) iter.Seq2[*InetSocket, error] {
 	return func(yield func(*InetSocket, error) bool) {
-		s := new(InetSocket)
-		err := dumpInet(ctx, c, &req, func() *InetSocket { return s }, func(s *InetSocket) bool { return yield(s, nil) })
-		if err != nil {
-			yield(nil, err)
-		}
+		k := reusing[InetSocket]()
+		fail(yield, dumpInet(ctx, c, &req, &k, yield))
 	}
 }
 
-// dumpInet runs the dump, decoding each socket into the value slot returns
-// and passing it to fn until fn returns false. It returns the first error.
-func dumpInet(ctx context.Context, c *engine.Conn, req *InetRequest, slot func() *InetSocket, fn func(*InetSocket) bool) error {
-	if err := checkConn("dump inet", c); err != nil {
-		return err
-	}
+// dumpInet runs the dump req asks for into k, yielding to yield if it is
+// not nil.
+func dumpInet(ctx context.Context, c *engine.Conn, req *InetRequest, k *sink[InetSocket], yield func(*InetSocket, error) bool) error {
 	payload, err := req.appendTo(make([]byte, 0, 128), "dump inet")
-	if err != nil {
-		return err
-	}
-	proto := req.protocol()
-	for v, err := range c.Dump(ctx, nlmsg.SockDiagByFamily, payload, 0) {
-		if err != nil {
-			return err
-		}
-		if v.Type() != nlmsg.SockDiagByFamily {
-			continue
-		}
-		s := slot()
-		if err := s.Decode(v.Payload(), proto); err != nil {
-			return err
-		}
-		if !fn(s) {
-			return nil
-		}
-	}
-	return nil
+	return dumpReplies(ctx, c, "dump inet", payload, err, req.protocol(), k, yield)
 }
 
 // ListInet is DumpInet collected into an owned slice (appended to dst,
@@ -150,30 +123,11 @@ func dumpInet(ctx context.Context, c *engine.Conn, req *InetRequest, slot func()
 // allocates about n InetSockets, not the several times that growing a
 // slice costs.
 func ListInet(ctx context.Context, c *engine.Conn, req InetRequest, dst []InetSocket) ([]InetSocket, error) {
-	var blocks []*inetBlock
-	n := 0
-	slot := func() *InetSocket {
-		if n%inetBlockLen == 0 && n/inetBlockLen == len(blocks) {
-			blocks = append(blocks, inetBlocks.Get().(*inetBlock))
-		}
-		return &blocks[n/inetBlockLen][n%inetBlockLen]
-	}
-	err := dumpInet(ctx, c, &req, slot, func(*InetSocket) bool { n++; return true })
-	dst = slices.Grow(dst, n)
-	for i, b := range blocks {
-		dst = append(dst, b[:max(0, min(inetBlockLen, n-i*inetBlockLen))]...)
-		clear(b[:]) // drop the netip zones and names it holds before pooling
-		inetBlocks.Put(b)
-	}
-	return dst, err
+	k := collecting[InetSocket](inetBlocks)
+	return k.list(dst, dumpInet(ctx, c, &req, &k, nil))
 }
 
-// inetBlockLen InetSockets make one pooled block of ListInet.
-const inetBlockLen = 512
-
-type inetBlock [inetBlockLen]InetSocket
-
-var inetBlocks = sync.Pool{New: func() any { return new(inetBlock) }}
+var inetBlocks = newBlockPool[InetSocket]()
 
 // Destroy asks the kernel to close the socket s names (SOCK_DESTROY): its
 // family, protocol, addresses, ports, interface and cookie, as a dump

@@ -407,6 +407,25 @@ func TestIntegrationWrongFamilyRefused(t *testing.T) {
 	if _, err := sockdiag.ListUnix(testCtx(t), rt, sockdiag.UnixRequest{}, nil); !errors.Is(err, sockdiag.ErrWrongFamily) {
 		t.Errorf("ListUnix on NETLINK_ROUTE: %v", err)
 	}
+	if _, err := sockdiag.ListNetlink(testCtx(t), rt, sockdiag.NetlinkRequest{}, nil); !errors.Is(err, sockdiag.ErrWrongFamily) {
+		t.Errorf("ListNetlink on NETLINK_ROUTE: %v", err)
+	}
+	for s, err := range sockdiag.DumpNetlink(testCtx(t), rt, sockdiag.NetlinkRequest{}) {
+		if s != nil || !errors.Is(err, sockdiag.ErrWrongFamily) {
+			t.Errorf("DumpNetlink on NETLINK_ROUTE: %v, %v", s, err)
+		}
+	}
+	if _, err := sockdiag.ListPacket(testCtx(t), rt, sockdiag.PacketRequest{}, nil); !errors.Is(err, sockdiag.ErrWrongFamily) {
+		t.Errorf("ListPacket on NETLINK_ROUTE: %v", err)
+	}
+	for s, err := range sockdiag.DumpPacket(testCtx(t), rt, sockdiag.PacketRequest{}) {
+		if s != nil || !errors.Is(err, sockdiag.ErrWrongFamily) {
+			t.Errorf("DumpPacket on NETLINK_ROUTE: %v, %v", s, err)
+		}
+	}
+	if _, err := sockdiag.ListPacket(testCtx(t), nil, sockdiag.PacketRequest{}, nil); !errors.Is(err, sockdiag.ErrWrongFamily) {
+		t.Errorf("ListPacket on a nil Conn: %v", err)
+	}
 	if err := sockdiag.Destroy(testCtx(t), rt, &sockdiag.InetSocket{Family: unix.AF_INET}); !errors.Is(err, sockdiag.ErrWrongFamily) {
 		t.Errorf("Destroy on NETLINK_ROUTE: %v", err)
 	}

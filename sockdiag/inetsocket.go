@@ -133,7 +133,7 @@ func (s *InetSocket) Decode(payload []byte, protocol uint8) error {
 	s.Local = netip.AddrPortFrom(addrOf(h.Family, &h.ID.Src), h.ID.SPort)
 	s.Remote = netip.AddrPortFrom(addrOf(h.Family, &h.ID.Dst), h.ID.DPort)
 	s.Interface = h.ID.If
-	s.Cookie = uint64(h.ID.Cookie[0]) | uint64(h.ID.Cookie[1])<<32
+	s.Cookie = cookieOf(h.ID.Cookie)
 	s.Expires = time.Duration(h.Expires) * time.Millisecond
 	s.RQueue, s.WQueue, s.UID, s.Inode = h.RQueue, h.WQueue, h.UID, h.Inode
 	as := nlmsg.NewAttrScanner(attrs)
@@ -231,6 +231,9 @@ func (m *SkMemInfo) decode(attr string, d []byte) error {
 	return nil
 }
 
+// cookieOf joins the two words of a socket cookie, low word first.
+func cookieOf(c [2]uint32) uint64 { return uint64(c[0]) | uint64(c[1])<<32 }
+
 func u32(d []byte, off int) uint32 { return binary.NativeEndian.Uint32(d[off : off+4]) }
 
 func u16(d []byte, off int) uint16 { return binary.NativeEndian.Uint16(d[off : off+2]) }
@@ -261,6 +264,10 @@ func familyName(f uint8) string {
 		return "AF_INET6"
 	case unix.AF_UNIX:
 		return "AF_UNIX"
+	case unix.AF_NETLINK:
+		return "AF_NETLINK"
+	case unix.AF_PACKET:
+		return "AF_PACKET"
 	}
 	return "AF(" + strconv.Itoa(int(f)) + ")"
 }

@@ -38,10 +38,14 @@ func (o SockOpts) Has(x SockOpts) bool { return o&x == x }
 
 // String lists the options of o by ss's names, in ss's order, separated
 // by spaces ("is_icsk mc_loop mc_all"); "" for none.
-func (o SockOpts) String() string {
+func (o SockOpts) String() string { return joinNames(uint64(o), sockOptNames[:]) }
+
+// joinNames lists the names of the bits of v, bit i named names[i], in
+// that order and separated by spaces; bits without a name are left out.
+func joinNames(v uint64, names []string) string {
 	var b strings.Builder
-	for i, name := range sockOptNames {
-		if o&(1<<i) != 0 {
+	for i, name := range names {
+		if v&(1<<i) != 0 {
 			if b.Len() > 0 {
 				b.WriteByte(' ')
 			}

@@ -2,6 +2,7 @@ package sockdiag
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"iter"
 
@@ -88,16 +89,13 @@ func (s *UnixSocket) Path() string {
 // for an error, a *DecodeError naming the header or attribute at fault.
 func (s *UnixSocket) Decode(payload []byte) error {
 	h, attrs, err := nlmsg.DecodeUnixDiagMsg(payload)
-	if err != nil {
-		return &DecodeError{Attr: "unix_diag_msg", Len: len(payload), Want: nlmsg.UnixDiagMsgLen, Err: err}
-	}
-	if h.Family != unix.AF_UNIX {
-		return &DecodeError{Attr: "unix_diag_msg family " + familyName(h.Family), Len: len(payload), Want: nlmsg.UnixDiagMsgLen}
+	if err := headerErr("unix_diag_msg", payload, nlmsg.UnixDiagMsgLen, err, h.Family, unix.AF_UNIX); err != nil {
+		return err
 	}
 	pending := s.Pending[:0]
 	*s = UnixSocket{
 		Type: SockType(h.Type), State: State(h.State), Inode: h.Inode,
-		Cookie: uint64(h.Cookie[0]) | uint64(h.Cookie[1])<<32,
+		Cookie: cookieOf(h.Cookie),
 	}
 	as := nlmsg.NewAttrScanner(attrs)
 	for as.Next() {
@@ -159,65 +157,37 @@ func (s *UnixSocket) Decode(payload []byte) error {
 		s.has |= 1 << t
 	}
 	s.Pending = pending
-	if err := as.Err(); err != nil {
-		return &DecodeError{Attr: "unix_diag attributes", Len: len(attrs), Want: 4, Err: err}
-	}
-	return nil
+	return attrsErr("unix_diag attributes", attrs, as.Err())
 }
 
 // DumpUnix dumps the unix sockets req selects and yields each decoded in
 // place into one *UnixSocket that the iterator owns and reuses, valid until
 // the next step. Errors are yielded last with a nil socket, as DumpInet
 // does. DumpUnix does not allocate per socket once Pending has grown to
-// the longest accept queue seen.
+// the longest accept queue seen. Safe for concurrent use, as DumpInet is.
 func DumpUnix(ctx context.Context, c *engine.Conn, req UnixRequest) iter.Seq2[*UnixSocket, error] {
 	return func(yield func(*UnixSocket, error) bool) {
-		if err := checkConn("dump unix", c); err != nil {
-			yield(nil, err)
-			return
-		}
-		h := nlmsg.UnixDiagReq{Family: unix.AF_UNIX, States: uint32(req.States), Show: req.Show,
-			Cookie: [2]uint32{nlmsg.InetDiagNoCookie, nlmsg.InetDiagNoCookie}}
-		if h.States == 0 {
-			h.States = uint32(AllStates)
-		}
-		if h.Show == 0 {
-			h.Show = DefaultUnixShow
-		}
-		s := new(UnixSocket)
-		for v, err := range c.Dump(ctx, nlmsg.SockDiagByFamily, h.AppendTo(make([]byte, 0, nlmsg.UnixDiagReqLen)), 0) {
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			if v.Type() != nlmsg.SockDiagByFamily {
-				continue
-			}
-			if err := s.Decode(v.Payload()); err != nil {
-				yield(nil, err)
-				return
-			}
-			if !yield(s, nil) {
-				return
-			}
-		}
+		k := reusing[UnixSocket]()
+		fail(yield, dumpUnix(ctx, c, req, &k, yield))
 	}
 }
 
-// ListUnix is DumpUnix collected into an owned slice (appended to dst):
-// each socket has its own Pending. On an error it returns the sockets
-// decoded so far and the error.
-func ListUnix(ctx context.Context, c *engine.Conn, req UnixRequest, dst []UnixSocket) ([]UnixSocket, error) {
-	for s, err := range DumpUnix(ctx, c, req) {
-		if err != nil {
-			return dst, err
-		}
-		v := *s
-		v.Pending = nil
-		if len(s.Pending) > 0 {
-			v.Pending = append([]uint32(nil), s.Pending...)
-		}
-		dst = append(dst, v)
-	}
-	return dst, nil
+// dumpUnix runs the dump req asks for into k, yielding to yield if it is
+// not nil.
+func dumpUnix(ctx context.Context, c *engine.Conn, req UnixRequest, k *sink[UnixSocket], yield func(*UnixSocket, error) bool) error {
+	h := nlmsg.UnixDiagReq{Family: unix.AF_UNIX, States: uint32(cmp.Or(req.States, AllStates)),
+		Show: cmp.Or(req.Show, DefaultUnixShow), Cookie: noCookie}
+	return dumpReplies(ctx, c, "dump unix", h.AppendTo(make([]byte, 0, nlmsg.UnixDiagReqLen)), nil, 0, k, yield)
 }
+
+// ListUnix is DumpUnix collected into an owned slice (appended to dst,
+// which may be nil), as ListInet collects DumpInet: each socket has its
+// own Pending, and on an error it returns the sockets decoded so far and
+// the error. A dump of n sockets allocates about n UnixSockets and the
+// Pending lists of the listeners among them. Safe for concurrent use.
+func ListUnix(ctx context.Context, c *engine.Conn, req UnixRequest, dst []UnixSocket) ([]UnixSocket, error) {
+	k := collecting[UnixSocket](unixBlocks)
+	return k.list(dst, dumpUnix(ctx, c, req, &k, nil))
+}
+
+var unixBlocks = newBlockPool[UnixSocket]()
