@@ -108,6 +108,10 @@ func TestExpectNames(t *testing.T) {
 			t.Errorf("ExpectFlags(%#x) = %q, want %q", uint32(f), f.String(), want)
 		}
 	}
+	if EventExpectNew.String() != "NEW" || EventExpectDestroy.String() != "DESTROY" || !EventExpectNew.IsExpect() || EventNew.IsExpect() ||
+		EventExpectDestroy.group() != nlmsg.NFNLGrpConntrackExpDestroy || EventOverrun.group() != 0 {
+		t.Error("expectation event types")
+	}
 	var e Expect
 	if err := e.SetHelper("0123456789abcdef"); !errors.Is(err, ErrBadLength) || e.Helper() != "" {
 		t.Errorf("a 16-byte helper name: %v, %q", err, e.Helper())
