@@ -89,6 +89,8 @@ func TestIntegrationFiltersKernelAndUserSpaceAgree(t *testing.T) {
 		{Proto: ProtoTCP, OrigDstPort: 80, Family: unix.AF_INET6},
 		{Proto: ProtoUDP, OrigDst: addr("10.200.0.1"), Family: unix.AF_INET},
 		{OrigSrc: addr("10.0.0.5")},
+		{Family: unix.AF_INET6, OrigSrc: addr("2001:db8::5")},
+		{Family: unix.AF_INET6, Proto: ProtoUDP, OrigDst: addr("2001:db8:ffff::1")},
 		{Status: StatusSeenReply, StatusMask: StatusSeenReply},
 		{ReplySrc: addr("2001:db8:ffff::1")},
 	}

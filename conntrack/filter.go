@@ -13,8 +13,10 @@ import (
 // mask (CTA_MARK, CTA_MARK_MASK), the status and mask (CTA_STATUS,
 // CTA_STATUS_MASK, Linux 5.19+), a non-zero zone (CTA_ZONE, Linux 6.8+) and,
 // when Family is set, the protocol, addresses and ports of the original
-// tuple (CTA_FILTER, Linux 5.8+). Every entry the kernel returns is checked
-// again against the whole Filter in user space, and a kernel that refuses
+// tuple (CTA_FILTER, Linux 5.8+; addresses only when Family is AF_INET,
+// since the kernel matches IPv6 ones the wrong way round). Every entry the
+// kernel returns is checked again against the whole Filter in user space,
+// and a kernel that refuses
 // a filter attribute gets the dump again without it, so the result is the
 // same on every kernel; only the cost differs.
 type Filter struct {
@@ -130,15 +132,18 @@ func (flt *Filter) appendDumpFilter(b *nlmsg.Builder, lvl kernelLevel) {
 }
 
 // tupleFlags returns the CTA_FILTER_FLAG_* bits for the original-tuple
-// part of flt that the kernel can match (addresses of flt.Family, ports
-// only with a port protocol).
+// part of flt that the kernel can match (IPv4 addresses of an AF_INET
+// filter, ports only with a port protocol).
 func (flt *Filter) tupleFlags() uint32 {
 	var fl uint32
+	// NB: the kernel's CTA_FILTER compares IPv6 addresses the wrong way
+	// round (measured on Linux 6.18: a filter on 2001:db8::2 sends every
+	// entry but that one), so IPv6 addresses are matched in user space only.
 	want4 := flt.Family == 2
-	if flt.OrigSrc.IsValid() && flt.OrigSrc.Is4() == want4 {
+	if flt.OrigSrc.IsValid() && flt.OrigSrc.Is4() && want4 {
 		fl |= nlmsg.CTAFilterFlagIPSrc
 	}
-	if flt.OrigDst.IsValid() && flt.OrigDst.Is4() == want4 {
+	if flt.OrigDst.IsValid() && flt.OrigDst.Is4() && want4 {
 		fl |= nlmsg.CTAFilterFlagIPDst
 	}
 	if flt.Proto != 0 {
