@@ -16,9 +16,8 @@ import (
 // tuple (CTA_FILTER, Linux 5.8+; addresses only when Family is AF_INET,
 // since the kernel matches IPv6 ones the wrong way round). Every entry the
 // kernel returns is checked again against the whole Filter in user space,
-// and a kernel that refuses
-// a filter attribute gets the dump again without it, so the result is the
-// same on every kernel; only the cost differs.
+// and a kernel that refuses a filter attribute gets the dump again without
+// it, so the result is the same on every kernel; only the cost differs.
 type Filter struct {
 	Family uint8 // AF_INET or AF_INET6; 0 for both
 
@@ -159,6 +158,30 @@ func (flt *Filter) tupleFlags() uint32 {
 		}
 	}
 	return fl
+}
+
+// kernelExact reports whether the kernel applies all of flt at kernelAll,
+// so that it sends the entries flt selects and no other: no reply
+// addresses, no zone 0, and the tuple part only where CTA_FILTER matches
+// it (a family, IPv4 addresses, ports of TCP and UDP, which are all the
+// kernel compares ports of).
+func (flt *Filter) kernelExact() bool {
+	if flt.ReplySrc.IsValid() || flt.ReplyDst.IsValid() || (flt.HasZone && flt.Zone == 0) {
+		return false
+	}
+	ports := flt.OrigSrcPort != 0 || flt.OrigDstPort != 0
+	if flt.Proto == 0 && !ports && !flt.OrigSrc.IsValid() && !flt.OrigDst.IsValid() {
+		return true
+	}
+	fl := flt.tupleFlags()
+	switch {
+	case flt.Family == 0,
+		flt.OrigSrc.IsValid() && fl&nlmsg.CTAFilterFlagIPSrc == 0,
+		flt.OrigDst.IsValid() && fl&nlmsg.CTAFilterFlagIPDst == 0,
+		ports && flt.Proto != ProtoTCP && flt.Proto != ProtoUDP:
+		return false
+	}
+	return true
 }
 
 // needsKernelAll reports whether a request at kernelAll differs from one
