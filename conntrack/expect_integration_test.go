@@ -180,9 +180,8 @@ func expectSeeds(t *testing.T, c *Conn, prefix string) map[string][]any {
 // over IPv4 (through the helper and source NAT) and over IPv6 (the helper
 // alone) and checks each expectation the helper made against conntrack -L
 // expect, field by field; what the tool does not print (NAT, function, id)
-// against what the helper is known to write; and that ExpectFilter, Get
-// and the decoder of every message agree. The messages are the
-// FuzzExpectDecode corpus (-args -update-corpus writes them).
+// against what the helper is known to write; and that ExpectFilter and
+// GetExpect agree.
 func TestIntegrationExpectListAgreesWithConntrackTool(t *testing.T) {
 	c, ns := dial(t)
 	loadRuleset(t, ns, ftpRuleset)
@@ -250,7 +249,31 @@ func TestIntegrationExpectListAgreesWithConntrackTool(t *testing.T) {
 	if _, err := c.ListExpect(testCtx(t), &missing); !errors.Is(err, unix.ENOENT) {
 		t.Errorf("ListExpect of a master that does not exist: %v, want ENOENT", err)
 	}
-	seeds := expectSeeds(t, c, "ftp-")
+}
+
+// TestIntegrationExpectCorpus decodes every expectation message of the
+// FTP fixture (IPv4 with NAT, IPv6) and of one written with every optional
+// part, as the kernel sent them, and keeps them as the FuzzExpectDecode
+// corpus (see nltest.Seeds: -args -update-corpus writes them).
+func TestIntegrationExpectCorpus(t *testing.T) {
+	c, ns := dial(t)
+	loadRuleset(t, ns, ftpRuleset)
+	ftpSession(t, ns)
+	ftpSessionOn(t, ns, ftp6)
+	m := Flow{Orig: Tuple{Src: addr("10.5.0.1"), Dst: addr("10.5.0.2"), Proto: ProtoTCP, SrcPort: 3000, DstPort: 21}, Timeout: 60, TCP: TCPInfo{State: TCPEstablished}}
+	createHelperMaster(t, c, &m, "ftp")
+	e := Expect{Master: m.Orig, Tuple: Tuple{Src: m.Orig.Dst, Dst: m.Orig.Src, Proto: ProtoTCP, DstPort: 5000},
+		Flags: ExpectPermanent | ExpectInactive, NAT: ExpectNAT{Dir: 1, Tuple: Tuple{Src: addr("10.5.0.9"), SrcPort: 7}}, Has: ExpectFieldNAT}
+	if e.SetHelper("ftp") != nil || e.SetFn("nat-follow-master") != nil {
+		t.Fatal("names")
+	}
+	if err := c.CreateExpect(testCtx(t), &e); err != nil {
+		t.Fatal(err)
+	}
+	seeds := expectSeeds(t, c, "")
+	if len(seeds) != 3 {
+		t.Fatalf("%d expectations, want 3", len(seeds))
+	}
 	for name, s := range seeds {
 		var e Expect
 		if err := e.Decode(s[0].([]byte)); err != nil {
@@ -376,7 +399,6 @@ func TestIntegrationExpectCreateUpdateDelete(t *testing.T) {
 	if len(got) != 1 {
 		t.Fatalf("%d expectations after CreateExpect, want 1", len(got))
 	}
-	nltest.Seeds(t, "FuzzExpectDecode", expectSeeds(t, c, "write-"))
 	// What was written, as the kernel keeps it: the flags but USERSPACE,
 	// and not the timeout, which is the helper policy's (300 s for FTP).
 	w := got[0]
