@@ -213,10 +213,17 @@ func TestIntegrationWrongFamilyRefused(t *testing.T) {
 // nltest.Seeds.
 func entrySeeds(t *testing.T, c *Conn, prefix string) map[string][]any {
 	t.Helper()
-	seeds := map[string][]any{}
 	var b nlmsg.Builder
 	defer b.Release()
-	for v, err := range c.c.Dump(testCtx(t), msgType(nlmsg.IPCTNLMsgCTGet), dumpPayload(&b, nil, kernelNone), 0) {
+	return dumpSeeds(t, c, msgType(nlmsg.IPCTNLMsgCTGet), dumpPayload(&b, nil, kernelNone), prefix)
+}
+
+// dumpSeeds runs the dump request typ with payload and returns each
+// message's payload as the kernel sent it, named prefix+its position.
+func dumpSeeds(t *testing.T, c *Conn, typ nlmsg.Type, payload []byte, prefix string) map[string][]any {
+	t.Helper()
+	seeds := map[string][]any{}
+	for v, err := range c.c.Dump(testCtx(t), typ, payload, 0) {
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -32,6 +32,16 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
+// toolLines waits up to 5 s for a listening tool to have printed n lines
+// into out, and returns the lines it printed.
+func toolLines(out *lockedBuffer, n int) []string {
+	deadline := time.Now().Add(5 * time.Second)
+	for strings.Count(out.String(), "\n") < n && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	return strings.Split(strings.TrimSpace(out.String()), "\n")
+}
+
 // TestIntegrationEventsAgreeWithConntrackE creates, updates and deletes
 // flows while Events and conntrack -E both listen, and checks that both
 // saw the same events, in the same order, with the same tuples.
@@ -94,11 +104,7 @@ func TestIntegrationEventsAgreeWithConntrackE(t *testing.T) {
 			break
 		}
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for strings.Count(out.String(), "\n") < len(want) && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	lines := toolLines(&out, len(want))
 	if len(lines) != len(want) {
 		t.Fatalf("conntrack -E printed %d events, Events %d:\n%s", len(lines), len(got), out.String())
 	}
@@ -281,11 +287,7 @@ func TestIntegrationExpectEventsAgreeWithConntrackE(t *testing.T) {
 			break
 		}
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for strings.Count(out.String(), "\n") < len(got) && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	lines := toolLines(&out, len(got))
 	if len(lines) != len(got) {
 		t.Fatalf("conntrack -E expect printed %d events, Events %d:\n%s", len(lines), len(got), out.String())
 	}

@@ -110,17 +110,7 @@ func (e *Expect) HelperBytes() []byte { return e.helper[:e.helpLn] }
 // with ErrBadLength and leaves e unchanged; "" removes it. It does not
 // allocate.
 func (e *Expect) SetHelper(name string) error {
-	if len(name) >= len(e.helper) {
-		return ErrBadLength
-	}
-	e.helper = [len(e.helper)]byte{}
-	e.helpLn = uint8(copy(e.helper[:], name))
-	if name == "" {
-		e.Has &^= ExpectFieldHelper
-	} else {
-		e.Has |= ExpectFieldHelper
-	}
-	return nil
+	return setName(e.helper[:], &e.helpLn, name, &e.Has, ExpectFieldHelper)
 }
 
 // Fn returns the name of the function the kernel runs on the expected
@@ -137,15 +127,22 @@ func (e *Expect) FnBytes() []byte { return e.fn[:e.fnLen] }
 // with ErrBadLength and leaves e unchanged; "" removes it. It does not
 // allocate.
 func (e *Expect) SetFn(name string) error {
-	if len(name) >= len(e.fn) {
+	return setName(e.fn[:], &e.fnLen, name, &e.Has, ExpectFieldFn)
+}
+
+// setName copies name into buf, zeroing the rest, sets *n to its length
+// and field in *has (clears it for ""); a name that leaves no room for a
+// NUL in buf fails with ErrBadLength and changes nothing.
+func setName[S string | []byte](buf []byte, n *uint8, name S, has *ExpectFields, field ExpectFields) error {
+	if len(name) >= len(buf) {
 		return ErrBadLength
 	}
-	e.fn = [len(e.fn)]byte{}
-	e.fnLen = uint8(copy(e.fn[:], name))
-	if name == "" {
-		e.Has &^= ExpectFieldFn
+	clear(buf)
+	*n = uint8(copy(buf, name))
+	if len(name) == 0 {
+		*has &^= field
 	} else {
-		e.Has |= ExpectFieldFn
+		*has |= field
 	}
 	return nil
 }
@@ -155,21 +152,7 @@ func (e *Expect) SetFn(name string) error {
 // e, resetting e first. It does not allocate unless it fails, with a
 // *DecodeError that names the attribute.
 func (e *Expect) Decode(payload []byte) error {
-	h, attrs, err := nlmsg.DecodeNfGenMsg(payload)
-	if err != nil {
-		return &DecodeError{Attr: "nfgenmsg", Offset: 0, Err: err}
-	}
-	*e = Expect{Family: h.Family}
-	s := nlmsg.NewAttrScanner(attrs)
-	for s.Next() {
-		if err := e.decodeAttr(s.Attr()); err != nil {
-			return err
-		}
-	}
-	if err := s.Err(); err != nil {
-		return &DecodeError{Attr: "attributes", Offset: -1, Err: err}
-	}
-	return nil
+	return decodeMessage(payload, func(fam uint8) { *e = Expect{Family: fam} }, e.decodeAttr)
 }
 
 func (e *Expect) decodeAttr(a nlmsg.Attr) error {
@@ -204,19 +187,11 @@ func (e *Expect) decodeAttr(a nlmsg.Attr) error {
 		e.Class, err = a.Uint32BE()
 		name, e.Has = "CTA_EXPECT_CLASS", e.Has|ExpectFieldClass
 	case nlmsg.CTAExpectHelpName:
-		n := a.StringBytes()
-		if len(n) >= len(e.helper) {
-			return attrErr("CTA_EXPECT_HELP_NAME", a, ErrBadLength)
-		}
-		e.helpLn = uint8(copy(e.helper[:], n))
-		e.Has |= ExpectFieldHelper
+		err = setName(e.helper[:], &e.helpLn, a.StringBytes(), &e.Has, ExpectFieldHelper)
+		name = "CTA_EXPECT_HELP_NAME"
 	case nlmsg.CTAExpectFN:
-		n := a.StringBytes()
-		if len(n) >= len(e.fn) {
-			return attrErr("CTA_EXPECT_FN", a, ErrBadLength)
-		}
-		e.fnLen = uint8(copy(e.fn[:], n))
-		e.Has |= ExpectFieldFn
+		err = setName(e.fn[:], &e.fnLen, a.StringBytes(), &e.Has, ExpectFieldFn)
+		name = "CTA_EXPECT_FN"
 	}
 	if err != nil {
 		return attrErr(name, a, err)
@@ -260,14 +235,7 @@ func (e *Expect) family() uint8 {
 // tuples (the mask ExactMask's when e.Mask has no addresses), the timeout,
 // and the optional parts that are set.
 func appendExpectAttrs(b *nlmsg.Builder, e *Expect) {
-	appendTuple(b, nlmsg.CTAExpectMaster, &e.Master)
-	appendTuple(b, nlmsg.CTAExpectTuple, &e.Tuple)
-	m := e.Mask
-	if !m.valid() {
-		m = ExactMask(e.Tuple)
-	}
-	appendTuple(b, nlmsg.CTAExpectMask, &m)
-	b.Uint32BE(nlmsg.CTAExpectTimeout, e.Timeout)
+	appendExpectKey(b, e)
 	if e.Zone != 0 {
 		b.Uint16BE(nlmsg.CTAExpectZone, e.Zone)
 	}
@@ -301,6 +269,20 @@ func appendExpectAttrs(b *nlmsg.Builder, e *Expect) {
 		appendTuple(b, nlmsg.CTAExpectNATTuple, &t)
 		b.EndNest(n)
 	}
+}
+
+// appendExpectKey writes what every create or change of e carries: the
+// master, the tuple, the mask (ExactMask's when e.Mask has no addresses)
+// and the timeout.
+func appendExpectKey(b *nlmsg.Builder, e *Expect) {
+	appendTuple(b, nlmsg.CTAExpectMaster, &e.Master)
+	appendTuple(b, nlmsg.CTAExpectTuple, &e.Tuple)
+	m := e.Mask
+	if !m.valid() {
+		m = ExactMask(e.Tuple)
+	}
+	appendTuple(b, nlmsg.CTAExpectMask, &m)
+	b.Uint32BE(nlmsg.CTAExpectTimeout, e.Timeout)
 }
 
 // ExactMask returns the mask of an expectation that matches t exactly,

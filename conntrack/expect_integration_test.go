@@ -164,16 +164,9 @@ func loadRuleset(t *testing.T, ns *netnstest.NS, ruleset string) {
 // as the kernel sent it, named prefix+its position, for nltest.Seeds.
 func expectSeeds(t *testing.T, c *Conn, prefix string) map[string][]any {
 	t.Helper()
-	seeds := map[string][]any{}
 	var b nlmsg.Builder
 	defer b.Release()
-	for v, err := range c.c.Dump(testCtx(t), expMsgType(nlmsg.IPCTNLMsgExpGet), expectDumpPayload(&b, nil), 0) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		seeds[prefix+strconv.Itoa(len(seeds))] = []any{append([]byte(nil), v.Payload()...)}
-	}
-	return seeds
+	return dumpSeeds(t, c, expMsgType(nlmsg.IPCTNLMsgExpGet), expectDumpPayload(&b, nil), prefix)
 }
 
 // TestIntegrationExpectListAgreesWithConntrackTool runs the FTP fixture

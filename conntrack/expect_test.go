@@ -13,12 +13,10 @@ import (
 // kernel sends it: the attributes CreateExpect writes, plus the read-only
 // id.
 func encodeExpect(e *Expect) []byte {
-	var b nlmsg.Builder
-	defer b.Release()
-	beginPayload(&b, e.family())
-	appendExpectAttrs(&b, e)
-	b.Uint32BE(nlmsg.CTAExpectID, e.ID)
-	return append([]byte(nil), b.Bytes()...)
+	return encodePayload(e.family(), func(b *nlmsg.Builder) {
+		appendExpectAttrs(b, e)
+		b.Uint32BE(nlmsg.CTAExpectID, e.ID)
+	})
 }
 
 // sampleExpect is an FTP data connection expected through source NAT, as
@@ -78,11 +76,8 @@ func TestExpectDecodeRoundTrip(t *testing.T) {
 func TestExpectWriteAttributes(t *testing.T) {
 	e := Expect{Tuple: Tuple{Src: addr("10.0.0.2"), Dst: addr("10.0.0.1"), Proto: ProtoTCP, DstPort: 9},
 		Master: Tuple{Src: addr("10.0.0.1"), Dst: addr("10.0.0.2"), Proto: ProtoTCP, SrcPort: 1, DstPort: 21}, Timeout: 60}
-	var b nlmsg.Builder
-	defer b.Release()
-	beginPayload(&b, unix.AF_INET)
-	appendExpectAttrs(&b, &e)
-	_, attrs, _ := nlmsg.DecodeNfGenMsg(b.Bytes())
+	p := encodePayload(unix.AF_INET, func(b *nlmsg.Builder) { appendExpectAttrs(b, &e) })
+	_, attrs, _ := nlmsg.DecodeNfGenMsg(p)
 	var types []uint16
 	s := nlmsg.NewAttrScanner(attrs)
 	for s.Next() {
@@ -223,12 +218,8 @@ func TestExpectDecodeErrorsNameTheAttribute(t *testing.T) {
 		{"function of 32 bytes", func(b *nlmsg.Builder) { b.String(nlmsg.CTAExpectFN, "nat-follow-master-and-then-some!") }, "CTA_EXPECT_FN"},
 	}
 	for _, c := range cases {
-		var b nlmsg.Builder
-		beginPayload(&b, unix.AF_INET)
-		c.build(&b)
 		var e Expect
-		err := e.Decode(b.Bytes())
-		b.Release()
+		err := e.Decode(encodePayload(unix.AF_INET, c.build))
 		var de *DecodeError
 		if !errors.As(err, &de) || de.Attr != c.attr {
 			t.Errorf("%s: %v, want a *DecodeError for %s", c.name, err, c.attr)
@@ -266,7 +257,7 @@ func FuzzExpectDecode(f *testing.F) {
 			}
 			return
 		}
-		if !e.Tuple.valid() || !e.Master.valid() || e.Tuple.Src.Is4() != e.Master.Src.Is4() {
+		if !e.tuplesValid() {
 			return
 		}
 		var back Expect

@@ -35,6 +35,12 @@ func (c *Conn) expectRequest(ctx context.Context, msg uint8, flags nlmsg.Flags, 
 	return decErr
 }
 
+// tuplesValid reports whether e's tuple and master have both addresses,
+// all of one family.
+func (e *Expect) tuplesValid() bool {
+	return e.Tuple.valid() && e.Master.valid() && e.Tuple.Src.Is4() == e.Master.Src.Is4()
+}
+
 // CreateExpect adds the expectation e (IPCTNL_MSG_EXP_NEW with
 // NLM_F_CREATE|NLM_F_EXCL): e.Tuple expected by the entry whose original
 // tuple is e.Master in zone e.Zone, with mask e.Mask (ExactMask(e.Tuple)
@@ -48,7 +54,7 @@ func (c *Conn) expectRequest(ctx context.Context, msg uint8, flags nlmsg.Flags, 
 // timeout of the master's helper's policy (300 s for FTP); UpdateExpect
 // changes it afterwards. Safe for concurrent use.
 func (c *Conn) CreateExpect(ctx context.Context, e *Expect) error {
-	if !e.Tuple.valid() || !e.Master.valid() || e.Tuple.Src.Is4() != e.Master.Src.Is4() {
+	if !e.tuplesValid() {
 		return ErrNoExpectTuple
 	}
 	return c.expectRequest(ctx, nlmsg.IPCTNLMsgExpNew, nlmsg.Create|nlmsg.Excl, e.family(), nil, func(b *nlmsg.Builder) {
@@ -63,18 +69,11 @@ func (c *Conn) CreateExpect(ctx context.Context, e *Expect) error {
 // expectation fails with ENOENT, one whose timer already fired with ETIME.
 // Safe for concurrent use.
 func (c *Conn) UpdateExpect(ctx context.Context, e *Expect) error {
-	if !e.Tuple.valid() || !e.Master.valid() || e.Tuple.Src.Is4() != e.Master.Src.Is4() {
+	if !e.tuplesValid() {
 		return ErrNoExpectTuple
 	}
 	return c.expectRequest(ctx, nlmsg.IPCTNLMsgExpNew, 0, e.family(), nil, func(b *nlmsg.Builder) {
-		appendTuple(b, nlmsg.CTAExpectMaster, &e.Master)
-		appendTuple(b, nlmsg.CTAExpectTuple, &e.Tuple)
-		m := e.Mask
-		if !m.valid() {
-			m = ExactMask(e.Tuple)
-		}
-		appendTuple(b, nlmsg.CTAExpectMask, &m)
-		b.Uint32BE(nlmsg.CTAExpectTimeout, e.Timeout)
+		appendExpectKey(b, e)
 		b.Uint16BE(nlmsg.CTAExpectZone, e.Zone)
 	})
 }
