@@ -37,7 +37,8 @@ func (f ExpectFlags) String() string {
 }
 
 // ExpectFields is a set of an Expect's optional parts: which ones the
-// kernel sent (Expect.Has).
+// kernel sent (Expect.Has), and for ExpectFieldNAT whether CreateExpect
+// writes the NAT.
 type ExpectFields uint16
 
 // Optional parts of an Expect.
@@ -71,7 +72,8 @@ type ExpectNAT struct {
 // the destination of Tuple exactly whatever the mask says. Like Flow it is a
 // plain value that refers to no buffer, so one Expect can be decoded into
 // again and again without allocating and copied freely; Has says which
-// optional parts the kernel sent.
+// optional parts the kernel sent. Like any value it is not safe for
+// concurrent use while something writes it (Decode, SetHelper, SetFn).
 type Expect struct {
 	Family uint8 // AF_INET or AF_INET6 (nfgen_family)
 	Tuple  Tuple // CTA_EXPECT_TUPLE
@@ -81,9 +83,10 @@ type Expect struct {
 	Master  Tuple
 	Timeout uint32 // seconds left
 	ID      uint32 // the kernel's id of the expectation
-	// Zone is CTA_EXPECT_ZONE, the zone of the master, in which Create
-	// looks the master up and Get and Delete look the expectation up.
-	// Linux 6.18 does not send it (see Has).
+	// Zone is the zone of the master (CTA_EXPECT_ZONE), in which
+	// CreateExpect looks the master up and GetExpect and DeleteExpect the
+	// expectation. Linux 6.18 never sends it: a decoded Expect has zone 0
+	// and no ExpectFieldZone whatever its master's zone.
 	Zone   uint16
 	Flags  ExpectFlags
 	Class  uint32 // the helper's class of expectation (FTP has one, 0)

@@ -433,6 +433,11 @@ func TestIntegrationExpectCreateUpdateDelete(t *testing.T) {
 	if err := c.CreateExpect(ctx, &noHelper); !errors.Is(err, unix.EOPNOTSUPP) {
 		t.Errorf("CreateExpect on a master without a helper: %v, want EOPNOTSUPP", err)
 	}
+	// NB: the kernel answers a dump of such a master's expectations with
+	// an acknowledgement and no dump at all.
+	if l, err := c.ListExpect(ctx, &ExpectFilter{Master: plain.Orig}); err != nil || len(l) != 0 {
+		t.Errorf("ListExpect of a master without a helper: %d, %v; want none", len(l), err)
+	}
 	badClass := e
 	badClass.Class = 1
 	if err := c.CreateExpect(ctx, &badClass); !errors.Is(err, unix.EINVAL) {
