@@ -128,20 +128,11 @@ func TestExpectNames(t *testing.T) {
 // TestExpectDecodeDoesNotAllocate decodes a full expectation into a reused
 // Expect and matches it.
 func TestExpectDecodeDoesNotAllocate(t *testing.T) {
-	if raceEnabled {
-		t.Skip("the race detector allocates")
-	}
 	e0 := sampleExpect()
 	p := encodeExpect(&e0)
 	flt := ExpectFilter{Family: unix.AF_INET, Master: e0.Master}
 	var e Expect
-	if n := testing.AllocsPerRun(1000, func() {
-		if e.Decode(p) != nil || !flt.Match(&e) {
-			panic("decode")
-		}
-	}); n != 0 {
-		t.Fatalf("Decode+Match: %v allocations, want 0", n)
-	}
+	requireNoAllocs(t, "Decode+Match", func() bool { return e.Decode(p) == nil && flt.Match(&e) })
 }
 
 // TestExpectFilterMatch checks the user-space half of ExpectFilter.

@@ -102,19 +102,26 @@ func TestDecodeMasterRoundTrip(t *testing.T) {
 
 // TestDecodeDoesNotAllocate decodes a full entry into a reused Flow.
 func TestDecodeDoesNotAllocate(t *testing.T) {
-	if raceEnabled {
-		t.Skip("the race detector allocates")
-	}
 	f0 := sampleFlow()
 	p := encodeFlow(&f0)
 	var f Flow
 	flt := Filter{Family: unix.AF_INET6, Mark: 3, MarkMask: 0xff, OrigSrc: addr("2001:db8::1")}
+	requireNoAllocs(t, "Decode+Match", func() bool { return f.Decode(p) == nil && flt.Match(&f) })
+}
+
+// requireNoAllocs fails t unless ok, run 1000 times, allocates nothing and
+// returns true; it skips t under the race detector, which allocates.
+func requireNoAllocs(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
 	if n := testing.AllocsPerRun(1000, func() {
-		if f.Decode(p) != nil || !flt.Match(&f) {
-			panic("decode")
+		if !ok() {
+			panic(what + " failed")
 		}
 	}); n != 0 {
-		t.Fatalf("Decode+Match: %v allocations, want 0", n)
+		t.Fatalf("%s: %v allocations, want 0", what, n)
 	}
 }
 
