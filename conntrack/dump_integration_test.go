@@ -351,9 +351,10 @@ func udpTraffic(t *testing.T, ns *netnstest.NS, server int, ports []int, n int) 
 // with accounting on, then lists with ZeroCounters: the counters returned
 // are those conntrack -L -o extended,id showed just before, and afterwards
 // the tool shows zero for the entries listed and the old counts for the
-// others (a filtered zeroing zeroes what the filter selects, no more).
-// Filters the kernel cannot apply whole are refused before anything is
-// sent.
+// others (a filtered zeroing zeroes what the filter selects, no more);
+// and what conntrack -L -z reads and zeroes is what List read before and
+// zero after. Filters the kernel cannot apply whole are refused before
+// anything is sent.
 func TestIntegrationZeroCountersAgreesWithConntrackTool(t *testing.T) {
 	c, ns := dial(t)
 	ctx := testCtx(t)
@@ -420,6 +421,29 @@ func TestIntegrationZeroCountersAgreesWithConntrackTool(t *testing.T) {
 	for id, now := range counts(ns.Run(t, "conntrack", "-L", "-o", "extended,id")) {
 		if now != zero {
 			t.Errorf("id %s: conntrack shows %v after the zeroing dump of all, want zero", id, now)
+		}
+	}
+
+	// The other way round: what conntrack -L -z reads is what List read
+	// just before, and List reads zero after it.
+	udpTraffic(t, ns, 7000, []int{7001, 7002, 7003}, 2)
+	read, err := c.List(ctx, nil)
+	if err != nil || len(read) != 3 {
+		t.Fatalf("List = %d flows, %v; want 3", len(read), err)
+	}
+	tool := counts(ns.Run(t, "conntrack", "-L", "-z", "-o", "extended,id"))
+	for i := range read {
+		id := strconv.FormatUint(uint64(read[i].ID), 10)
+		if got := ours(&read[i]); got != tool[id] || got[0] != "2" {
+			t.Errorf("id %s: List read %v, then conntrack -L -z %v; want 2 packets each way in both", id, got, tool[id])
+		}
+	}
+	if read, err = c.List(ctx, nil); err != nil || len(read) != 3 {
+		t.Fatalf("List = %d flows, %v; want 3", len(read), err)
+	}
+	for i := range read {
+		if got := ours(&read[i]); got != zero {
+			t.Errorf("id %d: List reads %v after conntrack -L -z, want zero", read[i].ID, got)
 		}
 	}
 

@@ -375,7 +375,8 @@ const ftpZoneRuleset = `table inet nlengine_ftpzone {
 // TestIntegrationExpectInAZone runs the FTP fixture in conntrack zone 5:
 // the kernel does not report the expectation's zone (neither Expect nor
 // conntrack -L expect show one), finds it by tuple only in its master's
-// zone, and deletes it there, as conntrack -L expect shows.
+// zone, and deletes it there, as conntrack -L expect shows; CreateExpect
+// finds the master only in the zone it is given.
 func TestIntegrationExpectInAZone(t *testing.T) {
 	c, ns := dial(t)
 	loadRuleset(t, ns, ftpZoneRuleset)
@@ -407,6 +408,22 @@ func TestIntegrationExpectInAZone(t *testing.T) {
 	}
 	if tool := expectTool(t, ns); len(tool) != 0 {
 		t.Errorf("conntrack -L expect after DeleteExpect: %+v", tool)
+	}
+	// CreateExpect finds the master in e.Zone only.
+	w := Expect{Master: e.Master, Tuple: e.Tuple}
+	w.Tuple.DstPort++
+	if err := c.CreateExpect(testCtx(t), &w); !errors.Is(err, unix.ENOENT) {
+		t.Errorf("CreateExpect with the master in zone 0: %v, want ENOENT", err)
+	}
+	w.Zone = 5
+	if err := c.CreateExpect(testCtx(t), &w); err != nil {
+		t.Fatalf("CreateExpect with the master in zone 5: %v", err)
+	}
+	if err := c.GetExpect(testCtx(t), w.Tuple, 5, &got); err != nil || got.Master != e.Master {
+		t.Errorf("GetExpect in zone 5 of what CreateExpect wrote: %+v, %v", got, err)
+	}
+	if tool := expectTool(t, ns); len(tool) != 1 || tool[expectKey(&w)] == nil {
+		t.Errorf("conntrack -L expect after CreateExpect in zone 5: %+v", tool)
 	}
 }
 
