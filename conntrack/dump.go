@@ -24,24 +24,59 @@ func dumpPayload(b *nlmsg.Builder, flt *Filter, lvl kernelLevel) []byte {
 	return b.Bytes()
 }
 
+// DumpOption changes what Dump and List ask of the kernel.
+type DumpOption uint8
+
+// ZeroCounters makes Dump and List read each entry's counters and zero
+// them in the same step (IPCTNL_MSG_CT_GET_CTRZERO, conntrack -L -z): the
+// counters yielded are those up to the zeroing, and traffic counted after
+// it is in the next read. Since the kernel zeroes every entry it sends,
+// such a dump takes only a Filter the kernel applies whole (family, mark,
+// status, a non-zero zone and, with Family set, the protocol, IPv4
+// addresses and the ports of TCP and UDP); another is refused with
+// ErrZeroFilter before anything is sent, and a kernel that refuses the
+// filter is not asked again without it. Entries without counters (no
+// nf_conntrack_acct) are listed unchanged.
+const ZeroCounters DumpOption = 1
+
+// ErrZeroFilter is returned (yielded) by a ZeroCounters dump, before
+// anything is sent, for a Filter that the kernel cannot apply whole, since
+// the kernel would zero the counters of entries the filter leaves out.
+var ErrZeroFilter = errors.New("conntrack: a counter-zeroing dump takes only a filter the kernel applies whole")
+
 // Dump streams the entries selected by flt (nil for all) in place: the
 // yielded *Flow is one value reused for every entry, valid only until the
 // loop body returns (copy *f to keep it). Memory stays flat however large
 // the table, and no entry allocates. The kernel filters what it can (see
-// Filter); the rest is filtered here. Errors are yielded last with a nil
-// Flow: the kernel's error (an *engine.OpError), engine.ErrDumpInterrupted,
-// a *DecodeError (the dump is drained and ends), or ctx.Err(). Breaking out
-// is safe. Dumps on one Conn run one after the other.
-func (c *Conn) Dump(ctx context.Context, flt *Filter) iter.Seq2[*Flow, error] {
+// Filter); the rest is filtered here. opts may be ZeroCounters. Errors are
+// yielded last with a nil Flow: the kernel's error (an *engine.OpError),
+// engine.ErrDumpInterrupted, a *DecodeError (the dump is drained and
+// ends), ErrZeroFilter, or ctx.Err(). Breaking out is safe (a zeroing dump
+// has then zeroed what the kernel already sent, and maybe more). Dumps on
+// one Conn run one after the other.
+func (c *Conn) Dump(ctx context.Context, flt *Filter, opts ...DumpOption) iter.Seq2[*Flow, error] {
+	var o DumpOption
+	for _, op := range opts {
+		o |= op
+	}
 	return func(yield func(*Flow, error) bool) {
 		var f Flow
-		c.dumpInto(ctx, flt, &f, yield)
+		c.dumpInto(ctx, flt, o, &f, yield)
 	}
 }
 
 // dumpInto runs the dump, decoding into f. It retries once with less
-// filtering when the kernel refuses the request before any entry.
-func (c *Conn) dumpInto(ctx context.Context, flt *Filter, f *Flow, yield func(*Flow, error) bool) {
+// filtering when the kernel refuses the request before any entry, unless
+// it zeroes counters.
+func (c *Conn) dumpInto(ctx context.Context, flt *Filter, o DumpOption, f *Flow, yield func(*Flow, error) bool) {
+	msg := nlmsg.IPCTNLMsgCTGet
+	if o&ZeroCounters != 0 {
+		if flt != nil && !flt.kernelExact() {
+			yield(nil, ErrZeroFilter)
+			return
+		}
+		msg = nlmsg.IPCTNLMsgCTGetCtrZero
+	}
 	var b nlmsg.Builder
 	defer b.Release()
 	lvl := kernelAll
@@ -49,7 +84,7 @@ func (c *Conn) dumpInto(ctx context.Context, flt *Filter, f *Flow, yield func(*F
 		payload := dumpPayload(&b, flt, lvl)
 		seen := false
 		var last error
-		for v, err := range c.c.Dump(ctx, msgType(nlmsg.IPCTNLMsgCTGet), payload, 0) {
+		for v, err := range c.c.Dump(ctx, msgType(msg), payload, 0) {
 			if err != nil {
 				last = err
 				break
@@ -69,7 +104,7 @@ func (c *Conn) dumpInto(ctx context.Context, flt *Filter, f *Flow, yield func(*F
 		if last == nil {
 			return
 		}
-		if !seen && lvl == kernelAll && flt != nil && flt.needsKernelAll() &&
+		if !seen && lvl == kernelAll && flt != nil && flt.needsKernelAll() && msg == nlmsg.IPCTNLMsgCTGet &&
 			(errors.Is(last, unix.EINVAL) || errors.Is(last, unix.EOPNOTSUPP)) {
 			lvl = kernelMark // an older kernel: filter the rest in user space
 			continue
@@ -79,13 +114,13 @@ func (c *Conn) dumpInto(ctx context.Context, flt *Filter, f *Flow, yield func(*F
 	}
 }
 
-// List returns the entries selected by flt (nil for all) as owned values.
-// It allocates the slice; entries do not allocate otherwise. For a whole
-// table (flt nil) it first asks the kernel how many entries there are
-// (IPCTNL_MSG_CT_GET_STATS) and allocates the slice once at that size;
-// otherwise it grows the slice as it goes. On an error it returns what it
-// has read with the error.
-func (c *Conn) List(ctx context.Context, flt *Filter) ([]Flow, error) {
+// List returns the entries selected by flt (nil for all) as owned values;
+// opts may be ZeroCounters, as for Dump. It allocates the slice; entries do
+// not allocate otherwise. For a whole table (flt nil) it first asks the
+// kernel how many entries there are (IPCTNL_MSG_CT_GET_STATS) and
+// allocates the slice once at that size; otherwise it grows the slice as
+// it goes. On an error it returns what it has read with the error.
+func (c *Conn) List(ctx context.Context, flt *Filter, opts ...DumpOption) ([]Flow, error) {
 	var out []Flow
 	if flt == nil {
 		if st, err := c.Stats(ctx); err == nil {
@@ -93,7 +128,7 @@ func (c *Conn) List(ctx context.Context, flt *Filter) ([]Flow, error) {
 			out = make([]Flow, 0, int(st.Entries)+int(st.Entries)/64+16)
 		}
 	}
-	for f, err := range c.Dump(ctx, flt) {
+	for f, err := range c.Dump(ctx, flt, opts...) {
 		if err != nil {
 			return out, err
 		}

@@ -3,6 +3,7 @@ package conntrack
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nlengine/nlengine/engine"
+	"github.com/nlengine/nlengine/internal/netnstest"
 	"github.com/nlengine/nlengine/internal/nltest"
 	"github.com/nlengine/nlengine/nlmsg"
 )
@@ -89,6 +91,8 @@ func TestIntegrationFiltersKernelAndUserSpaceAgree(t *testing.T) {
 		{Proto: ProtoTCP, OrigDstPort: 80, Family: unix.AF_INET6},
 		{Proto: ProtoUDP, OrigDst: addr("10.200.0.1"), Family: unix.AF_INET},
 		{OrigSrc: addr("10.0.0.5")},
+		{Family: unix.AF_INET6, OrigSrc: addr("2001:db8::5")},
+		{Family: unix.AF_INET6, Proto: ProtoUDP, OrigDst: addr("2001:db8:ffff::1")},
 		{Status: StatusSeenReply, StatusMask: StatusSeenReply},
 		{ReplySrc: addr("2001:db8:ffff::1")},
 	}
@@ -209,10 +213,17 @@ func TestIntegrationWrongFamilyRefused(t *testing.T) {
 // nltest.Seeds.
 func entrySeeds(t *testing.T, c *Conn, prefix string) map[string][]any {
 	t.Helper()
-	seeds := map[string][]any{}
 	var b nlmsg.Builder
 	defer b.Release()
-	for v, err := range c.c.Dump(testCtx(t), msgType(nlmsg.IPCTNLMsgCTGet), dumpPayload(&b, nil, kernelNone), 0) {
+	return dumpSeeds(t, c, msgType(nlmsg.IPCTNLMsgCTGet), dumpPayload(&b, nil, kernelNone), prefix)
+}
+
+// dumpSeeds runs the dump request typ with payload and returns each
+// message's payload as the kernel sent it, named prefix+its position.
+func dumpSeeds(t *testing.T, c *Conn, typ nlmsg.Type, payload []byte, prefix string) map[string][]any {
+	t.Helper()
+	seeds := map[string][]any{}
+	for v, err := range c.c.Dump(testCtx(t), typ, payload, 0) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -277,5 +288,172 @@ func TestIntegrationDumpDoesNotAllocatePerEntry(t *testing.T) {
 	big := allocs()
 	if big > small {
 		t.Fatalf("Dump of 2 000 entries: %v allocations, of 20: %v; want no growth with the entries", big, small)
+	}
+}
+
+// trackRuleset is a ruleset whose only job is to use conntrack, which
+// makes the kernel track the namespace's packets (it registers its hooks
+// in a namespace only when something there needs them).
+const trackRuleset = `table inet nlengine_track {
+	chain out {
+		type filter hook output priority 0; policy accept;
+		ct state new accept
+	}
+}
+`
+
+// udpTraffic sends, inside ns, n datagrams from each of ports to an echo
+// server on 127.0.0.1:port and reads each echo, so that each client's
+// entry counts n packets each way. The sockets are closed on return.
+func udpTraffic(t *testing.T, ns *netnstest.NS, server int, ports []int, n int) {
+	t.Helper()
+	err := ns.Do(func() error {
+		srv, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: server})
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		buf := make([]byte, 64)
+		for _, p := range ports {
+			cl, err := net.DialUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: p}, srv.LocalAddr().(*net.UDPAddr))
+			if err != nil {
+				return err
+			}
+			for i := range n {
+				if _, err := cl.Write([]byte("ping " + strconv.Itoa(i))); err != nil {
+					cl.Close()
+					return err
+				}
+				m, from, err := srv.ReadFromUDP(buf)
+				if err != nil {
+					cl.Close()
+					return err
+				}
+				if _, err := srv.WriteToUDP(buf[:m], from); err != nil {
+					cl.Close()
+					return err
+				}
+				if _, err := cl.Read(buf); err != nil {
+					cl.Close()
+					return err
+				}
+			}
+			cl.Close()
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("UDP traffic: %v", err)
+	}
+}
+
+// TestIntegrationZeroCountersAgreesWithConntrackTool counts UDP traffic
+// with accounting on, then lists with ZeroCounters: the counters returned
+// are those conntrack -L -o extended,id showed just before, and afterwards
+// the tool shows zero for the entries listed and the old counts for the
+// others (a filtered zeroing zeroes what the filter selects, no more);
+// and what conntrack -L -z reads and zeroes is what List read before and
+// zero after. Filters the kernel cannot apply whole are refused before
+// anything is sent.
+func TestIntegrationZeroCountersAgreesWithConntrackTool(t *testing.T) {
+	c, ns := dial(t)
+	ctx := testCtx(t)
+	loadRuleset(t, ns, trackRuleset)
+	ns.Run(t, "sysctl", "-q", "-w", "net.netfilter.nf_conntrack_acct=1")
+	udpTraffic(t, ns, 7000, []int{7001, 7002, 7003}, 3)
+	flows, err := c.List(ctx, nil)
+	if err != nil || len(flows) != 3 {
+		t.Fatalf("List = %d flows, %v; want 3", len(flows), err)
+	}
+	for i := range flows[:2] {
+		flows[i].Mark = 1
+		if err := c.Update(ctx, &flows[i], FieldMark); err != nil {
+			t.Fatal(err)
+		}
+	}
+	counts := func(out []byte) map[string][4]string {
+		m := map[string][4]string{}
+		for id, tf := range parseExtended(t, out) {
+			m[id] = [4]string{tf.kv["packets-orig"], tf.kv["bytes-orig"], tf.kv["packets-reply"], tf.kv["bytes-reply"]}
+		}
+		return m
+	}
+	ours := func(f *Flow) [4]string {
+		u := func(v uint64) string { return strconv.FormatUint(v, 10) }
+		return [4]string{u(f.CountersOrig.Packets), u(f.CountersOrig.Bytes), u(f.CountersReply.Packets), u(f.CountersReply.Bytes)}
+	}
+	zero := [4]string{"0", "0", "0", "0"}
+	before := counts(ns.Run(t, "conntrack", "-L", "-o", "extended,id"))
+
+	marked, err := c.List(ctx, &Filter{Mark: 1, MarkMask: 0xff}, ZeroCounters)
+	if err != nil || len(marked) != 2 {
+		t.Fatalf("zeroing List of mark 1 = %d flows, %v; want 2", len(marked), err)
+	}
+	zeroed := map[string]bool{}
+	for i := range marked {
+		id := strconv.FormatUint(uint64(marked[i].ID), 10)
+		zeroed[id] = true
+		if got := ours(&marked[i]); got != before[id] || got[0] != "3" || got[2] != "3" {
+			t.Errorf("id %s: the zeroing dump read %v, conntrack showed %v before; want 3 packets each way", id, got, before[id])
+		}
+	}
+	after := counts(ns.Run(t, "conntrack", "-L", "-o", "extended,id"))
+	for id, was := range before {
+		want := was
+		if zeroed[id] {
+			want = zero
+		}
+		if after[id] != want {
+			t.Errorf("id %s: conntrack shows %v after the zeroing dump of mark 1, want %v", id, after[id], want)
+		}
+	}
+
+	all, err := c.List(ctx, nil, ZeroCounters)
+	if err != nil || len(all) != 3 {
+		t.Fatalf("zeroing List = %d flows, %v; want 3", len(all), err)
+	}
+	for i := range all {
+		id := strconv.FormatUint(uint64(all[i].ID), 10)
+		if got := ours(&all[i]); got != after[id] {
+			t.Errorf("id %s: the second zeroing dump read %v, conntrack showed %v", id, got, after[id])
+		}
+	}
+	for id, now := range counts(ns.Run(t, "conntrack", "-L", "-o", "extended,id")) {
+		if now != zero {
+			t.Errorf("id %s: conntrack shows %v after the zeroing dump of all, want zero", id, now)
+		}
+	}
+
+	// The other way round: what conntrack -L -z reads is what List read
+	// just before, and List reads zero after it.
+	udpTraffic(t, ns, 7000, []int{7001, 7002, 7003}, 2)
+	read, err := c.List(ctx, nil)
+	if err != nil || len(read) != 3 {
+		t.Fatalf("List = %d flows, %v; want 3", len(read), err)
+	}
+	tool := counts(ns.Run(t, "conntrack", "-L", "-z", "-o", "extended,id"))
+	for i := range read {
+		id := strconv.FormatUint(uint64(read[i].ID), 10)
+		if got := ours(&read[i]); got != tool[id] || got[0] != "2" {
+			t.Errorf("id %s: List read %v, then conntrack -L -z %v; want 2 packets each way in both", id, got, tool[id])
+		}
+	}
+	if read, err = c.List(ctx, nil); err != nil || len(read) != 3 {
+		t.Fatalf("List = %d flows, %v; want 3", len(read), err)
+	}
+	for i := range read {
+		if got := ours(&read[i]); got != zero {
+			t.Errorf("id %d: List reads %v after conntrack -L -z, want zero", read[i].ID, got)
+		}
+	}
+
+	sent := c.Engine().Stats().RequestsSent
+	for _, flt := range []Filter{{ReplySrc: addr("127.0.0.1")}, {Family: unix.AF_INET6, OrigSrc: addr("::1")}, {HasZone: true}, {Proto: ProtoUDP, OrigDstPort: 7000}} {
+		if _, err := c.List(ctx, &flt, ZeroCounters); !errors.Is(err, ErrZeroFilter) {
+			t.Errorf("zeroing List(%+v) = %v, want ErrZeroFilter", flt, err)
+		}
+	}
+	if now := c.Engine().Stats().RequestsSent; now != sent {
+		t.Errorf("the refused zeroing dumps sent %d requests", now-sent)
 	}
 }

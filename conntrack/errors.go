@@ -50,5 +50,6 @@ var ErrWrongFamily = engine.ErrWrongFamily
 var ErrNoTuple = errors.New("conntrack: the flow has no original tuple (source and destination addresses)")
 
 // ErrBadEventType is returned by Subscribe, before it joins any group, for
-// an event type other than EventNew, EventUpdate and EventDestroy.
+// an event type other than EventNew, EventUpdate, EventDestroy,
+// EventExpectNew and EventExpectDestroy.
 var ErrBadEventType = errors.New("conntrack: not an event type one can subscribe to")

@@ -32,6 +32,16 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
+// toolLines waits up to 5 s for a listening tool to have printed n lines
+// into out, and returns the lines it printed.
+func toolLines(out *lockedBuffer, n int) []string {
+	deadline := time.Now().Add(5 * time.Second)
+	for strings.Count(out.String(), "\n") < n && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	return strings.Split(strings.TrimSpace(out.String()), "\n")
+}
+
 // TestIntegrationEventsAgreeWithConntrackE creates, updates and deletes
 // flows while Events and conntrack -E both listen, and checks that both
 // saw the same events, in the same order, with the same tuples.
@@ -94,11 +104,7 @@ func TestIntegrationEventsAgreeWithConntrackE(t *testing.T) {
 			break
 		}
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for strings.Count(out.String(), "\n") < len(want) && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	lines := toolLines(&out, len(want))
 	if len(lines) != len(want) {
 		t.Fatalf("conntrack -E printed %d events, Events %d:\n%s", len(lines), len(got), out.String())
 	}
@@ -198,16 +204,99 @@ func TestIntegrationEventsReportOverrunAndGoOn(t *testing.T) {
 }
 
 // TestIntegrationSubscribeRefusesOverrun checks that only the three entry
-// event types can be subscribed to, and a bad one in the list is refused
-// whole.
+// event types and the two expectation ones can be subscribed to, and a bad
+// one in the list is refused whole.
 func TestIntegrationSubscribeRefusesOverrun(t *testing.T) {
 	c, _ := dial(t)
-	for _, types := range [][]EventType{{EventOverrun}, {EventNew, EventOverrun}, {EventType(0)}} {
+	for _, types := range [][]EventType{{EventOverrun}, {EventNew, EventOverrun}, {EventType(0)}, {EventExpectNew, EventType(7)}} {
 		if err := c.Subscribe(types...); !errors.Is(err, ErrBadEventType) {
 			t.Errorf("Subscribe(%v) = %v, want ErrBadEventType", types, err)
 		}
 	}
 	if err := c.Subscribe(EventNew, EventDestroy); err != nil {
 		t.Fatalf("Subscribe(NEW, DESTROY) = %v", err)
+	}
+	if err := c.Subscribe(EventExpectNew, EventExpectDestroy); err != nil {
+		t.Fatalf("Subscribe(EXPECT_NEW, EXPECT_DESTROY) = %v", err)
+	}
+}
+
+// TestIntegrationExpectEventsAgreeWithConntrackE runs the FTP fixture over
+// IPv4 and IPv6, creates an expectation and deletes them all while Events
+// (subscribed to the expectation types only) and conntrack -E expect both
+// listen, and checks that both saw the same events, in the same order,
+// with the same fields; entry events do not reach the listener.
+func TestIntegrationExpectEventsAgreeWithConntrackE(t *testing.T) {
+	c, ns := dial(t)
+	ctx := testCtx(t)
+	loadRuleset(t, ns, ftpRuleset)
+	l, err := Dial(ctx, engine.WithNetNSFD(ns.FD()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if err := l.Subscribe(EventExpectNew, EventExpectDestroy); err != nil {
+		t.Fatal(err)
+	}
+	var out lockedBuffer
+	cmd := conntrackCmd(t, "-E", "expect")
+	cmd.Stdout = &out
+	if err := ns.Do(cmd.Start); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	time.Sleep(200 * time.Millisecond) // let conntrack -E subscribe
+
+	ftpSession(t, ns)
+	ftpSessionOn(t, ns, ftp6)
+	m := Flow{Orig: Tuple{Src: addr("10.5.0.1"), Dst: addr("10.5.0.2"), Proto: ProtoTCP, SrcPort: 3000, DstPort: 21}, Timeout: 60, TCP: TCPInfo{State: TCPEstablished}}
+	createHelperMaster(t, c, &m, "ftp")
+	e := Expect{Master: m.Orig, Tuple: Tuple{Src: m.Orig.Dst, Dst: m.Orig.Src, Proto: ProtoTCP, DstPort: 5000}}
+	if err := c.CreateExpect(ctx, &e); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.FlushExpect(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	// Each expectation's NEW precedes its DESTROY; all three are gone at
+	// the end. (The IPv6 session's helper may replace its expectation by
+	// an identical one, a DESTROY and a NEW more.)
+	type seen struct {
+		typ EventType
+		e   Expect
+	}
+	var got []seen
+	live := map[string]bool{}
+	for ev, err := range l.Events(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ev.Type.IsExpect() {
+			t.Fatalf("event %v of an entry on a listener of expectations", ev.Type)
+		}
+		got = append(got, seen{ev.Type, ev.Expect})
+		k := expectKey(&ev.Expect)
+		if ev.Type == EventExpectNew {
+			live[k] = true
+		} else if !live[k] {
+			t.Fatalf("DESTROY of %s before its NEW", k)
+		} else {
+			delete(live, k)
+		}
+		if len(live) == 0 && len(got) >= 6 {
+			break
+		}
+	}
+	lines := toolLines(&out, len(got))
+	if len(lines) != len(got) {
+		t.Fatalf("conntrack -E expect printed %d events, Events %d:\n%s", len(lines), len(got), out.String())
+	}
+	for i, line := range lines {
+		te := parseExpectLine(line)
+		if te == nil || te.event != got[i].typ.String() {
+			t.Errorf("event %d: conntrack %q, Events %v", i, line, got[i].typ)
+			continue
+		}
+		compareExpect(t, &got[i].e, te)
 	}
 }

@@ -115,15 +115,22 @@ func (f *Flow) HelperBytes() []byte { return f.helper[:f.helperLen] }
 // f, resetting f first. It does not allocate unless it fails, with a
 // *DecodeError that names the attribute.
 func (f *Flow) Decode(payload []byte) error {
+	return decodeMessage(payload, func(fam uint8) { *f = Flow{Family: fam} }, f.decodeAttr)
+}
+
+// decodeMessage decodes the nfgenmsg at the start of payload, calls reset
+// with its family, then attr with each attribute after it, and returns
+// the first error as a *DecodeError. NB: reset and attr must not escape,
+// so that their closures stay on the caller's stack.
+func decodeMessage(payload []byte, reset func(fam uint8), attr func(nlmsg.Attr) error) error {
 	h, attrs, err := nlmsg.DecodeNfGenMsg(payload)
 	if err != nil {
 		return &DecodeError{Attr: "nfgenmsg", Offset: 0, Err: err}
 	}
-	*f = Flow{Family: h.Family}
+	reset(h.Family)
 	s := nlmsg.NewAttrScanner(attrs)
 	for s.Next() {
-		a := s.Attr()
-		if err := f.decodeAttr(a); err != nil {
+		if err := attr(s.Attr()); err != nil {
 			return shift(err, nlmsg.NfGenMsgLen)
 		}
 	}

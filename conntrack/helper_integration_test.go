@@ -41,18 +41,34 @@ const (
 	ftpDataPort = 200<<8 | 10
 )
 
-// ftpSession runs, inside ns, an FTP control session over loopback up to an
-// active-mode PORT command, and returns the PORT line the server received.
-// The sockets live until the test ends.
-func ftpSession(t *testing.T, ns *netnstest.NS) string {
+// ftpEnd is where a session of the FTP fixture runs: the network, the
+// address of both ends (the server's and the client's) and the command
+// that names the data connection's address and port.
+type ftpEnd struct{ network, host, cmd string }
+
+// ftp4 is the IPv4 session (a PORT command, rewritten by the NAT of
+// ftpRuleset); ftp6 the IPv6 one (an EPRT command, which no NAT rewrites).
+var (
+	ftp4 = ftpEnd{"tcp4", "127.0.0.1", ftpPort}
+	ftp6 = ftpEnd{"tcp6", "::1", "EPRT |2|::1|" + strconv.Itoa(ftpDataPort) + "|\r\n"}
+)
+
+// ftpSession runs, inside ns, an FTP control session over IPv4 loopback up
+// to an active-mode PORT command, and returns the PORT line the server
+// received. The sockets live until the test ends.
+func ftpSession(t *testing.T, ns *netnstest.NS) string { return ftpSessionOn(t, ns, ftp4) }
+
+// ftpSessionOn runs ftpSession's session on end and returns the
+// data-connection command the server received.
+func ftpSessionOn(t *testing.T, ns *netnstest.NS, end ftpEnd) string {
 	t.Helper()
 	var seen string
 	err := ns.Do(func() error {
-		srv, err := net.Listen("tcp4", "127.0.0.1:21")
+		srv, err := net.Listen(end.network, net.JoinHostPort(end.host, "21"))
 		if err != nil {
 			return err
 		}
-		data, err := net.Listen("tcp4", "127.0.0.1:"+strconv.Itoa(ftpDataPort))
+		data, err := net.Listen(end.network, net.JoinHostPort(end.host, strconv.Itoa(ftpDataPort)))
 		if err != nil {
 			srv.Close()
 			return err
@@ -74,7 +90,7 @@ func ftpSession(t *testing.T, ns *netnstest.NS) string {
 			got <- line
 			c.Write([]byte("200 ok\r\n"))
 		}()
-		cl, err := net.DialTimeout("tcp4", "127.0.0.1:21", 5*time.Second)
+		cl, err := net.DialTimeout(end.network, net.JoinHostPort(end.host, "21"), 5*time.Second)
 		if err != nil {
 			return err
 		}
@@ -82,7 +98,7 @@ func ftpSession(t *testing.T, ns *netnstest.NS) string {
 		r := bufio.NewReader(cl)
 		// NB: the helper reads commands only after a line end it has seen
 		// in that direction, so PORT is not the first line.
-		for _, cmd := range []string{"", "USER anonymous\r\n", ftpPort} {
+		for _, cmd := range []string{"", "USER anonymous\r\n", end.cmd} {
 			if cmd != "" {
 				if _, err := cl.Write([]byte(cmd)); err != nil {
 					return err
@@ -96,7 +112,7 @@ func ftpSession(t *testing.T, ns *netnstest.NS) string {
 		return nil
 	})
 	if err != nil {
-		t.Fatalf("FTP session: %v", err)
+		t.Fatalf("FTP session over %s: %v", end.network, err)
 	}
 	return seen
 }
