@@ -223,17 +223,23 @@ func TestIntegrationFDBFilterByPort(t *testing.T) {
 	}
 }
 
+// fdbWithUnportedLink is fdbFixture plus a veth qa outside the bridge with
+// an FDB entry of its own, and a strict and a loose Conn in it.
+func fdbWithUnportedLink(t *testing.T) (ns *netnstest.NS, strict, loose *Conn) {
+	t.Helper()
+	ns = netnstest.New(t)
+	fdbFixture(t, ns)
+	ipRun(t, ns, "link", "add", "qa", "type", "veth", "peer", "name", "qb")
+	ns.Run(t, "bridge", "fdb", "add", "02:00:00:00:cc:01", "dev", "qa", "self", "permanent")
+	return ns, dialIn(t, ns), plainConn(t, ns)
+}
+
 // TestIntegrationFDBFilterByMaster compares the FDB entries
 // NeighFilter{Family: FamilyBridge, MasterIndex: br0} selects, through a
 // strict Conn and a loose one, with `bridge -j fdb show br br0`: those of
 // the bridge's ports and of the bridge itself.
 func TestIntegrationFDBFilterByMaster(t *testing.T) {
-	ns := netnstest.New(t)
-	fdbFixture(t, ns)
-	ipRun(t, ns, "link", "add", "qa", "type", "veth", "peer", "name", "qb")
-	ns.Run(t, "bridge", "fdb", "add", "02:00:00:00:cc:01", "dev", "qa", "self", "permanent")
-	strict := dialIn(t, ns)
-	loose := plainConn(t, ns)
+	ns, strict, loose := fdbWithUnportedLink(t)
 	f := NeighFilter{Family: FamilyBridge, MasterIndex: mustIndex(t, strict, "br0")}
 	var want []string
 	for _, w := range bridgeFDB(t, ns, "br", "br0") {
@@ -262,12 +268,7 @@ func TestIntegrationFDBFilterByMaster(t *testing.T) {
 // filter, nor has the kernel's FDB dump: a strict request must not send
 // it NDA_MASTER -1, which it refuses with ENODEV).
 func TestIntegrationFDBFilterNoMaster(t *testing.T) {
-	ns := netnstest.New(t)
-	fdbFixture(t, ns)
-	ipRun(t, ns, "link", "add", "qa", "type", "veth", "peer", "name", "qb")
-	ns.Run(t, "bridge", "fdb", "add", "02:00:00:00:cc:01", "dev", "qa", "self", "permanent")
-	strict := dialIn(t, ns)
-	loose := plainConn(t, ns)
+	ns, strict, loose := fdbWithUnportedLink(t)
 	unported := map[string]bool{}
 	for _, l := range ipJSON(t, ns, "link", "show", "nomaster") {
 		unported[str(l, "ifname")] = true
