@@ -23,12 +23,14 @@ const (
 	GroupIPv6Route = nlmsg.RTNLGrpIPv6Route  // IPv6 routes
 	GroupIPv4Rule  = nlmsg.RTNLGrpIPv4Rule   // IPv4 rules
 	GroupIPv6Rule  = nlmsg.RTNLGrpIPv6Rule   // IPv6 rules
+	GroupNSID      = nlmsg.RTNLGrpNSID       // namespace ids: RTM_NEWNSID, RTM_DELNSID
 )
 
-// EventGroups lists every group Events decodes: links, neighbours, and the
-// IPv4 and IPv6 addresses, routes and rules. Do not modify it.
+// EventGroups lists every group Events decodes: links, neighbours, the
+// IPv4 and IPv6 addresses, routes and rules, and namespace ids. Do not
+// modify it.
 var EventGroups = []uint32{GroupLink, GroupNeigh, GroupIPv4Addr, GroupIPv6Addr,
-	GroupIPv4Route, GroupIPv6Route, GroupIPv4Rule, GroupIPv6Rule}
+	GroupIPv4Route, GroupIPv6Route, GroupIPv4Rule, GroupIPv6Rule, GroupNSID}
 
 // EventKind says what an Event is about.
 type EventKind uint8
@@ -46,9 +48,12 @@ const (
 	// engine's queue did (engine.ErrOverrun). What is known of the tables
 	// may now be stale; a copy must be read again. The stream goes on.
 	EventOverrun
+	// EventNSID is a namespace id given (RTM_NEWNSID) or dropped with its
+	// namespace (RTM_DELNSID, Deleted).
+	EventNSID
 )
 
-var eventKindNames = [...]string{"unknown", "link", "addr", "route", "neigh", "rule", "overrun"}
+var eventKindNames = [...]string{"unknown", "link", "addr", "route", "neigh", "rule", "overrun", "nsid"}
 
 // String names the kind as ip monitor does ("link", "route", ...).
 func (k EventKind) String() string {
@@ -59,9 +64,9 @@ func (k EventKind) String() string {
 }
 
 // Event is one rtnetlink notification, decoded by the same Decode as a
-// dump's messages: Kind says which of Link, Addr, Route, Neigh or Rule is
-// filled (the others keep stale data from earlier events), Deleted tells
-// RTM_DEL* from RTM_NEW*. Not every link RTM_DELLINK is a link gone: one
+// dump's messages: Kind says which of Link, Addr, Route, Neigh, Rule or
+// NSID is filled (the others keep stale data from earlier events), Deleted
+// tells RTM_DEL* from RTM_NEW*. Not every link RTM_DELLINK is a link gone: one
 // of Link.Family FamilyBridge is a port leaving its bridge, and one with
 // Link.NewIndex set is a link moved to another namespace (it appears
 // there with an RTM_NEWLINK, in that namespace only).
@@ -73,7 +78,7 @@ func (k EventKind) String() string {
 // into.
 type Event struct {
 	Kind    EventKind
-	Deleted bool        // an RTM_DELLINK, RTM_DELADDR, RTM_DELROUTE, RTM_DELNEIGH or RTM_DELRULE
+	Deleted bool        // an RTM_DELLINK, RTM_DELADDR, RTM_DELROUTE, RTM_DELNEIGH, RTM_DELRULE or RTM_DELNSID
 	Type    nlmsg.Type  // the message type (RTM_NEWROUTE, ...); 0 for an overrun
 	Flags   nlmsg.Flags // the message's flags: NLM_F_REPLACE, NLM_F_APPEND, NLM_F_CREATE, ...
 	// Err is the loss an EventOverrun reports (errors.Is unix.ENOBUFS or
@@ -87,6 +92,7 @@ type Event struct {
 	Route Route
 	Neigh Neigh
 	Rule  Rule
+	NSID  NSID
 }
 
 // Subscribe joins rtnetlink multicast groups on c (GroupLink, ...), so
@@ -171,6 +177,9 @@ func (e *Event) DecodeMessage(v nlmsg.View) error {
 	case nlmsg.RTMNewRule, nlmsg.RTMDelRule:
 		e.Kind, e.Deleted = EventRule, t == nlmsg.RTMDelRule
 		return e.Rule.Decode(p)
+	case nlmsg.RTMNewNSID, nlmsg.RTMDelNSID:
+		e.Kind, e.Deleted = EventNSID, t == nlmsg.RTMDelNSID
+		return e.NSID.Decode(p)
 	}
 	e.Kind, e.Deleted = EventUnknown, false
 	return nil
