@@ -173,7 +173,7 @@ func (c *Conn) NetNSIDByPID(ctx context.Context, pid int) (int, error) {
 
 func (c *Conn) getNSID(ctx context.Context, by uint16, v uint32) (int, error) {
 	var reqBuf [16]byte
-	req := appendU32Attr(nlmsg.RtGenMsg{}.AppendTo(reqBuf[:0]), by, v)
+	req := appendNSIDPeer(reqBuf[:0], by, v)
 	id, found := NSIDNotAssigned, false
 	var n NSID
 	err := c.ec.RequestFunc(ctx, nlmsg.RTMGetNSID, req, 0, func(v nlmsg.View) error {
@@ -218,8 +218,18 @@ func (c *Conn) setNSID(ctx context.Context, by uint16, v uint32, id int) error {
 	if id < NSIDNotAssigned || id > 1<<31-1 {
 		return fmt.Errorf("%w: id %d", ErrInvalidNSID, id)
 	}
-	return c.write(ctx, nlmsg.RTMNewNSID, 0, func(b []byte) ([]byte, error) {
-		b = appendU32Attr(nlmsg.RtGenMsg{}.AppendTo(b), by, v)
-		return appendU32Attr(b, nlmsg.NETNSANSID, uint32(int32(id))), nil
-	})
+	return c.write(ctx, nlmsg.RTMNewNSID, 0, func(b []byte) ([]byte, error) { return appendNSIDAssign(b, by, v, id), nil })
+}
+
+// appendNSIDAssign appends the RTM_NEWNSID payload that gives the peer
+// namespace named by by and v the id id.
+func appendNSIDAssign(b []byte, by uint16, v uint32, id int) []byte {
+	return appendU32Attr(appendNSIDPeer(b, by, v), nlmsg.NETNSANSID, uint32(int32(id)))
+}
+
+// appendNSIDPeer appends an RTM_*NSID payload that names the peer
+// namespace: the rtgenmsg and NETNSA_FD or NETNSA_PID (by) of value v, as
+// ip sends them.
+func appendNSIDPeer(b []byte, by uint16, v uint32) []byte {
+	return appendU32Attr(nlmsg.RtGenMsg{}.AppendTo(b), by, v)
 }
