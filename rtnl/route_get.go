@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"strconv"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -314,10 +313,7 @@ const (
 )
 
 // routeCacheFlagNames are the cache flags ip prints, in its order.
-var routeCacheFlagNames = []struct {
-	f    uint32
-	name string
-}{
+var routeCacheFlagNames = []bitName[uint32]{
 	{nlmsg.RTCFLocal, "local"}, {nlmsg.RTCFReject, "reject"}, {nlmsg.RTCFMulticast, "mc"},
 	{nlmsg.RTCFBroadcast, "brd"}, {nlmsg.RTCFDNAT, "dst-nat"}, {nlmsg.RTCFSNAT, "src-nat"},
 	{nlmsg.RTCFMasq, "masq"}, {nlmsg.RTCFDirectDst, "dst-direct"}, {nlmsg.RTCFDirectSrc, "src-direct"},
@@ -326,21 +322,10 @@ var routeCacheFlagNames = []struct {
 }
 
 // Names returns the flags as ip lists them in a route lookup's "cache"
-// (in its order, by its names), and any other bit as one hexadecimal
-// string. It allocates.
+// (in its order, by its names; an empty list for none), and any other bit
+// of the upper 16 as one hexadecimal string. It allocates.
 func (f RouteCacheFlags) Names() []string {
-	out := []string{}
-	rest := uint32(f) &^ 0xffff
-	for _, n := range routeCacheFlagNames {
-		if rest&n.f != 0 {
-			out = append(out, n.name)
-			rest &^= n.f
-		}
-	}
-	if rest != 0 {
-		out = append(out, "0x"+strconv.FormatUint(uint64(rest), 16))
-	}
-	return out
+	return appendBitNames([]string{}, uint32(f)&^0xffff, routeCacheFlagNames)
 }
 
 // CacheFlags returns the route cache flags of an IPv4 RouteGet answer (the
