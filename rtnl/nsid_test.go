@@ -84,3 +84,19 @@ func TestNSIDRequestsEncodeAsIP(t *testing.T) {
 		t.Errorf("set by pid, kernel's choice: % x, want % x", got, want)
 	}
 }
+
+func TestNSIDDecodeAllocatesNothing(t *testing.T) {
+	if skipAllocs {
+		t.Skip("allocation counts are not meaningful under -race")
+	}
+	five := int32(5)
+	p, q := nsidMsg(7, nil), nsidMsg(3, &five)
+	var n NSID
+	if a := testing.AllocsPerRun(100, func() {
+		if n.Decode(p) != nil || n.Decode(q) != nil {
+			t.Fatal("decode failed")
+		}
+	}); a != 0 {
+		t.Errorf("%v allocations per decode", a)
+	}
+}

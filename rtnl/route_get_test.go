@@ -174,3 +174,22 @@ func TestNoRouteReason(t *testing.T) {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
 }
+
+// A lookup's answer, with its cache information, decodes without
+// allocating, as a dump's routes do.
+func TestRouteDecodeOfALookupAnswerAllocatesNothing(t *testing.T) {
+	if skipAllocs {
+		t.Skip("allocation counts are not meaningful under -race")
+	}
+	p := nlmsg.RtMsg{Family: unix.AF_INET, DstLen: 32, Type: 1, Flags: nlmsg.RTMFCloned}.AppendTo(nil)
+	p = appendU32Attr(appendU32Attr(p, nlmsg.RTAMark, 7), nlmsg.RTAUID, 0)
+	p = appendAttr(p, nlmsg.RTACacheInfo, make([]byte, nlmsg.RtaCacheInfoLen))
+	var r Route
+	if a := testing.AllocsPerRun(100, func() {
+		if err := r.Decode(p); err != nil {
+			t.Fatal(err)
+		}
+	}); a != 0 {
+		t.Errorf("%v allocations per decode", a)
+	}
+}
