@@ -97,7 +97,7 @@ func (n *NSID) Clone() NSID {
 }
 
 // NSIDFilter selects what NetNSIDs lists. The zero filter lists the ids
-// the Conn's own namespace gave (ip netns list-id).
+// the Conn's own namespace gave (ip netns list-id). A plain value.
 type NSIDFilter struct {
 	// Target, when HasTarget, lists instead the ids given by the
 	// namespace that the Conn's namespace calls Target, each with the id

@@ -10,7 +10,7 @@ import (
 )
 
 // Route is a route as rtnetlink describes it (RTM_NEWROUTE), with the fields
-// `ip -d -j route show table all` prints.
+// `ip -d -j route show table all` and `ip -d -j route get` print.
 //
 // A Route filled by Decode, or by the Routes iterator, points into the
 // message it was decoded from (Attrs, Encap, and each NextHop's Attrs):
@@ -55,11 +55,13 @@ type Route struct {
 	EncapType EncapType // lightweight tunnel type (RTA_ENCAP_TYPE)
 	Encap     []byte    // RTA_ENCAP's attributes, raw; sent as given by writes
 	// Mark is the firewall mark a lookup was made with (RTA_MARK): set in
-	// RouteGet answers, 0 in dumps. Writes ignore it.
+	// IPv4 RouteGet answers (the kernel does not echo it for IPv6), 0 in
+	// dumps. Writes ignore it.
 	Mark uint32
 	// UID is the socket owner a lookup was made for (RTA_UID), when
-	// HasUID: RouteGet answers carry it (not those of a lookup by input
-	// interface without Query.HasUID), dumps do not. Writes ignore it.
+	// HasUID: IPv4 RouteGet answers carry it (not those of a lookup by
+	// input interface without RouteQuery.HasUID); IPv6 answers and dumps
+	// do not. Writes ignore it.
 	UID    uint32
 	HasUID bool
 	// Cache is the rest of RTA_CACHEINFO (its expiry is Expires): what a

@@ -17,8 +17,10 @@ import (
 // RouteQuery is what RouteGet asks the kernel to route: the arguments of
 // `ip route get`. Only Dst is required; every zero field is left out of the
 // request, so the kernel uses its defaults (the caller's uid, mark 0, any
-// interface, UDP). A RouteQuery is a plain value, safe to copy; RouteGet
-// does not retain it.
+// interface, UDP). There is no table: a lookup goes through the rules
+// (the kernel refuses RTA_TABLE in one), so a table is reached with a rule
+// that selects it (by mark, uid, ports, ...) or with VRF. A RouteQuery is a
+// plain value, safe to copy; RouteGet does not retain it.
 type RouteQuery struct {
 	// Family is FamilyIPv4 or FamilyIPv6; FamilyUnspec takes Dst's.
 	Family Family
@@ -56,7 +58,9 @@ type RouteQuery struct {
 	FIBMatch bool
 	// Connected looks the destination up a second time from the preferred
 	// source of the first answer, as a socket connected to Dst would
-	// route ("connected"); it has no effect when Src is set.
+	// route ("connected"); it has no effect when Src is set, nor when the
+	// first answer has no preferred source (a lookup by input interface).
+	// It costs a second round trip.
 	Connected bool
 	// Notify sets RTM_F_NOTIFY (IPv4 only, "notify"). NB: the kernel marks
 	// the cached route itself, so later lookups of the same destination
@@ -175,7 +179,7 @@ func (c *Conn) routeGet(ctx context.Context, q *RouteQuery) (Route, error) {
 		}
 	}
 	if err == nil && !found {
-		err = fmt.Errorf("rtnl: route get %v: the kernel answered without a route", q.Dst)
+		err = &AttrError{Object: "route", Attr: "RTM_NEWROUTE", Offset: -1, Err: errMissingAttr}
 	}
 	return out, err
 }
@@ -270,7 +274,8 @@ func (q *RouteQuery) appendTo(b []byte) ([]byte, error) {
 // RouteCacheInfo is struct rta_cacheinfo without its expiry (Route.Expires
 // holds that): what the kernel says of a route a lookup found. ip prints
 // Error as "error", ID as "ipid", TS and TSAge as "ts" and "tsage", and,
-// with -s, ClntRef as "users", Used as "used" and LastUse as "age".
+// with -s, ClntRef as "users", Used as "used" and LastUse as "age". A
+// plain value.
 type RouteCacheInfo struct {
 	ClntRef uint32        // rta_clntref: references to the route
 	LastUse time.Duration // rta_lastuse: how long ago it was last used
@@ -298,7 +303,8 @@ func (ci *RouteCacheInfo) decode(b []byte) time.Duration {
 }
 
 // RouteCacheFlags are the route cache flags (RTCF_*) of an IPv4 RouteGet
-// answer: what the kernel's routing decided about the destination.
+// answer (Route.CacheFlags): what the kernel's routing decided about the
+// destination. A plain value.
 type RouteCacheFlags uint32
 
 // Route cache flags.
@@ -330,7 +336,9 @@ func (f RouteCacheFlags) Names() []string {
 
 // CacheFlags returns the route cache flags of an IPv4 RouteGet answer (the
 // upper 16 bits of Flags, which mean RTCF_* when RouteFlagCloned is set);
-// 0 for any other route.
+// 0 for any other route. NB: RouteCacheMulticast is the bit of
+// RouteFlagOffloadFailed, so Flags.Names of a multicast answer lists
+// "rt_offload_failed", as ip does.
 func (r *Route) CacheFlags() RouteCacheFlags {
 	if r.Family != FamilyIPv4 || r.Flags&RouteFlagCloned == 0 {
 		return 0
