@@ -160,23 +160,26 @@ func routeGetCases(idx func(string) int) []struct {
 }
 
 // TestIntegrationRouteGetAgreesWithIproute2 looks up IPv4 and IPv6
-// destinations with every kind of query ip route get has and compares
-// each answer with ip's, field by field.
+// destinations with every kind of query ip route get has, on a Conn with
+// strict checking and on one without (as ip's), and compares each answer
+// with ip's, field by field.
 func TestIntegrationRouteGetAgreesWithIproute2(t *testing.T) {
 	ns := netnstest.New(t)
 	routeGetFixture(t, ns)
-	c := dialIn(t, ns)
+	strict, plain := dialIn(t, ns), plainConn(t, ns)
 	names := linkNames(t, ns)
 	idx := func(n string) int { return ns.LinkIndex(t, n) }
 	for _, tt := range routeGetCases(idx) {
-		r, err := c.RouteGet(bg, tt.q)
-		if err != nil {
-			t.Errorf("RouteGet %v: %v", tt.args, err)
-			continue
-		}
-		got, want := routeGetView(&r, names), ipRouteGet(t, ns, tt.args)
-		if !reflect.DeepEqual(got, want) {
-			t.Errorf("route get %v:\nrtnl %v\nip   %v", tt.args, got, want)
+		want := ipRouteGet(t, ns, tt.args)
+		for _, c := range []*Conn{strict, plain} {
+			r, err := c.RouteGet(bg, tt.q)
+			if err != nil {
+				t.Errorf("RouteGet %v (strict %v): %v", tt.args, c.strict, err)
+				continue
+			}
+			if got := routeGetView(&r, names); !reflect.DeepEqual(got, want) {
+				t.Errorf("route get %v (strict %v):\nrtnl %v\nip   %v", tt.args, c.strict, got, want)
+			}
 		}
 	}
 }
