@@ -116,6 +116,41 @@ func RuleList(ctx context.Context, f RuleFilter) ([]Rule, error) {
 	return call(ctx, func(c *Conn) ([]Rule, error) { return c.RuleList(ctx, f) })
 }
 
+// RouteGet is Conn.RouteGet on a Conn of its own (see above).
+func RouteGet(ctx context.Context, q RouteQuery) (Route, error) {
+	return call(ctx, func(c *Conn) (Route, error) { return c.RouteGet(ctx, q) })
+}
+
+// NetNSIDs is Conn.NetNSIDs on a Conn of its own (see above).
+func NetNSIDs(ctx context.Context, f NSIDFilter) iter.Seq2[*NSID, error] {
+	return seq(ctx, func(c *Conn) iter.Seq2[*NSID, error] { return c.NetNSIDs(ctx, f) })
+}
+
+// NetNSIDList is Conn.NetNSIDList on a Conn of its own (see above).
+func NetNSIDList(ctx context.Context, f NSIDFilter) ([]NSID, error) {
+	return call(ctx, func(c *Conn) ([]NSID, error) { return c.NetNSIDList(ctx, f) })
+}
+
+// NetNSIDByFD is Conn.NetNSIDByFD on a Conn of its own (see above).
+func NetNSIDByFD(ctx context.Context, fd int) (int, error) {
+	return call(ctx, func(c *Conn) (int, error) { return c.NetNSIDByFD(ctx, fd) })
+}
+
+// NetNSIDByPID is Conn.NetNSIDByPID on a Conn of its own (see above).
+func NetNSIDByPID(ctx context.Context, pid int) (int, error) {
+	return call(ctx, func(c *Conn) (int, error) { return c.NetNSIDByPID(ctx, pid) })
+}
+
+// SetNetNSIDByFD is Conn.SetNetNSIDByFD on a Conn of its own (see above).
+func SetNetNSIDByFD(ctx context.Context, fd, id int) error {
+	return do(ctx, func(c *Conn) error { return c.SetNetNSIDByFD(ctx, fd, id) })
+}
+
+// SetNetNSIDByPID is Conn.SetNetNSIDByPID on a Conn of its own (see above).
+func SetNetNSIDByPID(ctx context.Context, pid, id int) error {
+	return do(ctx, func(c *Conn) error { return c.SetNetNSIDByPID(ctx, pid, id) })
+}
+
 // RouteAdd is Conn.RouteAdd on a Conn of its own (see above).
 func RouteAdd(ctx context.Context, r *Route) error {
 	return do(ctx, func(c *Conn) error { return c.RouteAdd(ctx, r) })

@@ -139,3 +139,41 @@ func TestIntegrationPackageFunctionsReturnTheDialError(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// RouteGet and the namespace id functions, too, ask about the caller's
+// namespace.
+func TestIntegrationPackageLookupsAndNSIDsAreTheCallersNamespace(t *testing.T) {
+	ns, peer := netnstest.New(t), netnstest.New(t)
+	ipRun(t, ns, "route", "add", "blackhole", "10.9.0.0/16")
+	ctx := context.Background()
+	var r Route
+	var getErr error
+	var id int
+	var ids []NSID
+	err := ns.Do(func() error {
+		r, getErr = RouteGet(ctx, RouteQuery{Dst: netip.MustParseAddr("10.0.0.1")})
+		if _, err := RouteGet(ctx, RouteQuery{Dst: netip.MustParseAddr("10.9.0.1")}); !errors.Is(err, ErrNoRoute) {
+			return errors.New("RouteGet of the namespace's blackhole: " + err.Error())
+		}
+		if err := SetNetNSIDByFD(ctx, peer.FD(), 4); err != nil {
+			return err
+		}
+		var err error
+		if id, err = NetNSIDByFD(ctx, peer.FD()); err != nil {
+			return err
+		}
+		ids, err = NetNSIDList(ctx, NSIDFilter{})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The namespace has no address but lo's: 10.0.0.1 is unreachable there.
+	if !errors.Is(getErr, ErrNoRoute) {
+		t.Errorf("RouteGet of 10.0.0.1 in a namespace without routes: %v, %v; want ErrNoRoute", r, getErr)
+	}
+	if id != 4 || len(ids) != 1 || ids[0].ID != 4 {
+		t.Errorf("id %d, list %v; want 4 and [4]", id, ids)
+	}
+	checkNSIDsAgainstIP(t, ns, ids)
+}

@@ -35,20 +35,12 @@ func TestIntegrationWriteFuzzCorpus(t *testing.T) {
 	}
 	write := func(dir string, ns *netnstest.NS, typ nlmsg.Type, req []byte) {
 		c := dialIn(t, ns)
-		if err := os.MkdirAll(filepath.Join("testdata", "fuzz", dir), 0o755); err != nil {
-			t.Fatal(err)
-		}
 		n := 0
 		for m, err := range c.ec.Dump(bg, typ, req, 0) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p := m.Payload()
-			name := fmt.Sprintf("%x", sha256.Sum256(p))[:16]
-			body := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", p)
-			if err := os.WriteFile(filepath.Join("testdata", "fuzz", dir, name), []byte(body), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			writeSeed(t, dir, m.Payload())
 			n++
 		}
 		t.Logf("%s: %d seeds", dir, n)
@@ -64,4 +56,67 @@ func TestIntegrationWriteFuzzCorpus(t *testing.T) {
 	write("FuzzNeighDecode", fdbNS, nlmsg.RTMGetNeigh, bf.dumpRequest(false))
 	write("FuzzRouteDecode", routeNS, nlmsg.RTMGetRoute, (&RouteFilter{}).dumpRequest(nil, false))
 	write("FuzzRuleDecode", routeNS, nlmsg.RTMGetRule, (&RuleFilter{}).dumpRequest())
+}
+
+// writeSeed writes payload as a seed of the fuzz target dir, named by its
+// hash.
+func writeSeed(t *testing.T, dir string, p []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Join("testdata", "fuzz", dir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	name := fmt.Sprintf("%x", sha256.Sum256(p))[:16]
+	body := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", p)
+	if err := os.WriteFile(filepath.Join("testdata", "fuzz", dir, name), []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestIntegrationWriteRouteGetCorpus adds the kernel's answers to the
+// route lookups of the route-get agreement test to FuzzRouteDecode's
+// seeds, and its namespace id messages (a dump with and without a target,
+// an answer by fd) to FuzzNSIDDecode's. It runs only with
+// RTNL_WRITE_CORPUS=1.
+func TestIntegrationWriteRouteGetCorpus(t *testing.T) {
+	if os.Getenv("RTNL_WRITE_CORPUS") != "1" {
+		t.Skip("set RTNL_WRITE_CORPUS=1 to regenerate testdata/fuzz")
+	}
+	ns := netnstest.New(t)
+	routeGetFixture(t, ns)
+	c := dialIn(t, ns)
+	keep := func(dir string) func(nlmsg.View) error {
+		return func(v nlmsg.View) error {
+			writeSeed(t, dir, v.Payload())
+			return nil
+		}
+	}
+	for _, tt := range routeGetCases(func(n string) int { return ns.LinkIndex(t, n) }) {
+		req, err := tt.q.appendTo(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.ec.RequestFunc(bg, nlmsg.RTMGetRoute, req, 0, keep("FuzzRouteDecode")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	peer, other := netnstest.New(t), netnstest.New(t)
+	if err := c.SetNetNSIDByFD(bg, peer.FD(), 7); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetNetNSIDByFD(bg, other.FD(), NSIDNotAssigned); err != nil {
+		t.Fatal(err)
+	}
+	if err := dialIn(t, peer).SetNetNSIDByFD(bg, other.FD(), 3); err != nil {
+		t.Fatal(err)
+	}
+	hdr := nlmsg.RtGenMsg{}.AppendTo(nil)
+	for _, req := range [][]byte{hdr, appendU32Attr(hdr, nlmsg.NETNSATargetNSID, 7), appendU32Attr(hdr, nlmsg.NETNSAFD, uint32(peer.FD()))} {
+		flags := nlmsg.Dump
+		if len(req) > 4 && req[6] == byte(nlmsg.NETNSAFD) {
+			flags = 0
+		}
+		if err := c.ec.RequestFunc(bg, nlmsg.RTMGetNSID, req, flags, keep("FuzzNSIDDecode")); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

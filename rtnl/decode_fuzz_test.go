@@ -134,3 +134,19 @@ func FuzzRuleDecode(f *testing.F) {
 		}
 	})
 }
+
+func FuzzNSIDDecode(f *testing.F) {
+	for _, s := range seeds(f, "FuzzNSIDDecode") {
+		f.Add(s)
+	}
+	var n NSID // reused, as the iterator reuses it
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		err := n.Decode(payload)
+		checkDecodeErr(t, payload, err)
+		if err == nil {
+			if c := n.Clone(); string(c.Attrs) != string(n.Attrs) || c.ID != n.ID || c.CurrentID != n.CurrentID {
+				t.Fatalf("the owned copy differs: %+v vs %+v", c, n)
+			}
+		}
+	})
+}

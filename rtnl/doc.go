@@ -14,14 +14,21 @@
 //
 // Each object has an iterator and a list: Links/LinkList, Addrs/AddrList,
 // Routes/RouteList, Neighs/NeighList, Rules/RuleList,
-// Nexthops/NexthopList; LinkByName, LinkByIndex and NexthopByID read one.
-// The iterator decodes every message in place into one value it reuses:
-// the value and everything it points to (its byte slices, its Attrs) are
+// Nexthops/NexthopList, and NetNSIDs/NetNSIDList for the ids the namespace
+// gave its peers; LinkByName and LinkByIndex read one link, NexthopByID
+// one nexthop object, NetNSIDByFD and NetNSIDByPID one namespace id. The
+// iterator decodes every message in place into one value it reuses: the
+// value and everything it points to (its byte slices, its Attrs) are
 // valid only until the next step of the loop, and decoding allocates
 // nothing once the value's slices have grown to fit (strings are interned
 // in a bounded package-wide table, so they stay valid for ever). The list
 // returns owned values (each the Clone of the in-place value) that stay
 // valid for ever. An error ends the loop: breaking out early is safe.
+//
+// RouteGet asks the kernel how it would route one packet (ip route get:
+// by source, input or output interface, VRF, mark, uid, TOS, L4 protocol
+// and ports, flow label; or the table entry that matched) and returns the
+// answer as an owned Route.
 //
 // Each iterator takes a typed filter (LinkFilter, AddrFilter, RouteFilter,
 // NeighFilter, RuleFilter, NexthopFilter; the zero filter selects
@@ -33,8 +40,8 @@
 // # Writing
 //
 // Typed writes (LinkAdd, LinkSet..., AddrAdd, RouteAdd, RouteReplace,
-// NeighAdd, RuleAdd, NexthopAdd, their deletes, ...) send one request and
-// wait for the kernel's acknowledgement; they do not retain their
+// NeighAdd, RuleAdd, NexthopAdd, SetNetNSIDByFD, their deletes, ...) send
+// one request and wait for the kernel's acknowledgement; they do not retain their
 // argument. ApplyRoutes sends many route changes in one engine.Batch and
 // reports each outcome in its RouteChange.Err, with a *BatchError naming
 // the first failure by its index in the caller's slice. A value that
@@ -46,7 +53,8 @@
 // Events yields the notifications of the groups the Conn joined
 // (Subscribe, or engine.WithGroups(EventGroups...) at Dial), each decoded
 // by the same Decode as a dump's messages into one reused Event, valid
-// until the next step. NEW and DEL are told apart by Event.Deleted. Lost
+// until the next step; namespace ids given and dropped (GroupNSID) are
+// events too. NEW and DEL are told apart by Event.Deleted. Lost
 // notifications are delivered as their own event, of kind EventOverrun,
 // and the stream goes on.
 //
@@ -71,7 +79,9 @@
 // through unchanged (errors.Is(err, unix.EEXIST) works); malformed
 // messages are *AttrError values; writes refused before sending errors.Is
 // ErrInvalid; ApplyRoutes and Snapshot wrap per-item errors in *BatchError
-// and *SnapshotError, which errors.Is and errors.As see through.
+// and *SnapshotError, and RouteGet the kernel's refusals to route in
+// *NoRouteError (errors.Is ErrNoRoute), which errors.Is and errors.As see
+// through.
 //
 // # Concurrency
 //

@@ -24,13 +24,14 @@ const (
 	GroupIPv4Rule  = nlmsg.RTNLGrpIPv4Rule   // IPv4 rules
 	GroupIPv6Rule  = nlmsg.RTNLGrpIPv6Rule   // IPv6 rules
 	GroupNexthop   = nlmsg.RTNLGrpNexthop    // nexthop objects: RTM_NEWNEXTHOP, RTM_DELNEXTHOP
+	GroupNSID      = nlmsg.RTNLGrpNSID       // namespace ids: RTM_NEWNSID, RTM_DELNSID
 )
 
 // EventGroups lists every group Events decodes: links, neighbours, the
-// IPv4 and IPv6 addresses, routes and rules, and nexthop objects. Do not
-// modify it.
+// IPv4 and IPv6 addresses, routes and rules, nexthop objects and
+// namespace ids. Do not modify it.
 var EventGroups = []uint32{GroupLink, GroupNeigh, GroupIPv4Addr, GroupIPv6Addr,
-	GroupIPv4Route, GroupIPv6Route, GroupIPv4Rule, GroupIPv6Rule, GroupNexthop}
+	GroupIPv4Route, GroupIPv6Route, GroupIPv4Rule, GroupIPv6Rule, GroupNexthop, GroupNSID}
 
 // EventKind says what an Event is about.
 type EventKind uint8
@@ -54,9 +55,12 @@ const (
 	// resilient group's bucket moving (RTM_NEWNEXTHOPBUCKET) is an
 	// EventUnknown.
 	EventNexthop
+	// EventNSID is a namespace id given (RTM_NEWNSID) or dropped with its
+	// namespace (RTM_DELNSID, Deleted).
+	EventNSID
 )
 
-var eventKindNames = [...]string{"unknown", "link", "addr", "route", "neigh", "rule", "overrun", "nexthop"}
+var eventKindNames = [...]string{"unknown", "link", "addr", "route", "neigh", "rule", "overrun", "nexthop", "nsid"}
 
 // String names the kind as ip monitor does ("link", "route", ...).
 func (k EventKind) String() string {
@@ -67,10 +71,11 @@ func (k EventKind) String() string {
 }
 
 // Event is one rtnetlink notification, decoded by the same Decode as a
-// dump's messages: Kind says which of Link, Addr, Route, Neigh, Rule or
-// Nexthop is filled (the others keep stale data from earlier events), Deleted tells
-// RTM_DEL* from RTM_NEW*. Not every link RTM_DELLINK is a link gone: one
-// of Link.Family FamilyBridge is a port leaving its bridge, and one with
+// dump's messages: Kind says which of Link, Addr, Route, Neigh, Rule,
+// Nexthop or NSID is filled (the others keep stale data from earlier
+// events), Deleted tells RTM_DEL* from RTM_NEW*. Not every link
+// RTM_DELLINK is a link gone: one of Link.Family FamilyBridge is a port
+// leaving its bridge, and one with
 // Link.NewIndex set is a link moved to another namespace (it appears
 // there with an RTM_NEWLINK, in that namespace only).
 //
@@ -81,7 +86,7 @@ func (k EventKind) String() string {
 // into.
 type Event struct {
 	Kind    EventKind
-	Deleted bool        // an RTM_DELLINK, RTM_DELADDR, RTM_DELROUTE, RTM_DELNEIGH, RTM_DELRULE or RTM_DELNEXTHOP
+	Deleted bool        // an RTM_DELLINK, RTM_DELADDR, RTM_DELROUTE, RTM_DELNEIGH, RTM_DELRULE, RTM_DELNEXTHOP or RTM_DELNSID
 	Type    nlmsg.Type  // the message type (RTM_NEWROUTE, ...); 0 for an overrun
 	Flags   nlmsg.Flags // the message's flags: NLM_F_REPLACE, NLM_F_APPEND, NLM_F_CREATE, ...
 	// Err is the loss an EventOverrun reports (errors.Is unix.ENOBUFS or
@@ -96,6 +101,7 @@ type Event struct {
 	Neigh   Neigh
 	Rule    Rule
 	Nexthop NexthopObject
+	NSID    NSID
 }
 
 // Subscribe joins rtnetlink multicast groups on c (GroupLink, ...), so
@@ -183,6 +189,9 @@ func (e *Event) DecodeMessage(v nlmsg.View) error {
 	case nlmsg.RTMNewNexthop, nlmsg.RTMDelNexthop:
 		e.Kind, e.Deleted = EventNexthop, t == nlmsg.RTMDelNexthop
 		return e.Nexthop.Decode(p)
+	case nlmsg.RTMNewNSID, nlmsg.RTMDelNSID:
+		e.Kind, e.Deleted = EventNSID, t == nlmsg.RTMDelNSID
+		return e.NSID.Decode(p)
 	}
 	e.Kind, e.Deleted = EventUnknown, false
 	return nil

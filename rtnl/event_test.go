@@ -11,7 +11,7 @@ import (
 )
 
 func TestEventKindNames(t *testing.T) {
-	for k, want := range map[EventKind]string{EventLink: "link", EventRoute: "route", EventOverrun: "overrun", EventKind(42): "EventKind(42)"} {
+	for k, want := range map[EventKind]string{EventLink: "link", EventRoute: "route", EventOverrun: "overrun", EventNSID: "nsid", EventKind(42): "EventKind(42)"} {
 		if got := k.String(); got != want {
 			t.Errorf("%d: %q, want %q", k, got, want)
 		}
@@ -79,6 +79,7 @@ func TestEventDecodeEveryKind(t *testing.T) {
 		{nlmsg.RTMNewRoute, nlmsg.RTMDelRoute, EventRoute, nlmsg.RtMsg{Family: uint8(FamilyIPv4)}.AppendTo(nil)},
 		{nlmsg.RTMNewNeigh, nlmsg.RTMDelNeigh, EventNeigh, nlmsg.NdMsg{Family: uint8(FamilyIPv4), Index: 7}.AppendTo(nil)},
 		{nlmsg.RTMNewRule, nlmsg.RTMDelRule, EventRule, nlmsg.FibRuleHdr{Family: uint8(FamilyIPv4)}.AppendTo(nil)},
+		{nlmsg.RTMNewNSID, nlmsg.RTMDelNSID, EventNSID, appendU32Attr(nlmsg.RtGenMsg{}.AppendTo(nil), nlmsg.NETNSANSID, 7)},
 	} {
 		for _, typ := range []nlmsg.Type{c.newT, c.delT} {
 			b := nlmsg.Header{Len: uint32(nlmsg.HeaderLen + len(c.body)), Type: typ}.AppendTo(nil)
@@ -94,7 +95,7 @@ func TestEventDecodeEveryKind(t *testing.T) {
 			}
 		}
 	}
-	if e.Link.Index != 7 || e.Addr.LinkIndex != 7 || e.Neigh.LinkIndex != 7 {
-		t.Errorf("objects not decoded: link %d addr %d neigh %d", e.Link.Index, e.Addr.LinkIndex, e.Neigh.LinkIndex)
+	if e.Link.Index != 7 || e.Addr.LinkIndex != 7 || e.Neigh.LinkIndex != 7 || e.NSID.ID != 7 {
+		t.Errorf("objects not decoded: link %d addr %d neigh %d nsid %d", e.Link.Index, e.Addr.LinkIndex, e.Neigh.LinkIndex, e.NSID.ID)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"net"
 	"net/netip"
-	"strconv"
 	"strings"
 	"time"
 
@@ -73,10 +72,7 @@ const (
 	NeighPermanent  NeighState = NeighState(nlmsg.NUDPermanent)  // configured, never expires
 )
 
-var neighStateNames = [...]struct {
-	s    NeighState
-	name string
-}{
+var neighStateNames = []bitName[NeighState]{
 	{NeighIncomplete, "INCOMPLETE"}, {NeighReachable, "REACHABLE"}, {NeighStale, "STALE"},
 	{NeighDelay, "DELAY"}, {NeighProbe, "PROBE"}, {NeighFailed, "FAILED"},
 	{NeighNoARP, "NOARP"}, {NeighPermanent, "PERMANENT"},
@@ -89,17 +85,7 @@ func (s NeighState) Names() []string {
 	if s == 0 {
 		return []string{"NONE"}
 	}
-	var out []string
-	for _, n := range neighStateNames {
-		if s&n.s != 0 {
-			out = append(out, n.name)
-			s &^= n.s
-		}
-	}
-	if s != 0 {
-		out = append(out, "0x"+strconv.FormatUint(uint64(s), 16))
-	}
-	return out
+	return appendBitNames(nil, s, neighStateNames)
 }
 
 // String joins Names with commas.
@@ -158,20 +144,7 @@ const (
 // "locked"; each its own JSON key), unnamed bits as one hexadecimal
 // number. It allocates the slice.
 func (f NeighFlagsExt) Names() []string {
-	var out []string
-	for _, n := range [...]struct {
-		f    NeighFlagsExt
-		name string
-	}{{NeighManaged, "managed"}, {NeighLocked, "locked"}} {
-		if f&n.f != 0 {
-			out = append(out, n.name)
-			f &^= n.f
-		}
-	}
-	if f != 0 {
-		out = append(out, "0x"+strconv.FormatUint(uint64(f), 16))
-	}
-	return out
+	return appendBitNames(nil, f, []bitName[NeighFlagsExt]{{NeighManaged, "managed"}, {NeighLocked, "locked"}})
 }
 
 // String joins Names with spaces.

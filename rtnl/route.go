@@ -10,7 +10,7 @@ import (
 )
 
 // Route is a route as rtnetlink describes it (RTM_NEWROUTE), with the fields
-// `ip -d -j route show table all` prints.
+// `ip -d -j route show table all` and `ip -d -j route get` print.
 //
 // A Route filled by Decode, or by the Routes iterator, points into the
 // message it was decoded from (Attrs, Encap, and each NextHop's Attrs):
@@ -54,6 +54,20 @@ type Route struct {
 	Realms    Realms    // RTA_FLOW: ip's "realms from/to", 0 if none
 	EncapType EncapType // lightweight tunnel type (RTA_ENCAP_TYPE)
 	Encap     []byte    // RTA_ENCAP's attributes, raw; sent as given by writes
+	// Mark is the firewall mark a lookup was made with (RTA_MARK): set in
+	// IPv4 RouteGet answers (the kernel does not echo it for IPv6), 0 in
+	// dumps. Writes ignore it.
+	Mark uint32
+	// UID is the socket owner a lookup was made for (RTA_UID), when
+	// HasUID: IPv4 RouteGet answers carry it (not those of a lookup by
+	// input interface without RouteQuery.HasUID); IPv6 answers and dumps
+	// do not. Writes ignore it.
+	UID    uint32
+	HasUID bool
+	// Cache is the rest of RTA_CACHEINFO (its expiry is Expires): what a
+	// RouteGet answer says of the route it found; zero in dumps and
+	// notifications. Writes ignore it.
+	Cache RouteCacheInfo
 	// Attrs is every attribute of the message after the rtmsg header, raw
 	// (scan it with nlmsg.NewAttrScanner), including those Route does not
 	// decode. Writes ignore it.
@@ -88,7 +102,7 @@ var routeAttrNames = [...]string{
 	nlmsg.RTAPrefSrc: "RTA_PREFSRC", nlmsg.RTAMetrics: "RTA_METRICS", nlmsg.RTAMultipath: "RTA_MULTIPATH",
 	nlmsg.RTACacheInfo: "RTA_CACHEINFO", nlmsg.RTATable: "RTA_TABLE", nlmsg.RTAVia: "RTA_VIA",
 	nlmsg.RTAPref: "RTA_PREF", nlmsg.RTAEncapType: "RTA_ENCAP_TYPE", nlmsg.RTAEncap: "RTA_ENCAP",
-	nlmsg.RTANHID: "RTA_NH_ID", nlmsg.RTAFlow: "RTA_FLOW",
+	nlmsg.RTANHID: "RTA_NH_ID", nlmsg.RTAFlow: "RTA_FLOW", nlmsg.RTAMark: "RTA_MARK", nlmsg.RTAUID: "RTA_UID",
 }
 
 func routeAttrErr(a nlmsg.Attr, err error) error {
@@ -208,8 +222,12 @@ func (r *Route) Decode(payload []byte) error {
 			if len(a.Data()) < nlmsg.RtaCacheInfoLen {
 				return routeAttrErr(a, &nlmsg.FormatError{What: "rta_cacheinfo", Offset: a.Offset(), Len: len(a.Data()), Left: nlmsg.RtaCacheInfoLen, Err: nlmsg.ErrBadSize})
 			}
-			exp := int32(binary.NativeEndian.Uint32(a.Data()[8:12]))
-			r.Expires = time.Duration(exp) * (time.Second / userHz)
+			r.Expires = r.Cache.decode(a.Data())
+		case nlmsg.RTAMark:
+			r.Mark, err = a.Uint32()
+		case nlmsg.RTAUID:
+			r.UID, err = a.Uint32()
+			r.HasUID = err == nil
 		case nlmsg.RTAMetrics:
 			err = r.Metrics.decode(a.Data())
 		case nlmsg.RTAMultipath:
