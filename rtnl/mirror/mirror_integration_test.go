@@ -55,7 +55,7 @@ func TestIntegrationMirrorInitialSync(t *testing.T) {
 		t.Fatalf("mirror routes\n%s\nip routes\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	// The initial sync is reported as additions and one marker.
-	empty := replay{KindLink: {}, KindAddr: {}, KindRoute: {}, KindNeigh: {}}
+	empty := replay{KindLink: {}, KindAddr: {}, KindRoute: {}, KindNeigh: {}, KindNexthop: {}}
 	now, nowSeq := snapshotReplay(m)
 	empty.applyUpTo(t, &log, 0, nowSeq)
 	if d := empty.tables().diff(now.tables()); d != "" {
