@@ -87,14 +87,16 @@ func (m *Mirror) applyNexthop(e *rtnl.Event) {
 }
 
 // removeRoutesUsing removes the held routes whose NextHopID is in ids,
-// counting them in res when it is not nil.
+// counting them in res when it is not nil. It walks the routes only when
+// some use one of the objects, and only until it has found them all.
 func (m *Mirror) removeRoutesUsing(ids map[uint32]bool, fromResync bool, res *Resync) {
-	if len(ids) == 0 {
-		return
-	}
 	var keys []routeKey
 	m.mu.RLock()
+	users := m.routes.usersOf(ids)
 	for k, v := range m.routes.all() {
+		if len(keys) == users {
+			break
+		}
 		if v.nhID != 0 && ids[v.nhID] {
 			keys = append(keys, k)
 		}
@@ -118,16 +120,25 @@ func (m *Mirror) removeRoutesUsing(ids map[uint32]bool, fromResync bool, res *Re
 // usedBy marks in fams the families of the held routes whose NextHopID is
 // in ids.
 func (m *Mirror) usedBy(ids map[uint32]bool, fams *[2]bool) {
-	if len(ids) == 0 {
-		return
-	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
+	if m.routes.usersOf(ids) == 0 {
+		return
+	}
 	for k, v := range m.routes.all() {
 		if v.nhID != 0 && ids[v.nhID] {
 			fams[famIndex(rtnl.Family(k.family))] = true
 		}
 	}
+}
+
+// usersOf is how many held routes use one of the nexthop objects ids.
+func (t *routeTable) usersOf(ids map[uint32]bool) int {
+	n := 0
+	for id := range ids {
+		n += int(t.nhUsers[id])
+	}
+	return n
 }
 
 // syncNexthops makes the copy of the nexthop objects equal to the

@@ -1,6 +1,7 @@
 package mirror
 
 import (
+	"maps"
 	"net/netip"
 	"slices"
 	"testing"
@@ -133,4 +134,48 @@ func TestNexthopKindAndReasonNames(t *testing.T) {
 	if KindNexthop.String() != "nexthop" || ReasonNexthopGroup.String() != "nexthop-group" {
 		t.Errorf("names %q, %q", KindNexthop, ReasonNexthopGroup)
 	}
+}
+
+// nexthopUsers counts the routes of t per NextHopID, walking it.
+func nexthopUsers(t *routeTable) map[uint32]uint32 {
+	n := map[uint32]uint32{}
+	for _, v := range t.all() {
+		if v.nhID != 0 {
+			n[v.nhID]++
+		}
+	}
+	return n
+}
+
+// TestRouteTableCountsNexthopUsers: the count of routes per nexthop object
+// follows additions, updates that change a route's object (or drop it)
+// and removals, as a walk of the table counts them.
+func TestRouteTableCountsNexthopUsers(t *testing.T) {
+	tab := newRouteTable()
+	var rs []rtnl.Route
+	for i := range 50 {
+		r := benchRoute(i, 3)
+		r.NextHopID = uint32(i % 4) // 0: none
+		rs = append(rs, r)
+		tab.upsert(keyOf(&r), &r, 1)
+	}
+	check := func(when string) {
+		t.Helper()
+		if want := nexthopUsers(&tab); !maps.Equal(tab.nhUsers, want) {
+			t.Fatalf("%s: counted %v, the table holds %v", when, tab.nhUsers, want)
+		}
+	}
+	check("added")
+	for i := range rs {
+		rs[i].NextHopID = uint32(i % 3)
+		tab.upsert(keyOf(&rs[i]), &rs[i], 2)
+	}
+	check("updated")
+	if ids := map[uint32]bool{1: true, 7: true}; tab.usersOf(ids) != int(tab.nhUsers[1]) || tab.nhUsers[1] == 0 {
+		t.Fatalf("usersOf %v = %d, want %d", ids, tab.usersOf(ids), tab.nhUsers[1])
+	}
+	for i := range rs[:30] {
+		tab.remove(keyOf(&rs[i]))
+	}
+	check("removed")
 }
