@@ -63,9 +63,9 @@ type Config struct {
 	// as ReasonVerify, even when nothing was lost.
 	Verify time.Duration
 	// RereadDelay is how long the mirror waits after a link change, a link
-	// deletion or an address removal before re-reading what the kernel
-	// may have removed silently, so that a burst of them costs one
-	// re-read. 0: 10 ms.
+	// deletion, an address removal or a nexthop group's loss of a member
+	// before re-reading what the kernel may have changed silently, so that
+	// a burst of them costs one re-read. 0: 10 ms.
 	RereadDelay time.Duration
 	// OnChange, when set, is called for every change, in order, from the
 	// mirror's goroutine (also during New, for the initial sync's Added

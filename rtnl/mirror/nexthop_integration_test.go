@@ -191,6 +191,16 @@ var nexthopSteps = []struct {
 		"-6 nexthop add id 8 via fd00:2::2 dev w0",
 		"-6 route add 2001:db8:52::/48 nhid 8",
 	}},
+	{"carrier lost under nexthops and routes", []string{"link set w1 down"}},
+	{"carrier back, nexthops again", []string{
+		"link set w1 up",
+		"-6 addr replace fd00:2::1/64 dev w0 nodad",
+		"nexthop add id 2 via 10.0.2.2 dev w0",
+		"nexthop replace id 14 group 7/2",
+		"route add 10.55.0.0/16 nhid 2",
+		"-6 nexthop add id 8 via fd00:2::2 dev w0",
+		"-6 route add 2001:db8:52::/48 nhid 8",
+	}},
 	{"link deleted under nexthops and routes", []string{"link del w0"}},
 	{"delete the rest", []string{"nexthop flush"}},
 }
@@ -204,7 +214,8 @@ var nexthopSteps = []struct {
 // of a deleted object (and those of the group its deletion empties), and
 // a downed or deleted link's nexthop objects, their members of groups
 // and the routes using them; a member leaving a group changes, without
-// notification, the routes of the group.
+// notification, the routes of the group. A link's carrier lost does to
+// its nexthop objects what its going down does.
 func TestIntegrationMirrorNexthops(t *testing.T) {
 	for _, compat := range []string{"1", "0"} {
 		t.Run("compat="+compat, func(t *testing.T) {
@@ -291,7 +302,7 @@ func checkStep(t *testing.T, name string, before replay, m *Mirror, compat bool)
 		if _, ok := route("10.52.0.0/16"); ok {
 			t.Error("the route of nexthop 2 is held")
 		}
-	case "link deleted under nexthops and routes":
+	case "carrier lost under nexthops and routes", "link deleted under nexthops and routes":
 		_, r1 := route("10.55.0.0/16")
 		_, r2 := route("2001:db8:52::/48")
 		if held(2) || held(8) || !held(14) || r1 || r2 {
