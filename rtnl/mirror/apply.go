@@ -69,18 +69,15 @@ func (m *Mirror) applyRoute(e *rtnl.Event) {
 			}
 			return
 		}
-		m.routes.get(k, &m.oldR)
-		if !sameNextHops(v, m.routes.extras[k], r) {
-			m.mu.Unlock()
+		same := sameNextHops(v, m.routes.extras[k], r)
+		m.mu.Unlock()
+		if !same {
 			m.ambiguous(r.Family)
 			return
 		}
-		m.routes.remove(k)
-		m.seq++
-		m.stats.Changes = m.seq
-		seq := m.seq
-		m.mu.Unlock()
-		m.emit(Removed, KindRoute, seq, false, &m.oldR, nil)
+		// NB: only this goroutine writes the tables: the route is still
+		// held when removeRoute takes the lock again.
+		m.removeRoute(k, false, nil)
 		return
 	}
 	_, existed := m.routes.find(&k)

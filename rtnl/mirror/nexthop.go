@@ -103,17 +103,9 @@ func (m *Mirror) removeRoutesUsing(ids map[uint32]bool, fromResync bool, res *Re
 	}
 	m.mu.RUnlock()
 	for _, k := range keys {
-		m.mu.Lock()
-		m.routes.get(k, &m.oldR)
-		m.routes.remove(k)
-		m.seq++
-		m.stats.Changes = m.seq
-		seq := m.seq
-		m.mu.Unlock()
-		if res != nil {
+		if m.removeRoute(k, fromResync, nil) && res != nil {
 			res.Removed++
 		}
-		m.emit(Removed, KindRoute, seq, fromResync, &m.oldR, nil)
 	}
 }
 

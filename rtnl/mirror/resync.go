@@ -228,22 +228,30 @@ func (m *Mirror) syncRoutes(ctx context.Context, f rtnl.RouteFilter, res *Resync
 		}
 	}
 	for _, k := range cands {
-		m.mu.Lock()
-		v, ok := m.routes.val(k)
-		if !ok || v.gen == gen2 {
-			m.mu.Unlock()
-			continue
+		if m.removeRoute(k, true, func(v *routeVal) bool { return v.gen == gen2 }) {
+			res.Removed++
 		}
-		m.routes.get(k, &m.oldR)
-		m.routes.remove(k)
-		m.seq++
-		m.stats.Changes = m.seq
-		seq := m.seq
-		m.mu.Unlock()
-		res.Removed++
-		m.emit(Removed, KindRoute, seq, true, &m.oldR, nil)
 	}
 	return nil
+}
+
+// removeRoute removes the held route k, unless stays (when not nil) says
+// it stays, and emits its removal; it reports whether it removed it.
+func (m *Mirror) removeRoute(k routeKey, fromResync bool, stays func(*routeVal) bool) bool {
+	m.mu.Lock()
+	v, ok := m.routes.val(k)
+	if !ok || stays != nil && stays(v) {
+		m.mu.Unlock()
+		return false
+	}
+	m.routes.get(k, &m.oldR)
+	m.routes.remove(k)
+	m.seq++
+	m.stats.Changes = m.seq
+	seq := m.seq
+	m.mu.Unlock()
+	m.emit(Removed, KindRoute, seq, fromResync, &m.oldR, nil)
+	return true
 }
 
 // routeInScope reports whether the held route would pass f (its family,
