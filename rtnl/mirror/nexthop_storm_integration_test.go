@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/nlengine/nlengine/internal/netnstest"
@@ -64,12 +65,13 @@ func nexthopStormBatch(t *testing.T, n int) string {
 // TestIntegrationMirrorNexthopStorm runs ip adding, replacing and deleting
 // nexthop objects and routes using them against a mirror with a small
 // receive buffer, so that losses are certain and the mirror resyncs:
-// alone (only the full resync after the losses can then correct the
-// objects), and during the storm (routes, addresses, neighbours, and a
-// flapping link f0 with a third of the objects on it, which go silently
-// at each flap). Then, within the storm's bound, the mirror equals a
-// fresh dump, a fresh rtnl.Snapshot and ip's objects and routes, and its
-// first snapshot with the changes applied equals it.
+// alone, with an OnChange that holds the mirror up until ip is done (only
+// the full resync after the losses can then correct the objects), and
+// during the storm (routes, addresses, neighbours, and a flapping link f0
+// with a third of the objects on it, which go silently at each flap).
+// Then, within the storm's bound, the mirror equals a fresh dump, a fresh
+// rtnl.Snapshot and ip's objects and routes, and its first snapshot with
+// the changes applied equals it.
 func TestIntegrationMirrorNexthopStorm(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -81,8 +83,16 @@ func TestIntegrationMirrorNexthopStorm(t *testing.T) {
 			stormFixture(t, ns)
 			batch := nexthopStormBatch(t, 900)
 			var log changeLog
-			m := start(t, ns, Config{ReceiveBuffer: tc.rcvbuf, OnChange: log.record})
+			var hold atomic.Bool
+			release := make(chan struct{})
+			m := start(t, ns, Config{ReceiveBuffer: tc.rcvbuf, OnChange: func(c *Change) {
+				if hold.Load() {
+					<-release
+				}
+				log.record(c)
+			}})
 			first, seq := snapshotReplay(m)
+			hold.Store(!tc.storm) // the storm makes losses of its own
 			var wg sync.WaitGroup
 			if tc.storm {
 				wg.Go(func() { storm(t, ns, *stormRoutes) })
@@ -91,6 +101,8 @@ func TestIntegrationMirrorNexthopStorm(t *testing.T) {
 			// then exits 1 after running the rest.
 			wg.Go(func() { ns.Output("ip", "-force", "-batch", batch) })
 			wg.Wait()
+			hold.Store(false)
+			close(release)
 			c := dialIn(t, ns)
 			agree(t, m, c, ns, *within)
 			now, nowSeq := snapshotReplay(m)
@@ -110,7 +122,7 @@ func TestIntegrationMirrorNexthopStorm(t *testing.T) {
 			log.mu.Lock()
 			corrected := slices.ContainsFunc(log.changes, func(c ownedChange) bool { return c.kind == KindNexthop && c.resync })
 			log.mu.Unlock()
-			if n < 300 || !corrected {
+			if n < 100 || !corrected {
 				t.Fatalf("%d nexthop objects held, corrected by a resync %v: the storm did not reach them", n, corrected)
 			}
 			t.Logf("%d nexthop objects held; losses %d, resyncs %v, changes %d", n, s.Losses, s.Resyncs, s.Changes)
