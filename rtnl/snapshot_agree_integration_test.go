@@ -151,3 +151,30 @@ func TestIntegrationSnapshotAgreesWithIP(t *testing.T) {
 		t.Fatalf("the fixture lacks its FDB entries: %s", out)
 	}
 }
+
+// TestIntegrationSnapshotNexthopsAgreeWithIP compares the nexthop objects
+// of a Snapshot with ip -j -d nexthop show, object by object and field by
+// field, on the nexthop fixture (single next hops of every shape, FDB
+// objects, multipath and resilient groups), fresh and reusing a Snapshot
+// of an empty namespace; a namespace without nexthop objects gives an
+// empty Nexthops and no error.
+func TestIntegrationSnapshotNexthopsAgreeWithIP(t *testing.T) {
+	empty := dialIn(t, netnstest.New(t))
+	s, err := empty.Snapshot(bg, SnapshotOptions{})
+	if err != nil || len(s.Nexthops) != 0 {
+		t.Fatalf("Snapshot of an empty namespace: %d nexthops, %v", len(s.Nexthops), err)
+	}
+	ns := netnstest.New(t)
+	nexthopFixture(t, ns)
+	c := dialIn(t, ns)
+	for _, reuse := range []*Snapshot{nil, s} {
+		got, err := c.Snapshot(bg, SnapshotOptions{Reuse: reuse})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Nexthops) != 16 {
+			t.Errorf("%d nexthops, the fixture has 16", len(got.Nexthops))
+		}
+		checkNexthopsAgainstIP(t, ns, got.Nexthops)
+	}
+}

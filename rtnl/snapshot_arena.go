@@ -1,12 +1,19 @@
 package rtnl
 
+import "unsafe"
+
 // arena is the memory a Snapshot's values point to: the bytes of their
 // messages, copied into a few large chunks instead of one allocation per
 // value. reset makes every chunk free again for the next Snapshot (the
 // values pointing into it are then overwritten). Not safe for concurrent
 // use: each dump of a Snapshot has its own.
-type arena struct {
-	chunks [][]byte // chunks[:cur+1] are in use; each keeps its capacity
+type arena = chunkArena[byte]
+
+// chunkArena is an arena of values of any type: the members of a
+// Snapshot's nexthop groups are copied into one too. Its chunks are
+// sized in bytes as a byte arena's are.
+type chunkArena[T any] struct {
+	chunks [][]T // chunks[:cur+1] are in use; each keeps its capacity
 	cur    int
 }
 
@@ -16,7 +23,7 @@ const (
 )
 
 // reset frees every chunk for reuse.
-func (a *arena) reset() {
+func (a *chunkArena[T]) reset() {
 	for i := range a.chunks {
 		a.chunks[i] = a.chunks[i][:0]
 	}
@@ -26,7 +33,7 @@ func (a *arena) reset() {
 // copy returns a copy of b in the arena (nil for nil, empty for empty),
 // its capacity its length so that an append to it cannot overwrite the
 // next copy.
-func (a *arena) copy(b []byte) []byte {
+func (a *chunkArena[T]) copy(b []T) []T {
 	if len(b) == 0 {
 		return b[:0:0]
 	}
@@ -45,18 +52,20 @@ func (a *arena) copy(b []byte) []byte {
 	}
 	// NB: each new chunk is twice the size of the last (within bounds), so
 	// 10 MiB of attributes take a dozen chunks.
-	size := arenaMinChunk
+	var zero T
+	minChunk, maxChunk := arenaMinChunk/int(unsafe.Sizeof(zero)), arenaMaxChunk/int(unsafe.Sizeof(zero))
+	size := minChunk
 	if n := len(a.chunks); n > 0 {
-		size = min(max(2*cap(a.chunks[n-1]), arenaMinChunk), arenaMaxChunk)
+		size = min(max(2*cap(a.chunks[n-1]), minChunk), maxChunk)
 	}
-	c := append(make([]byte, 0, max(size, len(b))), b...)
+	c := append(make([]T, 0, max(size, len(b))), b...)
 	a.chunks = append(a.chunks, c)
 	a.cur = len(a.chunks) - 1
 	return c[:len(b):len(b)]
 }
 
 // unput gives back the bytes of p, the last copy made, for the next one.
-func (a *arena) unput(p []byte) {
+func (a *chunkArena[T]) unput(p []T) {
 	if a.cur >= len(a.chunks) || len(p) == 0 {
 		return
 	}

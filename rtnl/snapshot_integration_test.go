@@ -59,6 +59,13 @@ func snapshotFixture(t *testing.T, ns *netnstest.NS, extraRoutes int) {
 		{"rule", "add", "from", "10.9.0.0/16", "table", "100", "priority", "100"},
 		{"rule", "add", "fwmark", "7", "table", "200", "priority", "200"},
 		{"-6", "rule", "add", "from", "2001:db8:9::/48", "table", "100", "priority", "100"},
+		{"nexthop", "add", "id", "1", "via", "10.0.0.2", "dev", "vb"},
+		{"nexthop", "add", "id", "2", "via", "2001:db8::2", "dev", "vb", "proto", "bgp"},
+		{"nexthop", "add", "id", "3", "blackhole"},
+		{"nexthop", "add", "id", "10", "group", "1/2,3"},
+		{"nexthop", "add", "id", "11", "group", "1,2/2", "type", "resilient", "buckets", "8"},
+		{"nexthop", "add", "id", "12", "group", "3"},
+		{"route", "add", "10.60.0.0/16", "nhid", "10"},
 	} {
 		ipRun(t, ns, args...)
 	}
@@ -85,7 +92,9 @@ func separateLists(t *testing.T, c *Conn) *Snapshot {
 			if s.Routes, err = c.RouteList(bg, RouteFilter{Family: FamilyIPv4}); err == nil {
 				if r6, err = c.RouteList(bg, RouteFilter{Family: FamilyIPv6}); err == nil {
 					if s.Neighs, err = c.NeighList(bg, NeighFilter{}); err == nil {
-						s.Rules, err = c.RuleList(bg, RuleFilter{})
+						if s.Rules, err = c.RuleList(bg, RuleFilter{}); err == nil {
+							s.Nexthops, err = c.NexthopList(bg, NexthopFilter{})
+						}
 					}
 				}
 			}
@@ -112,6 +121,10 @@ func sameSnapshot(t *testing.T, got, want *Snapshot) {
 		return &n.Attrs
 	})
 	compare(t, "rule", got.Rules, want.Rules, nil)
+	compare(t, "nexthop", got.Nexthops, want.Nexthops, func(n *NexthopObject) *[]byte {
+		n.Resilient.UnbalancedTime = 0
+		return &n.Attrs
+	})
 }
 
 func compare[T any](t *testing.T, what string, got, want []T, aging func(*T) *[]byte) {
@@ -149,9 +162,9 @@ func TestIntegrationSnapshotEqualsLists(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := separateLists(t, c)
-	if len(want.Links) < 5 || len(want.Addrs) < 5 || len(want.Routes) < 10 || len(want.Neighs) < 3 || len(want.Rules) < 6 {
-		t.Fatalf("fixture too small: %d links, %d addrs, %d routes, %d neighs, %d rules",
-			len(want.Links), len(want.Addrs), len(want.Routes), len(want.Neighs), len(want.Rules))
+	if len(want.Links) < 5 || len(want.Addrs) < 5 || len(want.Routes) < 10 || len(want.Neighs) < 3 || len(want.Rules) < 6 || len(want.Nexthops) != 6 {
+		t.Fatalf("fixture too small: %d links, %d addrs, %d routes, %d neighs, %d rules, %d nexthops",
+			len(want.Links), len(want.Addrs), len(want.Routes), len(want.Neighs), len(want.Rules), len(want.Nexthops))
 	}
 	sameSnapshot(t, s, want)
 
@@ -172,6 +185,18 @@ func TestIntegrationSnapshotEqualsLists(t *testing.T) {
 		}
 	}
 	sameSnapshot(t, only, &Snapshot{Links: want.Links, Routes: v6})
+
+	nh, err := c.Snapshot(bg, SnapshotOptions{Kinds: SnapshotNexthops | SnapshotRules, Reuse: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameSnapshot(t, nh, &Snapshot{Rules: want.Rules, Nexthops: want.Nexthops})
+	for i := range nh.Nexthops {
+		if g := nh.Nexthops[i].Group; len(g) > 0 && cap(g) != len(g) {
+			t.Errorf("nexthop %d: the members' capacity %d exceeds their number %d (an append would overwrite the next group's)",
+				nh.Nexthops[i].ID, cap(g), len(g))
+		}
+	}
 }
 
 // TestIntegrationSnapshotOwned checks that a Snapshot's values do not

@@ -10,7 +10,8 @@ func TestSnapshotKindString(t *testing.T) {
 		0:                               "none",
 		SnapshotRoutes4:                 "routes4",
 		SnapshotRoutes6 | SnapshotLinks: "routes6|links",
-		SnapshotAll:                     "routes4|routes6|links|neighs|addrs|rules",
+		SnapshotAll:                     "routes4|routes6|links|neighs|addrs|rules|nexthops",
+		SnapshotNexthops:                "nexthops",
 		SnapshotNeighs | SnapshotAddrs:  "neighs|addrs",
 		SnapshotRules | SnapshotRoutes4: "routes4|rules",
 	} {

@@ -29,6 +29,8 @@ func (m *Mirror) apply(e *rtnl.Event) {
 		m.applyAddr(e)
 	case rtnl.EventNeigh:
 		m.applyNeigh(e)
+	case rtnl.EventNexthop:
+		m.applyNexthop(e)
 	default:
 		m.ignore()
 	}
@@ -67,18 +69,15 @@ func (m *Mirror) applyRoute(e *rtnl.Event) {
 			}
 			return
 		}
-		m.routes.get(k, &m.oldR)
-		if !sameNextHops(v, m.routes.extras[k], r) {
-			m.mu.Unlock()
+		same := sameNextHops(v, m.routes.extras[k], r)
+		m.mu.Unlock()
+		if !same {
 			m.ambiguous(r.Family)
 			return
 		}
-		m.routes.remove(k)
-		m.seq++
-		m.stats.Changes = m.seq
-		seq := m.seq
-		m.mu.Unlock()
-		m.emit(Removed, KindRoute, seq, false, &m.oldR, nil)
+		// NB: only this goroutine writes the tables: the route is still
+		// held when removeRoute takes the lock again.
+		m.removeRoute(k, false, nil)
 		return
 	}
 	_, existed := m.routes.find(&k)
@@ -169,11 +168,13 @@ func (m *Mirror) applyLink(e *rtnl.Event) {
 		gone.NewNetNSID, gone.NewIndex = l.NewNetNSID, l.NewIndex
 		m.emit(Removed, KindLink, seq, false, &gone, nil)
 		// Its addresses and neighbours are gone with it; routes through it
-		// are re-read (a multipath route may keep its other next hops).
+		// are re-read (a multipath route may keep its other next hops), and
+		// so are the nexthop objects, its own gone without notification.
 		m.dropOfLink(l.Index)
 		now := time.Now().Add(m.cfg.RereadDelay)
 		m.pend.family(rtnl.FamilyIPv4, ReasonLinkDeleted, now)
 		m.pend.family(rtnl.FamilyIPv6, ReasonLinkDeleted, now)
+		m.pend.nexthops = true
 		return
 	}
 	old, cur, changed := m.links.upsert(l, m.gen)
@@ -192,6 +193,7 @@ func (m *Mirror) applyLink(e *rtnl.Event) {
 	m.emit(Updated, KindLink, seq, false, &old.v, &cur.v)
 	if (old.v.Flags^cur.v.Flags)&linkStateFlags != 0 {
 		m.pend.link(l.Index, time.Now().Add(m.cfg.RereadDelay))
+		m.pend.nexthops = true
 	}
 }
 
@@ -249,7 +251,8 @@ func (m *Mirror) applyNeigh(e *rtnl.Event) {
 	applyObj(m, &m.neighs, KindNeigh, n, e.Deleted)
 }
 
-// applyObj applies a notification of an address or a neighbour.
+// applyObj applies a notification of an address, a neighbour or a
+// nexthop object.
 func applyObj[K comparable, T any](m *Mirror, t *objTable[K, T], kind Kind, v *T, deleted bool) {
 	m.mu.Lock()
 	m.stats.Events++
@@ -285,7 +288,8 @@ func applyObj[K comparable, T any](m *Mirror, t *objTable[K, T], kind Kind, v *T
 }
 
 // emit gives one change to OnChange. old and new are *rtnl.Link,
-// *rtnl.Addr, *rtnl.Route or *rtnl.Neigh (or nil), as kind says.
+// *rtnl.Addr, *rtnl.Route, *rtnl.Neigh or *rtnl.NexthopObject (or nil),
+// as kind says.
 func (m *Mirror) emit(op ChangeOp, kind Kind, seq uint64, fromResync bool, old, new any) {
 	if m.cfg.OnChange == nil {
 		return
@@ -305,6 +309,9 @@ func (m *Mirror) emit(op ChangeOp, kind Kind, seq uint64, fromResync bool, old, 
 	case KindNeigh:
 		c.OldNeigh, _ = old.(*rtnl.Neigh)
 		c.NewNeigh, _ = new.(*rtnl.Neigh)
+	case KindNexthop:
+		c.OldNexthop, _ = old.(*rtnl.NexthopObject)
+		c.NewNexthop, _ = new.(*rtnl.NexthopObject)
 	}
 	m.cfg.OnChange(c)
 }

@@ -39,11 +39,12 @@ const (
 	KindAddr
 	KindRoute
 	KindNeigh
+	KindNexthop // a nexthop object (rtnl.NexthopObject)
 )
 
-var kindNames = [...]string{"", "link", "addr", "route", "neigh"}
+var kindNames = [...]string{"", "link", "addr", "route", "neigh", "nexthop"}
 
-// String names the kind ("link", "addr", "route", "neigh").
+// String names the kind ("link", "addr", "route", "neigh", "nexthop").
 func (k Kind) String() string {
 	if int(k) < len(kindNames) && k != 0 {
 		return kindNames[k]
@@ -75,6 +76,9 @@ type Change struct {
 	OldAddr, NewAddr   *rtnl.Addr
 	OldRoute, NewRoute *rtnl.Route
 	OldNeigh, NewNeigh *rtnl.Neigh
+	// OldNexthop and NewNexthop are a nexthop object's; their Attrs is
+	// nil (the mirror keeps decoded fields only).
+	OldNexthop, NewNexthop *rtnl.NexthopObject
 
 	// Resync is set for Op Resynced.
 	Resync *Resync
@@ -85,20 +89,21 @@ type Reason uint8
 
 // Resync reasons.
 const (
-	ReasonInitial     Reason = iota // the first dump
-	ReasonENOBUFS                   // the kernel dropped notifications (socket receive buffer full)
-	ReasonOverrun                   // the engine's notification queue was full
-	ReasonInterrupted               // a dump reported NLM_F_DUMP_INTR, or could not be read
-	ReasonVerify                    // the periodic verification (Config.Verify)
-	ReasonLinkChange                // a link went up or down: its routes, neighbours and addresses re-read
-	ReasonLinkDeleted               // a link was deleted: routes re-read, its addresses and neighbours dropped
-	ReasonAddrRemoved               // an address was removed: routes of its family re-read
-	ReasonAmbiguous                 // a route notification that may concern another route of the same key
+	ReasonInitial      Reason = iota // the first dump
+	ReasonENOBUFS                    // the kernel dropped notifications (socket receive buffer full)
+	ReasonOverrun                    // the engine's notification queue was full
+	ReasonInterrupted                // a dump reported NLM_F_DUMP_INTR, or could not be read
+	ReasonVerify                     // the periodic verification (Config.Verify)
+	ReasonLinkChange                 // a link went up or down: its routes, neighbours and addresses re-read
+	ReasonLinkDeleted                // a link was deleted: routes re-read, its addresses and neighbours dropped
+	ReasonAddrRemoved                // an address was removed: routes of its family re-read
+	ReasonAmbiguous                  // a route notification that may concern another route of the same key
+	ReasonNexthopGroup               // a nexthop group lost a member: routes of the families using it re-read
 	numReasons
 )
 
 var reasonNames = [...]string{"initial", "enobufs", "overrun", "dump-interrupted", "verify",
-	"link-change", "link-deleted", "addr-removed", "ambiguous"}
+	"link-change", "link-deleted", "addr-removed", "ambiguous", "nexthop-group"}
 
 // String names the reason ("enobufs", "link-change", ...).
 func (r Reason) String() string {
@@ -112,7 +117,7 @@ func (r Reason) String() string {
 // it took and how many differences it corrected.
 type Resync struct {
 	Reason   Reason
-	Full     bool // every table was read (else: a re-read of some routes and neighbours)
+	Full     bool // every table was read (else: a re-read of some routes, neighbours, addresses or nexthop objects)
 	Duration time.Duration
 	Dumps    int // dumps it ran (confirmation dumps and retries included)
 	Added    int

@@ -74,9 +74,18 @@ func neighLine(n *rtnl.Neigh) string {
 		uint32(n.Flags), n.Type, n.VLAN, n.MasterIndex, uint32(n.FlagsExt), n.Protocol)
 }
 
+// nexthopLine is a nexthop object as a comparable line: everything but its
+// raw attributes and a resilient group's unbalanced time (it counts up).
+func nexthopLine(n *rtnl.NexthopObject) string {
+	r := n.Resilient
+	return fmt.Sprintf("id%d %v gw=%v oif%d bh%v fdb%v fl=%#x %v %v enc%v/%x grp%v %v res%d/%v/%v/%v/%v",
+		n.ID, n.Family, n.Gateway, n.OIF, n.Blackhole, n.FDB, uint32(n.Flags), n.Scope, n.Protocol, n.EncapType, n.Encap,
+		n.Group, n.GroupType, r.Buckets, r.IdleTimer, r.HasIdleTimer, r.UnbalancedTimer, r.HasUnbalancedTimer)
+}
+
 // tables is a set of lines per kind, the form in which copies are compared.
 type tables struct {
-	links, addrs, routes, neighs []string
+	links, addrs, routes, neighs, nexthops []string
 }
 
 func sorted(s []string) []string { sort.Strings(s); return s }
@@ -115,8 +124,18 @@ func kernelTables(tb testing.TB, c *rtnl.Conn) tables {
 			t.neighs = append(t.neighs, neighLine(n))
 		}
 	}
-	t.links, t.addrs, t.routes, t.neighs = sorted(t.links), sorted(t.addrs), sorted(t.routes), sorted(t.neighs)
+	for n, err := range c.Nexthops(bg, rtnl.NexthopFilter{}) {
+		if err != nil {
+			tb.Fatal(err)
+		}
+		t.nexthops = append(t.nexthops, nexthopLine(n))
+	}
+	t.sort()
 	return t
+}
+
+func (t *tables) sort() {
+	t.links, t.addrs, t.routes, t.neighs, t.nexthops = sorted(t.links), sorted(t.addrs), sorted(t.routes), sorted(t.neighs), sorted(t.nexthops)
 }
 
 // mirrorTables reads the mirror's tables in one snapshot.
@@ -135,8 +154,11 @@ func mirrorTables(m *Mirror) tables {
 		for n := range s.Neighs(rtnl.NeighFilter{}) {
 			t.neighs = append(t.neighs, neighLine(n))
 		}
+		for n := range s.Nexthops(rtnl.NexthopFilter{}) {
+			t.nexthops = append(t.nexthops, nexthopLine(n))
+		}
 	})
-	t.links, t.addrs, t.routes, t.neighs = sorted(t.links), sorted(t.addrs), sorted(t.routes), sorted(t.neighs)
+	t.sort()
 	return t
 }
 
@@ -167,6 +189,7 @@ func (a tables) diff(b tables) string {
 	one("addr", a.addrs, b.addrs)
 	one("route", a.routes, b.routes)
 	one("neigh", a.neighs, b.neighs)
+	one("nexthop", a.nexthops, b.nexthops)
 	return out.String()
 }
 
@@ -299,6 +322,13 @@ func (l *changeLog) record(c *Change) {
 		if c.NewNeigh != nil {
 			oc.new, oc.key = neighLine(c.NewNeigh), fmt.Sprint(KeyOfNeigh(c.NewNeigh))
 		}
+	case KindNexthop:
+		if c.OldNexthop != nil {
+			oc.old, oc.key = nexthopLine(c.OldNexthop), fmt.Sprint(c.OldNexthop.ID)
+		}
+		if c.NewNexthop != nil {
+			oc.new, oc.key = nexthopLine(c.NewNexthop), fmt.Sprint(c.NewNexthop.ID)
+		}
 	}
 	l.changes = append(l.changes, oc)
 }
@@ -309,7 +339,7 @@ type replay map[Kind]map[string]string
 
 // snapshotReplay takes a snapshot of m as a replay, with its Seq.
 func snapshotReplay(m *Mirror) (replay, uint64) {
-	r := replay{KindLink: {}, KindAddr: {}, KindRoute: {}, KindNeigh: {}}
+	r := replay{KindLink: {}, KindAddr: {}, KindRoute: {}, KindNeigh: {}, KindNexthop: {}}
 	var seq uint64
 	m.View(func(s *Snapshot) {
 		seq = s.Seq()
@@ -324,6 +354,9 @@ func snapshotReplay(m *Mirror) (replay, uint64) {
 		}
 		for n := range s.Neighs(rtnl.NeighFilter{}) {
 			r[KindNeigh][fmt.Sprint(KeyOfNeigh(n))] = neighLine(n)
+		}
+		for n := range s.Nexthops(rtnl.NexthopFilter{}) {
+			r[KindNexthop][fmt.Sprint(n.ID)] = nexthopLine(n)
 		}
 	})
 	return r, seq
@@ -406,7 +439,10 @@ func (r replay) tables() tables {
 	for _, v := range r[KindNeigh] {
 		t.neighs = append(t.neighs, v)
 	}
-	t.links, t.addrs, t.routes, t.neighs = sorted(t.links), sorted(t.addrs), sorted(t.routes), sorted(t.neighs)
+	for _, v := range r[KindNexthop] {
+		t.nexthops = append(t.nexthops, v)
+	}
+	t.sort()
 	return t
 }
 

@@ -46,7 +46,10 @@ func snapshotTables(tb testing.TB, c *rtnl.Conn) tables {
 			t.neighs = append(t.neighs, neighLine(n))
 		}
 	}
-	t.links, t.addrs, t.routes, t.neighs = sorted(t.links), sorted(t.addrs), sorted(t.routes), sorted(t.neighs)
+	for i := range s.Nexthops {
+		t.nexthops = append(t.nexthops, nexthopLine(&s.Nexthops[i]))
+	}
+	t.sort()
 	return t
 }
 

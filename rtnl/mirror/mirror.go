@@ -1,11 +1,11 @@
 // Package mirror keeps a local copy of one network namespace's links,
-// addresses, IPv4 and IPv6 routes and neighbours that converges to the
-// kernel's tables, whatever the notifications lose.
+// addresses, IPv4 and IPv6 routes, neighbours and nexthop objects that
+// converges to the kernel's tables, whatever the notifications lose.
 //
 // A Mirror subscribes to the rtnetlink groups first, then dumps every
 // table, then applies the notifications that arrived since the
 // subscription, merging by identity (RouteKey, LinkKey, AddrKey,
-// NeighKey): nothing seen during the dump is lost or resurrected. When
+// NeighKey, NexthopKey): nothing seen during the dump is lost or resurrected. When
 // notifications are lost (the kernel's ENOBUFS, the engine's queue
 // overrun) or a dump is inconsistent (NLM_F_DUMP_INTR), it dumps again and
 // corrects only what differs; absences are confirmed by a second dump
@@ -13,8 +13,11 @@
 // saying so. The kernel removes some objects without a notification (the
 // routes of a link that goes down, is deleted or moves to another
 // namespace, the routes using an address that is removed, a link's
-// neighbours): those events make the mirror re-read the routes and
-// neighbours concerned.
+// neighbours, the nexthop objects of a link that goes down or is deleted,
+// the routes using a nexthop object that is deleted or a group that loses
+// a member): those events make the mirror re-read the routes, neighbours
+// and nexthop objects concerned, or remove the routes of a deleted
+// nexthop object.
 //
 // Its neighbours are the ARP and NDP caches as rtnl.Snapshot reads them,
 // less the entries of multicast destinations: neither proxy entries
@@ -60,9 +63,9 @@ type Config struct {
 	// as ReasonVerify, even when nothing was lost.
 	Verify time.Duration
 	// RereadDelay is how long the mirror waits after a link change, a link
-	// deletion or an address removal before re-reading what the kernel
-	// may have removed silently, so that a burst of them costs one
-	// re-read. 0: 10 ms.
+	// deletion, an address removal or a nexthop group's loss of a member
+	// before re-reading what the kernel may have changed silently, so that
+	// a burst of them costs one re-read. 0: 10 ms.
 	RereadDelay time.Duration
 	// OnChange, when set, is called for every change, in order, from the
 	// mirror's goroutine (also during New, for the initial sync's Added
@@ -71,8 +74,8 @@ type Config struct {
 	OnChange func(*Change)
 }
 
-// Mirror is a local copy of a namespace's links, addresses, routes and
-// neighbours. Its methods are safe for concurrent use.
+// Mirror is a local copy of a namespace's links, addresses, routes,
+// neighbours and nexthop objects. Its methods are safe for concurrent use.
 type Mirror struct {
 	cfg    Config
 	events *rtnl.Conn // joined the groups
@@ -88,10 +91,12 @@ type Mirror struct {
 	links  objTable[LinkKey, rtnl.Link]
 	addrs  objTable[AddrKey, rtnl.Addr]
 	neighs objTable[NeighKey, rtnl.Neigh]
-	routes routeTable
-	seq    uint64
-	gen    uint32
-	stats  Stats
+	// nexthops are the nexthop objects (single next hops and groups).
+	nexthops objTable[NexthopKey, rtnl.NexthopObject]
+	routes   routeTable
+	seq      uint64
+	gen      uint32
+	stats    Stats
 
 	// Owned by the mirror's goroutine (and New before it starts).
 	change     Change
@@ -106,7 +111,7 @@ var trace func(format string, args ...any)
 
 // groups are the rtnetlink groups a Mirror joins.
 var groups = []uint32{rtnl.GroupLink, rtnl.GroupNeigh, rtnl.GroupIPv4Addr, rtnl.GroupIPv6Addr,
-	rtnl.GroupIPv4Route, rtnl.GroupIPv6Route}
+	rtnl.GroupIPv4Route, rtnl.GroupIPv6Route, rtnl.GroupNexthop}
 
 // New opens the mirror's Conns, subscribes, runs the initial sync and
 // starts following the kernel. It returns once the copy is complete (its
@@ -135,10 +140,11 @@ func New(ctx context.Context, cfg Config) (*Mirror, error) {
 		return nil, err
 	}
 	m := &Mirror{cfg: cfg, events: ev, dumps: du, done: make(chan struct{}),
-		links:  newObjTable(func(l *rtnl.Link) LinkKey { return l.Index }, sameLink, ownLink),
-		addrs:  newObjTable(KeyOfAddr, sameAddr, ownAddr),
-		neighs: newObjTable(KeyOfNeigh, sameNeigh, ownNeigh),
-		routes: newRouteTable(),
+		links:    newObjTable(func(l *rtnl.Link) LinkKey { return l.Index }, sameLink, ownLink),
+		addrs:    newObjTable(KeyOfAddr, sameAddr, ownAddr),
+		neighs:   newObjTable(KeyOfNeigh, sameNeigh, ownNeigh),
+		nexthops: newObjTable(func(n *rtnl.NexthopObject) NexthopKey { return n.ID }, sameNexthop, ownNexthop),
+		routes:   newRouteTable(),
 	}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	stop := context.AfterFunc(ctx, m.cancel)

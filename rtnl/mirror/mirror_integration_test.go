@@ -55,7 +55,7 @@ func TestIntegrationMirrorInitialSync(t *testing.T) {
 		t.Fatalf("mirror routes\n%s\nip routes\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	// The initial sync is reported as additions and one marker.
-	empty := replay{KindLink: {}, KindAddr: {}, KindRoute: {}, KindNeigh: {}}
+	empty := replay{KindLink: {}, KindAddr: {}, KindRoute: {}, KindNeigh: {}, KindNexthop: {}}
 	now, nowSeq := snapshotReplay(m)
 	empty.applyUpTo(t, &log, 0, nowSeq)
 	if d := empty.tables().diff(now.tables()); d != "" {
@@ -201,7 +201,8 @@ func TestIntegrationMirrorSilentDeletions(t *testing.T) {
 
 // TestIntegrationMirrorVerifies: with Config.Verify the mirror dumps
 // everything again at the interval, counts it, and a copy that followed
-// every notification needs no correction.
+// every notification needs no correction, nexthop objects (a resilient
+// group among them) included.
 func TestIntegrationMirrorVerifies(t *testing.T) {
 	ns := netnstest.New(t)
 	// No duplicate address detection, whose end the kernel announces
@@ -212,8 +213,15 @@ func TestIntegrationMirrorVerifies(t *testing.T) {
 		t.Fatal(err)
 	}
 	fixture(t, ns)
+	for _, c := range []string{"nexthop add id 1 via 10.0.0.2 dev v0", "-6 nexthop add id 2 via fd00::2 dev v0",
+		"nexthop add id 10 group 1/2 type resilient buckets 8", "nexthop add id 11 group 1,3/2", "route add 10.61.0.0/16 nhid 10"} {
+		ns.Run(t, "ip", strings.Fields(c)...)
+	}
 	var log changeLog
 	m := start(t, ns, Config{Verify: 20 * time.Millisecond, OnChange: log.record})
+	if n := len(m.NexthopList(rtnl.NexthopFilter{})); n != 4 {
+		t.Fatalf("%d nexthop objects held, the fixture has 4", n)
+	}
 	ns.Run(t, "ip", "route", "add", "10.60.0.0/16", "via", "10.0.0.2")
 	deadline := time.Now().Add(5 * time.Second)
 	for m.Stats().Resyncs[ReasonVerify] < 3 {
@@ -233,7 +241,7 @@ func TestIntegrationMirrorVerifies(t *testing.T) {
 	for _, r := range log.resyncs {
 		if r.Reason == ReasonVerify {
 			verified++
-			if !r.Full || r.Dumps < 5 {
+			if !r.Full || r.Dumps < 6 {
 				t.Fatalf("verification %+v: not a full dump", r)
 			}
 		}

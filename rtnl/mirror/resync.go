@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"maps"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -33,6 +34,11 @@ func (m *Mirror) fullResync(ctx context.Context, reason Reason) error {
 		err = syncObjs(m, ctx, &m.addrs, KindAddr, func(ctx context.Context) iter.Seq2[*rtnl.Addr, error] {
 			return m.dumps.Addrs(ctx, rtnl.AddrFilter{})
 		}, func(a *rtnl.Addr) bool { return mirrored(a.Family) }, res)
+	}
+	if err == nil {
+		// NB: the routes are read in full next: those of objects gone
+		// are removed as absent, those of groups changed read again.
+		_, _, err = m.syncNexthops(ctx, res)
 	}
 	if err == nil {
 		err = m.syncRoutes(ctx, rtnl.RouteFilter{Family: rtnl.FamilyIPv4}, res)
@@ -77,8 +83,24 @@ func (m *Mirror) reread(ctx context.Context) {
 		}
 		m.mu.RUnlock()
 	}
+	nexthops, groups := p.nexthops, maps.Clone(p.nhGroups)
 	p.clear()
 	var err error
+	m.mu.RLock()
+	nexthops = nexthops && len(m.nexthops.m) > 0 // none held: none can have gone
+	m.mu.RUnlock()
+	if nexthops {
+		var gone, shrunk map[uint32]bool
+		gone, shrunk, err = m.syncNexthops(ctx, res)
+		// The routes of an object gone went with it; those of a group
+		// that lost a member changed: read their families again.
+		m.removeRoutesUsing(gone, true, res)
+		if groups == nil {
+			groups = shrunk
+		}
+		maps.Copy(groups, shrunk)
+	}
+	m.usedBy(groups, &fams)
 	for i, f := range [2]rtnl.Family{rtnl.FamilyIPv4, rtnl.FamilyIPv6} {
 		if fams[i] && err == nil {
 			err = m.syncRoutes(ctx, rtnl.RouteFilter{Family: f}, res)
@@ -206,22 +228,30 @@ func (m *Mirror) syncRoutes(ctx context.Context, f rtnl.RouteFilter, res *Resync
 		}
 	}
 	for _, k := range cands {
-		m.mu.Lock()
-		v, ok := m.routes.val(k)
-		if !ok || v.gen == gen2 {
-			m.mu.Unlock()
-			continue
+		if m.removeRoute(k, true, func(v *routeVal) bool { return v.gen == gen2 }) {
+			res.Removed++
 		}
-		m.routes.get(k, &m.oldR)
-		m.routes.remove(k)
-		m.seq++
-		m.stats.Changes = m.seq
-		seq := m.seq
-		m.mu.Unlock()
-		res.Removed++
-		m.emit(Removed, KindRoute, seq, true, &m.oldR, nil)
 	}
 	return nil
+}
+
+// removeRoute removes the held route k, unless stays (when not nil) says
+// it stays, and emits its removal; it reports whether it removed it.
+func (m *Mirror) removeRoute(k routeKey, fromResync bool, stays func(*routeVal) bool) bool {
+	m.mu.Lock()
+	v, ok := m.routes.val(k)
+	if !ok || stays != nil && stays(v) {
+		m.mu.Unlock()
+		return false
+	}
+	m.routes.get(k, &m.oldR)
+	m.routes.remove(k)
+	m.seq++
+	m.stats.Changes = m.seq
+	seq := m.seq
+	m.mu.Unlock()
+	m.emit(Removed, KindRoute, seq, fromResync, &m.oldR, nil)
+	return true
 }
 
 // routeInScope reports whether the held route would pass f (its family,

@@ -1,6 +1,7 @@
 package mirror
 
 import (
+	"maps"
 	"math/rand/v2"
 	"net/netip"
 	"testing"
@@ -62,7 +63,8 @@ func TestNarrowIndexAgreesWithMap(t *testing.T) {
 // TestRouteLoadIsUpsertsInOrder: loading a dump that repeats routes (as an
 // interrupted dump can) with changed values, and routes gaining and losing
 // their extra fields, leaves the table as upserting the same routes one by
-// one does, and counts each route once.
+// one does, and counts each route once (and each route's use of a
+// nexthop object).
 func TestRouteLoadIsUpsertsInOrder(t *testing.T) {
 	rs := sampleRoutes()
 	seq := append([]rtnl.Route(nil), rs...)
@@ -82,6 +84,11 @@ func TestRouteLoadIsUpsertsInOrder(t *testing.T) {
 	}
 	seq = append(seq, benchRoute(7, 4)) // repeated with another interface
 	seq = append(seq, benchRoute(9, 3)) // repeated as it was
+	for i := range seq {
+		if i%3 == 0 {
+			seq[i].NextHopID = uint32(1 + i%4) // a repeat may change it
+		}
+	}
 	want := newRouteTable()
 	updates := 0
 	for i := range seq {
@@ -112,6 +119,9 @@ func TestRouteLoadIsUpsertsInOrder(t *testing.T) {
 			t.Fatalf("got  %s\nwant %s", routeLine(&b), routeLine(&a))
 		}
 	}
+	if !maps.Equal(got.nhUsers, want.nhUsers) || !maps.Equal(want.nhUsers, nexthopUsers(&want)) || len(want.nhUsers) != 4 {
+		t.Fatalf("nexthop users %v, upserts count %v, the table holds %v", got.nhUsers, want.nhUsers, nexthopUsers(&want))
+	}
 	if len(got.extras) != len(want.extras) || len(got.v6base) != len(want.v6base) {
 		t.Fatalf("extras %d v6base %d, want %d %d", len(got.extras), len(got.v6base), len(want.extras), len(want.v6base))
 	}
@@ -120,7 +130,7 @@ func TestRouteLoadIsUpsertsInOrder(t *testing.T) {
 	for i := range seq {
 		got.remove(keyOf(&seq[i]))
 	}
-	if got.len() != 0 || got.count != [2]int{} || len(got.extras) != 0 {
+	if got.len() != 0 || got.count != [2]int{} || len(got.extras) != 0 || len(got.nhUsers) != 0 {
 		t.Fatalf("after removing all: %d routes %v, %d extras", got.len(), got.count, len(got.extras))
 	}
 	r := benchRoute(1, 3)

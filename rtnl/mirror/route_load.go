@@ -73,6 +73,7 @@ func (l *routeLoad) commit(t *routeTable) (added, updated int) {
 	for _, li := range l.narrow {
 		i := base + li
 		nk := &t.slab.at(i).nk
+		t.useNexthop(t.slab.at(i).v.nhID, 1)
 		j, ok := t.narrow.set(&t.slab, nk, i)
 		if !ok {
 			t.count[0]++
@@ -88,6 +89,7 @@ func (l *routeLoad) commit(t *routeTable) (added, updated int) {
 	}
 	for _, s := range l.wide {
 		i := base + s.i
+		t.useNexthop(t.slab.at(i).v.nhID, 1)
 		j, ok := t.wide[s.k]
 		t.wide[s.k] = i
 		if !ok {
@@ -121,6 +123,7 @@ func (l *routeLoad) commit(t *routeTable) (added, updated int) {
 // are not compared here).
 func (t *routeTable) replaced(j, i uint32, k routeKey) bool {
 	old := t.slab.at(j).v
+	t.useNexthop(old.nhID, -1)
 	*t.slab.at(j) = slabEntry{}
 	t.free = append(t.free, j)
 	nv := &t.slab.at(i).v

@@ -246,6 +246,27 @@ type routeTable struct {
 	extras map[routeKey]*routeExtra
 	v6base map[routeKey]uint32
 	count  [2]int // routes held per family (IPv4, IPv6)
+	// nhUsers counts the routes that use each nexthop object (their
+	// NextHopID), so that the deletion of an object no route uses costs
+	// no walk of the table.
+	nhUsers map[uint32]uint32
+}
+
+// useNexthop counts one more (delta 1) or one fewer (-1) route using the
+// nexthop object id (none for 0).
+func (t *routeTable) useNexthop(id uint32, delta int) {
+	if id == 0 {
+		return
+	}
+	if t.nhUsers == nil {
+		t.nhUsers = make(map[uint32]uint32)
+	}
+	n := int(t.nhUsers[id]) + delta
+	if n <= 0 {
+		delete(t.nhUsers, id)
+		return
+	}
+	t.nhUsers[id] = uint32(n)
 }
 
 // narrowKey is the key of an IPv4 route without a source prefix.
@@ -337,6 +358,7 @@ func (t *routeTable) insert(k *routeKey, v routeVal) {
 		t.wide[*k] = i
 	}
 	t.count[famIndex(rtnl.Family(k.family))]++
+	t.useNexthop(v.nhID, 1)
 }
 
 // baseOf is k without its next hop.
@@ -379,6 +401,10 @@ func (t *routeTable) upsertVal(k routeKey, nv routeVal, r *rtnl.Route, gen uint3
 		return true, false
 	}
 	hadExtra := old.hasExtra
+	if old.nhID != nv.nhID {
+		t.useNexthop(old.nhID, -1)
+		t.useNexthop(nv.nhID, 1)
+	}
 	*old = nv
 	if nv.hasExtra {
 		x := t.extras[k]
@@ -406,6 +432,7 @@ func (t *routeTable) remove(k routeKey) {
 	if t.slab.at(i).v.hasExtra {
 		delete(t.extras, k)
 	}
+	t.useNexthop(t.slab.at(i).v.nhID, -1)
 	*t.slab.at(i) = slabEntry{}
 	t.free = append(t.free, i)
 	t.count[famIndex(rtnl.Family(k.family))]--

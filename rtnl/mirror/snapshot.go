@@ -1,7 +1,9 @@
 package mirror
 
 import (
+	"cmp"
 	"iter"
+	"slices"
 
 	"github.com/nlengine/nlengine/rtnl"
 )
@@ -116,6 +118,42 @@ func (s *Snapshot) Neighs(f rtnl.NeighFilter) iter.Seq[*rtnl.Neigh] {
 	}
 }
 
+// NexthopLen returns how many nexthop objects it holds.
+func (s *Snapshot) NexthopLen() int { return len(s.m.nexthops.m) }
+
+// Nexthop returns the nexthop object of this id. Like Link's, it is the
+// mirror's own and never changes: it may be kept, and must not be
+// modified (nor its Group or Encap). Its Attrs is nil, and a resilient
+// group's UnbalancedTime is that of the message that stored it.
+func (s *Snapshot) Nexthop(id NexthopKey) (*rtnl.NexthopObject, bool) {
+	e := s.m.nexthops.m[id]
+	if e == nil {
+		return nil, false
+	}
+	return &e.v, true
+}
+
+// Nexthops yields the nexthop objects f selects (rtnl.NexthopFilter.Match,
+// and MasterIndex by the mirror's own links: single next hops whose
+// device is a port of that master), in no particular order; each as
+// Nexthop's.
+func (s *Snapshot) Nexthops(f rtnl.NexthopFilter) iter.Seq[*rtnl.NexthopObject] {
+	keep := f.Match
+	if f.MasterIndex != 0 {
+		keep = func(n *rtnl.NexthopObject) bool {
+			l, ok := s.Link(n.OIF)
+			return f.Match(n) && ok && l.MasterIndex == f.MasterIndex
+		}
+	}
+	return func(yield func(*rtnl.NexthopObject) bool) {
+		for _, e := range s.m.nexthops.m {
+			if keep(&e.v) && !yield(&e.v) {
+				return
+			}
+		}
+	}
+}
+
 // Route returns the route of this identity, filled into the snapshot's
 // one reused Route: valid until the next Route or Routes step (Clone
 // keeps it). Its Attrs is nil: the mirror keeps decoded fields only.
@@ -188,6 +226,20 @@ func (m *Mirror) AddrList(f rtnl.AddrFilter) []rtnl.Addr {
 			out = append(out, *a)
 		}
 	})
+	return out
+}
+
+// NexthopList returns the nexthop objects f selects (as Snapshot.Nexthops
+// does), by id: the mirror's own values, to be kept but not modified
+// (nor their Group or Encap).
+func (m *Mirror) NexthopList(f rtnl.NexthopFilter) []rtnl.NexthopObject {
+	var out []rtnl.NexthopObject
+	m.View(func(s *Snapshot) {
+		for n := range s.Nexthops(f) {
+			out = append(out, *n)
+		}
+	})
+	slices.SortFunc(out, func(a, b rtnl.NexthopObject) int { return cmp.Compare(a.ID, b.ID) })
 	return out
 }
 

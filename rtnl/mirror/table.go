@@ -7,7 +7,7 @@ import (
 	"github.com/nlengine/nlengine/rtnl"
 )
 
-// entry is one held link, address or neighbour. v never changes once the
+// entry is one held link, address, neighbour or nexthop object. v never changes once the
 // entry is in a table (an update stores a new entry), so readers may keep
 // a pointer to it; gen, the resync pass that last saw it, changes under
 // the mirror's lock.
@@ -16,7 +16,8 @@ type entry[T any] struct {
 	gen uint32
 }
 
-// objTable holds the links, the addresses or the neighbours by identity.
+// objTable holds the links, the addresses, the neighbours or the nexthop
+// objects by identity.
 type objTable[K comparable, T any] struct {
 	m    map[K]*entry[T]
 	key  func(*T) K
@@ -44,7 +45,7 @@ func (t *objTable[K, T]) upsert(v *T, gen uint32) (old, cur *entry[T], changed b
 }
 
 // pending records the re-reads the mirror owes: routes of whole families,
-// routes and neighbours of some links, due at a time.
+// routes and neighbours of some links, the nexthop objects, due at a time.
 type pending struct {
 	at     time.Time // zero: nothing pending
 	reason Reason    // the reason of the first request
@@ -54,6 +55,20 @@ type pending struct {
 	// srcs are removed addresses: the routes of their family are read
 	// again if any held route still uses one as its source.
 	srcs map[netip.Addr]bool
+	// nexthops asks for the nexthop objects to be read again (a link went
+	// down or was deleted); nhGroups are groups that lost a member: the
+	// routes of the families of the routes using one are read again.
+	nexthops bool
+	nhGroups map[uint32]bool
+}
+
+// nexthopGroup asks for the routes using group id to be read again by at.
+func (p *pending) nexthopGroup(id uint32, at time.Time) {
+	p.note(ReasonNexthopGroup, at)
+	if p.nhGroups == nil {
+		p.nhGroups = make(map[uint32]bool)
+	}
+	p.nhGroups[id] = true
 }
 
 // prefSrc asks for the routes using a (removed) as their source to be
@@ -102,8 +117,9 @@ func (p *pending) full(reason Reason, at time.Time) {
 }
 
 func (p *pending) clear() {
-	p.at, p.all = time.Time{}, false
+	p.at, p.all, p.nexthops = time.Time{}, false, false
 	p.fams = [2]bool{}
 	clear(p.links)
 	clear(p.srcs)
+	clear(p.nhGroups)
 }
