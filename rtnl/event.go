@@ -29,7 +29,9 @@ const (
 
 // EventGroups lists every group Events decodes: links, neighbours, the
 // IPv4 and IPv6 addresses, routes and rules, nexthop objects and
-// namespace ids. Do not modify it.
+// namespace ids. A kernel before Linux 5.3 has no nexthop group and
+// refuses to join it (EINVAL): leave GroupNexthop out there. Do not
+// modify it.
 var EventGroups = []uint32{GroupLink, GroupNeigh, GroupIPv4Addr, GroupIPv6Addr,
 	GroupIPv4Route, GroupIPv6Route, GroupIPv4Rule, GroupIPv6Rule, GroupNexthop, GroupNSID}
 

@@ -43,6 +43,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/nlengine/nlengine/engine"
 	"github.com/nlengine/nlengine/rtnl"
 )
@@ -109,9 +111,10 @@ type Mirror struct {
 // trace, when set (by tests), is told what the mirror's goroutine does.
 var trace func(format string, args ...any)
 
-// groups are the rtnetlink groups a Mirror joins.
+// groups are the rtnetlink groups a Mirror joins at connect time; it then
+// joins rtnl.GroupNexthop, which kernels before 5.3 lack.
 var groups = []uint32{rtnl.GroupLink, rtnl.GroupNeigh, rtnl.GroupIPv4Addr, rtnl.GroupIPv6Addr,
-	rtnl.GroupIPv4Route, rtnl.GroupIPv6Route, rtnl.GroupNexthop}
+	rtnl.GroupIPv4Route, rtnl.GroupIPv6Route}
 
 // New opens the mirror's Conns, subscribes, runs the initial sync and
 // starts following the kernel. It returns once the copy is complete (its
@@ -132,6 +135,12 @@ func New(ctx context.Context, cfg Config) (*Mirror, error) {
 	// then in the listener's queue, applied after it.
 	ev, err := rtnl.Dial(ctx, lopts...)
 	if err != nil {
+		return nil, err
+	}
+	// NB: a kernel without nexthop objects refuses their group (EINVAL)
+	// and answers their dump with EOPNOTSUPP: the mirror then holds none.
+	if err := ev.Subscribe(rtnl.GroupNexthop); err != nil && !errors.Is(err, unix.EINVAL) {
+		ev.Close()
 		return nil, err
 	}
 	du, err := rtnl.Dial(ctx, cfg.Options...)
