@@ -30,11 +30,12 @@ const (
 	snapNeighs  = 5_000 // permanent IPv4 entries, 5 per link
 )
 
-// keptTB is a TB whose cleanups never run: the namespace it makes lives as
-// long as the test binary, for every benchmark and every -count round.
+// keptTB is a TB whose cleanups run only once every test and benchmark
+// has ended (netnstest.AfterRun): the namespace it makes lives as long as
+// the test binary, for every benchmark and every -count round.
 type keptTB struct{ testing.TB }
 
-func (keptTB) Cleanup(func()) {}
+func (keptTB) Cleanup(fn func()) { netnstest.AfterRun(fn) }
 
 var snapNS struct {
 	sync.Mutex
@@ -141,9 +142,9 @@ func routeOps(n4, n6 int) []engine.Op {
 // options of a Dial'd Conn (NETLINK_EXT_ACK, NETLINK_CAP_ACK,
 // NETLINK_GET_STRICT_CHK), driven by plain sendto and recvfrom syscalls
 // (unix.Syscall6, no sockaddr allocated) into one reused 64 KiB buffer. It
-// runs the Snapshot's six dumps one after another, with the same requests
+// runs the Snapshot's seven dumps one after another, with the same requests
 // and flags (REQUEST|ACK|DUMP), and decodes every message into one reused
-// typed value (Route, Neigh, Addr, Link, Rule: the same Decode), keeping
+// typed value (Route, Neigh, Addr, Link, Rule, NexthopObject: the same Decode), keeping
 // none: it allocates nothing, and does less than Snapshot, which also
 // copies each value into its slices.
 type snapFloor struct {
@@ -154,6 +155,7 @@ type snapFloor struct {
 	a     Addr
 	l     Link
 	u     Rule
+	h     NexthopObject
 	reqs  [numKinds]snapReq
 	took  [numKinds]time.Duration // per dump, summed over the runs
 	other *snapFloor              // a second socket, for the parallel floor
@@ -182,11 +184,12 @@ func newSnapFloorSocket(b *testing.B, ns *netnstest.NS) *snapFloor {
 		{nlmsg.RTMGetNeigh, nlmsg.NdMsg{}.AppendTo(nil)},
 		{nlmsg.RTMGetAddr, nlmsg.IfAddrMsg{}.AppendTo(nil)},
 		{nlmsg.RTMGetRule, nlmsg.FibRuleHdr{}.AppendTo(nil)},
+		{nlmsg.RTMGetNexthop, nlmsg.NhMsg{}.AppendTo(nil)},
 	}
 	return f
 }
 
-// snapshot runs the six dumps in turn and returns how many messages they
+// snapshot runs the seven dumps in turn and returns how many messages they
 // decoded.
 func (f *snapFloor) snapshot() (int, error) {
 	total := 0
@@ -226,15 +229,17 @@ func (f *snapFloor) decode(v nlmsg.View) error {
 		return f.l.Decode(v.Payload())
 	case nlmsg.RTMNewRule:
 		return f.u.Decode(v.Payload())
+	case nlmsg.RTMNewNexthop:
+		return f.h.Decode(v.Payload())
 	}
 	return nil
 }
 
 func snapshotSize(s *Snapshot) int {
-	return len(s.Links) + len(s.Addrs) + len(s.Routes) + len(s.Neighs) + len(s.Rules)
+	return len(s.Links) + len(s.Addrs) + len(s.Routes) + len(s.Neighs) + len(s.Rules) + len(s.Nexthops)
 }
 
-// BenchmarkSnapshot compares the floor (the six dumps in turn on one raw
+// BenchmarkSnapshot compares the floor (the seven dumps in turn on one raw
 // socket, decoded in place) with Conn.Snapshot (the same dumps in
 // parallel, decoded into a reused Snapshot), as sub-benchmarks for
 // benchstat -col /impl.
@@ -278,7 +283,7 @@ func BenchmarkSnapshot(b *testing.B) {
 // the floor (floor/engine is the speed-up; the target is ≥ 1.3), and the
 // floor's time per dump:
 //
-//   - floor: the six raw dumps in turn on one socket (snapFloor);
+//   - floor: the seven raw dumps in turn on one socket (snapFloor);
 //   - floorpar: the same on two raw sockets at once, the IPv4 routes on
 //     one goroutine and the other dumps on another: how much parallelism
 //     the machine gives right now;

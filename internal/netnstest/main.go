@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -64,9 +65,39 @@ func Main(m *testing.M) {
 	if err != nil {
 		mode = modeFallback
 		fmt.Fprintf(os.Stderr, "netnstest: cannot re-run the tests in a user namespace (%v); running them unprivileged\n", err)
-		os.Exit(m.Run())
+		code := m.Run()
+		runAfterRun()
+		os.Exit(code)
 	}
 	os.Exit(code)
+}
+
+// afterRun holds the functions AfterRun registered, run in reverse order
+// once m.Run returns.
+var afterRun struct {
+	sync.Mutex
+	fns []func()
+}
+
+// AfterRun registers fn to run once every test and benchmark of the binary
+// has ended, before Main checks for leaks: the release of a fixture that
+// several benchmarks share and none of them may release. Functions run in
+// the reverse order of their registration. Safe for concurrent use.
+func AfterRun(fn func()) {
+	afterRun.Lock()
+	defer afterRun.Unlock()
+	afterRun.fns = append(afterRun.fns, fn)
+}
+
+// runAfterRun runs the functions AfterRun registered.
+func runAfterRun() {
+	afterRun.Lock()
+	fns := afterRun.fns
+	afterRun.fns = nil
+	afterRun.Unlock()
+	for i := len(fns) - 1; i >= 0; i-- {
+		fns[i]()
+	}
 }
 
 // runCheckingLeaks runs m and, if its tests passed, fails the run when they
@@ -74,6 +105,7 @@ func Main(m *testing.M) {
 func runCheckingLeaks(m *testing.M) int {
 	before := holdings()
 	code := m.Run()
+	runAfterRun()
 	if code != 0 {
 		return code
 	}
