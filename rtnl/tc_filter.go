@@ -6,10 +6,10 @@ import "github.com/nlengine/nlengine/nlmsg"
 // QdiscFilter selects every qdisc of every device. Fields combine with
 // AND.
 //
-// The kernel applies LinkIndex (tcm_ifindex of the dump request, with
-// NETLINK_GET_STRICT_CHK on the Conn, as Dial sets it); Match applies
-// every field in user space too, so a Conn without strict checking gives
-// the same qdiscs.
+// The kernel filters none of it: as of Linux 6.18 a qdisc dump sends every
+// device's qdiscs whatever the request's tcm_ifindex (which is sent
+// anyway), strict Conn or not, as tc qdisc show dev X also filters in user
+// space. Match applies every field.
 type QdiscFilter struct {
 	LinkIndex int // 0: every device
 	// Parent selects the qdiscs attached there: HandleRoot for root
@@ -32,7 +32,7 @@ func (f *QdiscFilter) Match(q *Qdisc) bool {
 }
 
 // dumpRequest appends the RTM_GETQDISC dump request for f to b: a tcmsg
-// with the device, the one field of it the kernel filters a qdisc dump by.
+// with the device, which the kernel ignores (see QdiscFilter).
 func (f *QdiscFilter) dumpRequest(b []byte) []byte {
 	return nlmsg.TcMsg{IfIndex: int32(f.LinkIndex)}.AppendTo(b)
 }
