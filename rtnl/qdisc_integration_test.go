@@ -372,3 +372,124 @@ func TestIntegrationTCCallsRefuseAConnOfAnotherFamily(t *testing.T) {
 		t.Errorf("%d requests sent before refusing", s.RequestsSent)
 	}
 }
+
+// TestIntegrationWriteTCFuzzCorpus regenerates the checked-in seed corpora
+// of FuzzQdiscDecode and FuzzClassDecode from the kernel's dumps of
+// tcFixture after traffic. It runs only with RTNL_WRITE_CORPUS=1.
+func TestIntegrationWriteTCFuzzCorpus(t *testing.T) {
+	if os.Getenv("RTNL_WRITE_CORPUS") != "1" {
+		t.Skip("set RTNL_WRITE_CORPUS=1 to regenerate testdata/fuzz")
+	}
+	ns := tcFixture(t)
+	tcTraffic(t, ns, 10, 200)
+	c := dialIn(t, ns)
+	write := func(dir string, typ nlmsg.Type, reqs ...[]byte) {
+		path := filepath.Join("testdata", "fuzz", dir)
+		if err := os.MkdirAll(path, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, req := range reqs {
+			for m, err := range c.ec.Dump(bg, typ, req, 0) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				body := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", m.Payload())
+				if err := os.WriteFile(filepath.Join(path, fmt.Sprintf("kernel-%03d", n)), []byte(body), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				n++
+			}
+		}
+		t.Logf("%s: %d seeds", dir, n)
+	}
+	write("FuzzQdiscDecode", nlmsg.RTMGetQdisc, (&QdiscFilter{}).dumpRequest(nil))
+	var reqs [][]byte
+	for _, dev := range []string{"tca0", "tcb0", "tcm0"} {
+		reqs = append(reqs, (&ClassFilter{}).dumpRequest(nil, ns.LinkIndex(t, dev)))
+	}
+	write("FuzzClassDecode", nlmsg.RTMGetTClass, reqs...)
+}
+
+// TestIntegrationTCIteratorsAllocatePerDumpNotPerObject dumps a namespace
+// with an htb qdisc of two classes and one with 40 more classes, each with
+// a pfifo leaf: the iterators' allocations must not grow with the qdiscs
+// and classes.
+func TestIntegrationTCIteratorsAllocatePerDumpNotPerObject(t *testing.T) {
+	if skipAllocs {
+		t.Skip("allocation counts are not meaningful under -race")
+	}
+	small, big := netnstest.New(t), netnstest.New(t)
+	for _, ns := range []*netnstest.NS{small, big} {
+		ns.AddVeth(t, "tca0", "tca1")
+		ns.Run(t, "tc", "qdisc", "add", "dev", "tca0", "root", "handle", "1:", "htb")
+		ns.Run(t, "tc", "class", "add", "dev", "tca0", "parent", "1:", "classid", "1:1", "htb", "rate", "1gbit")
+		ns.Run(t, "tc", "class", "add", "dev", "tca0", "parent", "1:1", "classid", "1:2", "htb", "rate", "1mbit")
+	}
+	cb := dialIn(t, big)
+	a := ns0IndexOf(t, cb, "tca0")
+	for i := range 40 {
+		id := uint16(0x100 + i)
+		if err := cb.ClassAdd(bg, &Class{LinkIndex: a, Parent: NewHandle(1, 1), Handle: NewHandle(1, id), Kind: "htb", HTB: HTBClass{Rate: mbitps}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := cb.QdiscAdd(bg, &Qdisc{LinkIndex: a, Parent: NewHandle(1, id), Handle: NewHandle(id, 0), Kind: "pfifo", FIFO: FIFOQdisc{Limit: 10}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cs := dialIn(t, small)
+	for _, k := range []struct {
+		what string
+		dump func(c *Conn) int
+	}{
+		{"qdiscs", func(c *Conn) int {
+			n := 0
+			for _, err := range c.Qdiscs(bg, QdiscFilter{}) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				n++
+			}
+			return n
+		}},
+		{"classes of a link", func(c *Conn) int {
+			n := 0
+			for _, err := range c.Classes(bg, ClassFilter{LinkIndex: a}) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				n++
+			}
+			return n
+		}},
+		{"classes of every link", func(c *Conn) int {
+			n := 0
+			for _, err := range c.Classes(bg, ClassFilter{}) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				n++
+			}
+			return n
+		}},
+	} {
+		aSmall, nSmall := allocsPerDump(t, func() int { return k.dump(cs) })
+		aBig, nBig := allocsPerDump(t, func() int { return k.dump(cb) })
+		if nBig != nSmall+40 {
+			t.Fatalf("%s: %d and %d: the fixture did not grow by 40", k.what, nSmall, nBig)
+		}
+		if aBig > aSmall {
+			t.Errorf("%s: a dump of %d allocates %.0f times, a dump of %d %.0f times", k.what, nSmall, aSmall, nBig, aBig)
+		}
+		t.Logf("%s: %.0f allocations per dump of %d, %.0f per dump of %d", k.what, aSmall, nSmall, aBig, nBig)
+	}
+}
+
+// ns0IndexOf returns the index of the link name as c's namespace has it.
+func ns0IndexOf(t *testing.T, c *Conn, name string) int {
+	l, err := c.LinkByName(bg, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l.Index
+}
