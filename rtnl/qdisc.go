@@ -149,6 +149,32 @@ func (m *tcMessage) optErr(object, name string, off int, err error) error {
 	return &AttrError{Object: object, Attr: name, Offset: m.optionsOffset() + off, Err: err}
 }
 
+// scanOptions calls fn for each attribute inside TCA_OPTIONS; the
+// *AttrError of one it fails on is named by names, indexed by type.
+func (m *tcMessage) scanOptions(object string, names []string, fn func(a nlmsg.Attr) error) error {
+	s := nlmsg.NewAttrScanner(m.options.Data())
+	for s.Next() {
+		a := s.Attr()
+		if err := fn(a); err != nil {
+			name := "TCA_OPTIONS"
+			if t := int(a.Type()); t < len(names) && names[t] != "" {
+				name = names[t]
+			}
+			return m.optErr(object, name, a.Offset(), err)
+		}
+	}
+	if err := s.Err(); err != nil {
+		return m.optErr(object, "TCA_OPTIONS", 0, err)
+	}
+	return nil
+}
+
+// shortStruct is the error of an attribute shorter than the struct it
+// carries.
+func shortStruct(what string, have, want int) error {
+	return &nlmsg.FormatError{What: what, Len: have, Left: want, Err: nlmsg.ErrBadSize}
+}
+
 // Decode reads one RTM_NEWQDISC or RTM_DELQDISC payload (after the netlink
 // header) into q, replacing every field. It allocates nothing once the
 // kind's name has been seen; q then points into payload (see Qdisc). A
@@ -175,7 +201,7 @@ func (q *Qdisc) Decode(payload []byte) error {
 		return q.TBF.decode(&m)
 	case "pfifo", "bfifo", "pfifo_head_drop":
 		if len(q.Options) < nlmsg.TcFifoQoptLen {
-			return m.optErr("qdisc", "tc_fifo_qopt", 0, &nlmsg.FormatError{What: "tc_fifo_qopt", Len: len(q.Options), Left: nlmsg.TcFifoQoptLen, Err: nlmsg.ErrBadSize})
+			return m.optErr("qdisc", "tc_fifo_qopt", 0, shortStruct("tc_fifo_qopt", len(q.Options), nlmsg.TcFifoQoptLen))
 		}
 		q.FIFO.Limit = nativeU32(q.Options)
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"math"
 	"net"
 	"os"
@@ -442,36 +443,9 @@ func TestIntegrationTCIteratorsAllocatePerDumpNotPerObject(t *testing.T) {
 		what string
 		dump func(c *Conn) int
 	}{
-		{"qdiscs", func(c *Conn) int {
-			n := 0
-			for _, err := range c.Qdiscs(bg, QdiscFilter{}) {
-				if err != nil {
-					t.Fatal(err)
-				}
-				n++
-			}
-			return n
-		}},
-		{"classes of a link", func(c *Conn) int {
-			n := 0
-			for _, err := range c.Classes(bg, ClassFilter{LinkIndex: a}) {
-				if err != nil {
-					t.Fatal(err)
-				}
-				n++
-			}
-			return n
-		}},
-		{"classes of every link", func(c *Conn) int {
-			n := 0
-			for _, err := range c.Classes(bg, ClassFilter{}) {
-				if err != nil {
-					t.Fatal(err)
-				}
-				n++
-			}
-			return n
-		}},
+		{"qdiscs", func(c *Conn) int { return countAll(t, c.Qdiscs(bg, QdiscFilter{})) }},
+		{"classes of a link", func(c *Conn) int { return countAll(t, c.Classes(bg, ClassFilter{LinkIndex: a})) }},
+		{"classes of every link", func(c *Conn) int { return countAll(t, c.Classes(bg, ClassFilter{})) }},
 	} {
 		aSmall, nSmall := allocsPerDump(t, func() int { return k.dump(cs) })
 		aBig, nBig := allocsPerDump(t, func() int { return k.dump(cb) })
@@ -492,4 +466,16 @@ func ns0IndexOf(t *testing.T, c *Conn, name string) int {
 		t.Fatal(err)
 	}
 	return l.Index
+}
+
+// countAll runs seq to its end and counts what it yields; an error fails t.
+func countAll[T any](t *testing.T, seq iter.Seq2[*T, error]) int {
+	n := 0
+	for _, err := range seq {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	return n
 }

@@ -66,17 +66,21 @@ type HTBClass struct {
 // htbMTU is tc's default mtu for the rate tables of an htb class.
 const htbMTU = 1600
 
+// htbAttrNames names the attributes of TCA_OPTIONS for errors.
+var htbAttrNames = []string{
+	nlmsg.TCAHTBParms: "TCA_HTB_PARMS", nlmsg.TCAHTBInit: "TCA_HTB_INIT", nlmsg.TCAHTBDirectQlen: "TCA_HTB_DIRECT_QLEN",
+	nlmsg.TCAHTBRate64: "TCA_HTB_RATE64", nlmsg.TCAHTBCeil64: "TCA_HTB_CEIL64", nlmsg.TCAHTBOffload: "TCA_HTB_OFFLOAD",
+}
+
 // decode reads an htb qdisc's options.
 func (o *HTBQdisc) decode(m *tcMessage) error {
-	s := nlmsg.NewAttrScanner(m.options.Data())
-	for s.Next() {
-		a := s.Attr()
+	return m.scanOptions("qdisc", htbAttrNames, func(a nlmsg.Attr) error {
 		d := a.Data()
 		var err error
 		switch a.Type() {
 		case nlmsg.TCAHTBInit:
 			if len(d) < nlmsg.TcHTBGlobLen {
-				return m.optErr("qdisc", "TCA_HTB_INIT", a.Offset(), &nlmsg.FormatError{What: "tc_htb_glob", Len: len(d), Left: nlmsg.TcHTBGlobLen, Err: nlmsg.ErrBadSize})
+				return shortStruct("tc_htb_glob", len(d), nlmsg.TcHTBGlobLen)
 			}
 			ne := binary.NativeEndian
 			o.Version, o.Rate2Quantum, o.Default = ne.Uint32(d[0:4]), ne.Uint32(d[4:8]), ne.Uint32(d[8:12])
@@ -87,30 +91,8 @@ func (o *HTBQdisc) decode(m *tcMessage) error {
 		case nlmsg.TCAHTBOffload:
 			o.Offload = true
 		}
-		if err != nil {
-			return m.optErr("qdisc", htbAttrName(a.Type()), a.Offset(), err)
-		}
-	}
-	if err := s.Err(); err != nil {
-		return m.optErr("qdisc", "TCA_OPTIONS", 0, err)
-	}
-	return nil
-}
-
-func htbAttrName(t uint16) string {
-	switch t {
-	case nlmsg.TCAHTBParms:
-		return "TCA_HTB_PARMS"
-	case nlmsg.TCAHTBInit:
-		return "TCA_HTB_INIT"
-	case nlmsg.TCAHTBDirectQlen:
-		return "TCA_HTB_DIRECT_QLEN"
-	case nlmsg.TCAHTBRate64:
-		return "TCA_HTB_RATE64"
-	case nlmsg.TCAHTBCeil64:
-		return "TCA_HTB_CEIL64"
-	}
-	return "TCA_OPTIONS"
+		return err
+	})
 }
 
 // appendTo appends an htb qdisc's TCA_OPTIONS to b.
@@ -142,15 +124,13 @@ func (o *HTBClass) decode(m *tcMessage) error {
 	var buffer, cbuffer uint32
 	var rate64, ceil64 uint64
 	var has64r, has64c bool
-	s := nlmsg.NewAttrScanner(m.options.Data())
-	for s.Next() {
-		a := s.Attr()
+	err := m.scanOptions("class", htbAttrNames, func(a nlmsg.Attr) error {
 		d := a.Data()
 		var err error
 		switch a.Type() {
 		case nlmsg.TCAHTBParms:
 			if len(d) < nlmsg.TcHTBOptLen {
-				return m.optErr("class", "TCA_HTB_PARMS", a.Offset(), &nlmsg.FormatError{What: "tc_htb_opt", Len: len(d), Left: nlmsg.TcHTBOptLen, Err: nlmsg.ErrBadSize})
+				return shortStruct("tc_htb_opt", len(d), nlmsg.TcHTBOptLen)
 			}
 			ne := binary.NativeEndian
 			rate, _ = nlmsg.DecodeTcRateSpec(d[0:12])
@@ -164,24 +144,25 @@ func (o *HTBClass) decode(m *tcMessage) error {
 			ceil64, err = a.Uint64()
 			has64c = err == nil
 		}
-		if err != nil {
-			return m.optErr("class", htbAttrName(a.Type()), a.Offset(), err)
-		}
+		return err
+	})
+	if err != nil {
+		return err
 	}
-	if err := s.Err(); err != nil {
-		return m.optErr("class", "TCA_OPTIONS", 0, err)
-	}
-	o.Rate, o.Ceil = uint64(rate.Rate), uint64(ceil.Rate)
-	if has64r {
-		o.Rate = rate64
-	}
-	if has64c {
-		o.Ceil = ceil64
-	}
+	o.Rate, o.Ceil = pick64(rate.Rate, rate64, has64r), pick64(ceil.Rate, ceil64, has64c)
 	o.MPU, o.Overhead = rate.MPU, rate.Overhead
 	clk := schedClock()
 	o.Burst, o.CBurst = clk.xmitSize(o.Rate, buffer), clk.xmitSize(o.Ceil, cbuffer)
 	return nil
+}
+
+// pick64 is a rate: the 64-bit attribute's when the kernel sent one, else
+// the tc_ratespec's.
+func pick64(r32 uint32, r64 uint64, has64 bool) uint64 {
+	if has64 {
+		return r64
+	}
+	return uint64(r32)
 }
 
 // appendTo appends an htb class's TCA_OPTIONS to b, as tc class add ...

@@ -39,7 +39,7 @@ func (s *TCStats) decode(b []byte) error {
 		switch a.Type() {
 		case nlmsg.TCAStatsBasic:
 			if len(d) < nlmsg.GnetStatsBasicLen {
-				return &nlmsg.FormatError{What: "gnet_stats_basic", Offset: a.Offset(), Len: len(d), Left: nlmsg.GnetStatsBasicLen, Err: nlmsg.ErrBadSize}
+				return shortStruct("gnet_stats_basic", len(d), nlmsg.GnetStatsBasicLen)
 			}
 			s.Bytes = ne.Uint64(d[0:8])
 			if !pkt64 {
@@ -53,20 +53,20 @@ func (s *TCStats) decode(b []byte) error {
 			s.Packets, pkt64 = v, true
 		case nlmsg.TCAStatsQueue:
 			if len(d) < nlmsg.GnetStatsQueueLen {
-				return &nlmsg.FormatError{What: "gnet_stats_queue", Offset: a.Offset(), Len: len(d), Left: nlmsg.GnetStatsQueueLen, Err: nlmsg.ErrBadSize}
+				return shortStruct("gnet_stats_queue", len(d), nlmsg.GnetStatsQueueLen)
 			}
 			s.Qlen, s.Backlog, s.Drops = ne.Uint32(d[0:4]), ne.Uint32(d[4:8]), ne.Uint32(d[8:12])
 			s.Requeues, s.Overlimits = ne.Uint32(d[12:16]), ne.Uint32(d[16:20])
 		case nlmsg.TCAStatsRateEst:
 			if len(d) < 8 {
-				return &nlmsg.FormatError{What: "gnet_stats_rate_est", Offset: a.Offset(), Len: len(d), Left: 8, Err: nlmsg.ErrBadSize}
+				return shortStruct("gnet_stats_rate_est", len(d), 8)
 			}
 			if s.RateBps == 0 && s.RatePps == 0 {
 				s.RateBps, s.RatePps = uint64(ne.Uint32(d[0:4])), uint64(ne.Uint32(d[4:8]))
 			}
 		case nlmsg.TCAStatsRateEst64:
 			if len(d) < 16 {
-				return &nlmsg.FormatError{What: "gnet_stats_rate_est64", Offset: a.Offset(), Len: len(d), Left: 16, Err: nlmsg.ErrBadSize}
+				return shortStruct("gnet_stats_rate_est64", len(d), 16)
 			}
 			s.RateBps, s.RatePps = ne.Uint64(d[0:8]), ne.Uint64(d[8:16])
 		case nlmsg.TCAStatsApp:

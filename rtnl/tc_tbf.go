@@ -35,20 +35,10 @@ type TBFQdisc struct {
 	Overhead uint16
 }
 
-func tbfAttrName(t uint16) string {
-	switch t {
-	case nlmsg.TCATBFParms:
-		return "TCA_TBF_PARMS"
-	case nlmsg.TCATBFRate64:
-		return "TCA_TBF_RATE64"
-	case nlmsg.TCATBFPrate64:
-		return "TCA_TBF_PRATE64"
-	case nlmsg.TCATBFBurst:
-		return "TCA_TBF_BURST"
-	case nlmsg.TCATBFPburst:
-		return "TCA_TBF_PBURST"
-	}
-	return "TCA_OPTIONS"
+// tbfAttrNames names the attributes of TCA_OPTIONS for errors.
+var tbfAttrNames = []string{
+	nlmsg.TCATBFParms: "TCA_TBF_PARMS", nlmsg.TCATBFRate64: "TCA_TBF_RATE64", nlmsg.TCATBFPrate64: "TCA_TBF_PRATE64",
+	nlmsg.TCATBFBurst: "TCA_TBF_BURST", nlmsg.TCATBFPburst: "TCA_TBF_PBURST",
 }
 
 // decode reads a tbf qdisc's options.
@@ -57,15 +47,13 @@ func (o *TBFQdisc) decode(m *tcMessage) error {
 	var buffer, mtu uint32
 	var rate64, prate64 uint64
 	var has64r, has64p, parms bool
-	s := nlmsg.NewAttrScanner(m.options.Data())
-	for s.Next() {
-		a := s.Attr()
+	err := m.scanOptions("qdisc", tbfAttrNames, func(a nlmsg.Attr) error {
 		d := a.Data()
 		var err error
 		switch a.Type() {
 		case nlmsg.TCATBFParms:
 			if len(d) < nlmsg.TcTBFQoptLen {
-				return m.optErr("qdisc", "TCA_TBF_PARMS", a.Offset(), &nlmsg.FormatError{What: "tc_tbf_qopt", Len: len(d), Left: nlmsg.TcTBFQoptLen, Err: nlmsg.ErrBadSize})
+				return shortStruct("tc_tbf_qopt", len(d), nlmsg.TcTBFQoptLen)
 			}
 			ne := binary.NativeEndian
 			rate, _ = nlmsg.DecodeTcRateSpec(d[0:12])
@@ -79,23 +67,12 @@ func (o *TBFQdisc) decode(m *tcMessage) error {
 			prate64, err = a.Uint64()
 			has64p = err == nil
 		}
-		if err != nil {
-			return m.optErr("qdisc", tbfAttrName(a.Type()), a.Offset(), err)
-		}
+		return err
+	})
+	if err != nil || !parms {
+		return err
 	}
-	if err := s.Err(); err != nil {
-		return m.optErr("qdisc", "TCA_OPTIONS", 0, err)
-	}
-	if !parms {
-		return nil
-	}
-	o.Rate, o.PeakRate = uint64(rate.Rate), uint64(peak.Rate)
-	if has64r {
-		o.Rate = rate64
-	}
-	if has64p {
-		o.PeakRate = prate64
-	}
+	o.Rate, o.PeakRate = pick64(rate.Rate, rate64, has64r), pick64(peak.Rate, prate64, has64p)
 	o.MPU, o.Overhead = rate.MPU, rate.Overhead
 	clk := schedClock()
 	o.Burst = clk.xmitSize(o.Rate, buffer)
