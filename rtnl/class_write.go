@@ -33,9 +33,8 @@ func (c *Conn) ClassChange(ctx context.Context, cl *Class) error {
 }
 
 // ClassDel deletes the class cl.Handle of device cl.LinkIndex (tc class
-// del): ENOENT when there is none; the kernel refuses (EBUSY) a class
-// that has children, or that filters use. Options are not sent. Safe for
-// concurrent use.
+// del): ENOENT when there is none, EBUSY for a class that has children.
+// Options are not sent. Safe for concurrent use.
 func (c *Conn) ClassDel(ctx context.Context, cl *Class) error {
 	return c.classWrite(ctx, nlmsg.RTMDelTClass, 0, cl)
 }

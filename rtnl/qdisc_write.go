@@ -19,10 +19,11 @@ var ErrInvalidTC error = invalidError("rtnl: invalid qdisc or class")
 // (HandleRoot, HandleIngress or a class), q.Handle (HandleNone lets the
 // kernel pick one; an ingress or clsact qdisc gets ffff: as from tc),
 // q.Kind and the options of its kind (see Qdisc). The kernel's refusals
-// are *engine.OpError values with its extended ack message: EEXIST when
-// the parent already has a qdisc of its own making, ENOENT for a kind
-// this kernel does not have or a parent class that does not exist, EINVAL
-// for options it refuses. q is not retained. A Conn of another netlink
+// are *engine.OpError values with its extended ack message: EEXIST
+// ("Exclusivity flag on, cannot modify") when a qdisc of that handle is
+// there, ENOENT for a kind this kernel does not have ("Specified qdisc
+// kind is unknown") or a parent class that does not exist ("Specified
+// class not found"), EINVAL for options it refuses. q is not retained. A Conn of another netlink
 // family is refused before anything is sent. Safe for concurrent use.
 func (c *Conn) QdiscAdd(ctx context.Context, q *Qdisc) error {
 	return c.qdiscWrite(ctx, nlmsg.RTMNewQdisc, nlmsg.Create|nlmsg.Excl, q)
@@ -37,8 +38,9 @@ func (c *Conn) QdiscReplace(ctx context.Context, q *Qdisc) error {
 }
 
 // QdiscChange changes the options of the existing qdisc q.Handle at
-// q.Parent (tc qdisc change: no create flags): ENOENT when there is none.
-// Safe for concurrent use.
+// q.Parent (tc qdisc change: no create flags): ENOENT when there is none,
+// EINVAL "Change operation not supported by specified qdisc" for a kind
+// whose options are fixed once made (htb's). Safe for concurrent use.
 func (c *Conn) QdiscChange(ctx context.Context, q *Qdisc) error {
 	return c.qdiscWrite(ctx, nlmsg.RTMNewQdisc, 0, q)
 }

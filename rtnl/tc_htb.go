@@ -48,8 +48,8 @@ type HTBClass struct {
 	// Prio is the class's priority among its siblings (0 first, up to 7).
 	Prio uint32
 	// Quantum is how many bytes the class sends in its turn when it
-	// borrows; 0 in a write lets the kernel compute it from the rate and
-	// the qdisc's r2q.
+	// borrows; 0 in a write lets the kernel compute it, rate/r2q kept
+	// between 1000 and 200000.
 	Quantum uint32
 	// Level is the class's depth from the bottom of the tree (0 for a
 	// leaf). Reported only.
