@@ -30,9 +30,9 @@ func (c *Conn) QdiscAdd(ctx context.Context, q *Qdisc) error {
 }
 
 // QdiscReplace adds q, or replaces the qdisc at q.Parent with it (tc qdisc
-// replace: NLM_F_CREATE|NLM_F_REPLACE). A qdisc of the same kind and
-// handle is changed in place, keeping its classes; one of another kind is
-// swapped for q. Safe for concurrent use.
+// replace: NLM_F_CREATE|NLM_F_REPLACE): one of the same kind and handle
+// takes q's options, one of another kind is swapped for q. Safe for
+// concurrent use.
 func (c *Conn) QdiscReplace(ctx context.Context, q *Qdisc) error {
 	return c.qdiscWrite(ctx, nlmsg.RTMNewQdisc, nlmsg.Create|nlmsg.Replace, q)
 }

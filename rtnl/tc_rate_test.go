@@ -2,6 +2,7 @@ package rtnl
 
 import (
 	"bytes"
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"testing"
@@ -13,12 +14,21 @@ import (
 // The files under testdata/tc are the TCA_OPTIONS data tc (iproute2 6.1)
 // sent for the command each is named after, captured with strace -xx on
 // a kernel whose /proc/net/psched reads 000003e8 00000040 000f4240
-// 3b9aca00: tc_ratespec fields, bursts in ticks, 64-bit rates and the rate
+// 3b9aca00, little-endian: tc_ratespec fields, bursts in ticks, 64-bit rates and the rate
 // tables, byte for byte.
+
+// skipUnlessLittleEndian skips t on a big-endian machine: the captures
+// were made on a little-endian one.
+func skipUnlessLittleEndian(t *testing.T) {
+	if binary.NativeEndian.Uint16([]byte{1, 0}) != 1 {
+		t.Skip("the captures of tc's messages are little-endian")
+	}
+}
 
 // tcCaptured reads one captured TCA_OPTIONS payload.
 func tcCaptured(t *testing.T, name string) []byte {
 	t.Helper()
+	skipUnlessLittleEndian(t)
 	b, err := os.ReadFile(filepath.Join("testdata", "tc", name+".bin"))
 	if err != nil {
 		t.Fatal(err)
@@ -87,6 +97,18 @@ func TestTCRateTablesAreWhatTcSends(t *testing.T) {
 				t.Errorf("%s: %d bytes, tc sent %d", c.name, len(got), len(want))
 			}
 		}
+	}
+}
+
+// TestHTBQdiscOptionsAreWhatTcSends: tc qdisc add ... htb default 10 r2q
+// 5 direct_qlen 100 sends version 3, r2q, the default class, and the
+// direct queue's length.
+func TestHTBQdiscOptionsAreWhatTcSends(t *testing.T) {
+	want := []byte("\x18\x00\x02\x00\x03\x00\x00\x00\x05\x00\x00\x00\x10\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x08\x00\x05\x00\x64\x00\x00\x00")
+	skipUnlessLittleEndian(t)
+	o := HTBQdisc{Default: 0x10, Rate2Quantum: 5, DirectQlen: 100, HasDirectQlen: true}
+	if got := optionsData(t, o.appendTo(nil)); !bytes.Equal(got, want) {
+		t.Errorf("options % x, tc sent % x", got, want)
 	}
 }
 
