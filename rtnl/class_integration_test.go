@@ -37,16 +37,22 @@ func classText(c *Class) []string {
 			tcSize(o.Burst), tcSize(uint32(o.MPU)), tcSize(o.CBurst), tcSize(uint32(o.MPU)), o.Level)
 	}
 	s := &c.Stats
-	return []string{
+	lines := []string{
 		strings.TrimSpace(b.String()),
 		fmt.Sprintf("Sent %d bytes %d pkt (dropped %d, overlimits %d requeues %d)", s.Bytes, s.Packets, s.Drops, s.Overlimits, s.Requeues),
 		fmt.Sprintf("backlog %s %dp requeues %d", tcSize(s.Backlog), s.Qlen, s.Requeues),
 	}
+	if x, ok := c.HTBStats(); ok {
+		lines = append(lines, fmt.Sprintf("lended: %d borrowed: %d giants: %d", x.Lends, x.Borrows, x.Giants),
+			fmt.Sprintf("tokens: %d ctokens: %d", x.Tokens, x.CTokens))
+	}
+	return lines
 }
 
 // tcClassText runs tc -s -d class show args... inside ns and returns each
-// class's first three lines, trimmed: only the first for a class without
-// counters (tbf's).
+// class's first five lines, trimmed (an htb class's own counters are the
+// fourth and fifth): only the first for a class without counters (tbf's),
+// three for a class without its own (mq's).
 func tcClassText(t *testing.T, ns *netnstest.NS, args ...string) [][]string {
 	t.Helper()
 	out := string(ns.Run(t, "tc", append([]string{"-s", "-d", "class", "show"}, args...)...))
@@ -64,7 +70,7 @@ func tcClassText(t *testing.T, ns *netnstest.NS, args ...string) [][]string {
 			t.Fatalf("tc class show: a class of %d lines: %q", len(lines), blk)
 		}
 		var first []string
-		for _, l := range lines[:min(3, len(lines))] {
+		for _, l := range lines[:min(5, len(lines))] {
 			first = append(first, strings.TrimSpace(l))
 		}
 		classes = append(classes, first)
@@ -85,6 +91,10 @@ func checkClassesAgainstTc(t *testing.T, ns *netnstest.NS, cls []Class, args ...
 		got := classText(&cls[i])
 		if st := cls[i].Stats; len(shown[i]) == 1 && (st.Bytes != 0 || st.Packets != 0 || st.Drops != 0) {
 			diffs = append(diffs, fmt.Sprintf("class %v: counters %+v, tc shows none", cls[i].Handle, cls[i].Stats))
+		}
+		if len(got) < len(shown[i]) {
+			diffs = append(diffs, fmt.Sprintf("class %v: rtnl %q, tc %q", cls[i].Handle, got, shown[i]))
+			continue
 		}
 		for j := range shown[i] {
 			if got[j] != shown[i][j] {
@@ -126,6 +136,9 @@ func TestIntegrationClassesAgreeWithTc(t *testing.T) {
 	}
 	if c10 := by[NewHandle(1, 0x10)]; c10.Stats.Packets < 30 {
 		t.Errorf("the default class 1:10 sent %d packets, 30 went through it", c10.Stats.Packets)
+	}
+	if x, ok := by[NewHandle(1, 0x10)].HTBStats(); !ok || x.Lends+x.Borrows < 30 {
+		t.Errorf("the htb counters of 1:10: %+v, %v; want its 30 packets lent or borrowed", x, ok)
 	}
 
 	// Every link's classes: tca0's, the one class of tbf on tcb0 (where

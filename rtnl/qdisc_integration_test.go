@@ -154,6 +154,12 @@ func qdiscView(q *Qdisc, names map[int]string) map[string]any {
 	if q.RefCount != 1 {
 		m["refcnt"] = float64(q.RefCount)
 	}
+	if q.IngressBlock != 0 {
+		m["ingress_block"] = float64(q.IngressBlock)
+	}
+	if q.EgressBlock != 0 {
+		m["egress_block"] = float64(q.EgressBlock)
+	}
 	opts := map[string]any{}
 	switch q.Kind {
 	case "htb":

@@ -237,3 +237,19 @@ func TestTCEncodeRefusesWhatTcRefuses(t *testing.T) {
 		t.Errorf("class delete: % x, %v", b, err)
 	}
 }
+
+func TestClassHTBStatsReadXStats(t *testing.T) {
+	x := make([]byte, 20)
+	for i, v := range []uint32{3, 4, 5, uint32(0xffffffff), 7} {
+		binary.NativeEndian.PutUint32(x[4*i:], v)
+	}
+	c := Class{Kind: "htb", XStats: x}
+	if s, ok := c.HTBStats(); !ok || s != (HTBClassStats{Lends: 3, Borrows: 4, Giants: 5, Tokens: -1, CTokens: 7}) {
+		t.Errorf("%+v, %v", s, ok)
+	}
+	for _, c := range []Class{{Kind: "htb", XStats: x[:19]}, {Kind: "mq", XStats: x}} {
+		if _, ok := c.HTBStats(); ok {
+			t.Errorf("%s with %d bytes of xstats: ok", c.Kind, len(c.XStats))
+		}
+	}
+}

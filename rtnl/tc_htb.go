@@ -222,3 +222,28 @@ func appendU64Attr(b []byte, typ uint16, v uint64) []byte {
 	b = binary.NativeEndian.AppendUint16(b, typ)
 	return binary.NativeEndian.AppendUint64(b, v)
 }
+
+// HTBClassStats are an htb class's own counters (struct tc_htb_xstats,
+// the class's TCA_XSTATS), those tc -s class show prints after "lended:".
+type HTBClassStats struct {
+	Lends   uint32 // packets sent on the class's own rate ("lended")
+	Borrows uint32 // packets sent on rate borrowed from its parent
+	Giants  uint32 // packets larger than the class's MTU
+	// Tokens and CTokens are the credit left at rate and at ceil, in
+	// scheduler ticks (negative when in debt).
+	Tokens  int32
+	CTokens int32
+}
+
+// HTBStats decodes c's htb counters from XStats; ok is false for a class
+// of another kind or one without them. It allocates nothing.
+func (c *Class) HTBStats() (s HTBClassStats, ok bool) {
+	const xstatsLen = 20 // struct tc_htb_xstats
+	if c.Kind != "htb" || len(c.XStats) < xstatsLen {
+		return s, false
+	}
+	ne := binary.NativeEndian
+	d := c.XStats
+	return HTBClassStats{Lends: ne.Uint32(d[0:4]), Borrows: ne.Uint32(d[4:8]), Giants: ne.Uint32(d[8:12]),
+		Tokens: int32(ne.Uint32(d[12:16])), CTokens: int32(ne.Uint32(d[16:20]))}, true
+}

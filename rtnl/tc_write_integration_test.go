@@ -69,7 +69,7 @@ func TestIntegrationTCWritesShowInTcAsWritten(t *testing.T) {
 	leaf := Qdisc{LinkIndex: w0, Parent: NewHandle(1, 0x11), Handle: NewHandle(0x11, 0), Kind: "pfifo", FIFO: FIFOQdisc{Limit: 50}}
 	tbf := Qdisc{LinkIndex: w1, Parent: HandleRoot, Handle: NewHandle(5, 0), Kind: "tbf",
 		TBF: TBFQdisc{Rate: 40 * gbitps, Burst: 1 << 20, Latency: 50 * time.Millisecond, PeakRate: 50 * gbitps, MTU: 64 * 1024}}
-	ingress := Qdisc{LinkIndex: w1, Parent: HandleIngress, Kind: "ingress"}
+	ingress := Qdisc{LinkIndex: w1, Parent: HandleIngress, Kind: "ingress", IngressBlock: 22}
 	if err := c.QdiscAdd(bg, &root); err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func TestIntegrationTCWritesShowInTcAsWritten(t *testing.T) {
 	if q := tcQdiscByHandle(t, ns, "tcw1", "5:"); q == nil || !equalJSON(q["options"], map[string]any{"rate": 5e9, "burst": "1045000b/1", "mtu": "62500b/1", "mpu": 0.0, "lat": 50000.0, "linklayer": "ethernet"}) {
 		t.Errorf("tc shows the 40gbit tbf as %v", q)
 	}
-	if q := tcQdiscByHandle(t, ns, "tcw1", "ffff:"); q == nil || q["kind"] != "ingress" || q["parent"] != "ffff:fff1" {
+	if q := tcQdiscByHandle(t, ns, "tcw1", "ffff:"); q == nil || q["kind"] != "ingress" || q["parent"] != "ffff:fff1" || q["ingress_block"] != 22.0 {
 		t.Errorf("tc shows the ingress qdisc as %v", q)
 	}
 	// tc's rates and bursts are what was written, as tc class add would
@@ -108,7 +108,18 @@ func TestIntegrationTCWritesShowInTcAsWritten(t *testing.T) {
 	if got := tcClassLines(t, ns, "tcw0"); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("tc shows the classes as\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	// And rtnl reads back what it wrote.
+	// And rtnl reads back what it wrote, qdiscs and classes, as tc shows
+	// them.
+	qs, err := c.QdiscList(bg, QdiscFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	agreeSoon(t, func() []string { return checkQdiscsAgainstTc(t, ns, qs) })
+	for _, q := range qs {
+		if q.Kind == "ingress" && q.IngressBlock != 22 {
+			t.Errorf("ingress read back with block %d, written 22", q.IngressBlock)
+		}
+	}
 	got, err := c.ClassList(bg, ClassFilter{LinkIndex: w0})
 	if err != nil {
 		t.Fatal(err)
