@@ -186,6 +186,9 @@ func TestIntegrationClassFiltersGiveTheSameClassesInTheKernelAndInUserSpace(t *t
 		{ClassFilter{Handle: NewHandle(1, 0x20)}, 1},
 		{ClassFilter{Kind: "mq"}, 4},
 		{ClassFilter{LinkIndex: a, Parent: NewHandle(9, 1)}, 0},
+		{ClassFilter{LinkIndex: a, Parent: NewHandle(1, 0)}, 5},
+		{ClassFilter{Parent: NewHandle(7, 0)}, 4},
+		{ClassFilter{LinkIndex: a, Parent: NewHandle(9, 0)}, 0},
 		{ClassFilter{LinkIndex: 9999}, 0},
 	} {
 		k, err := strict.ClassList(bg, c.f)
@@ -211,6 +214,15 @@ func TestIntegrationClassFiltersGiveTheSameClassesInTheKernelAndInUserSpace(t *t
 			}
 		}
 	}
+	// A qdisc's handle as the parent selects its classes, as tc class
+	// show parent does.
+	agreeSoon(t, func() []string {
+		k, err := strict.ClassList(bg, ClassFilter{LinkIndex: ns.LinkIndex(t, "tcm0"), Parent: NewHandle(7, 0)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return checkClassesAgainstTc(t, ns, k, "dev", "tcm0", "parent", "7:")
+	})
 	// The kernel dumps one device's classes (none without tcm_ifindex),
 	// and keeps those of the qdisc tcm_parent's major names.
 	req := func(link int, parent uint32) []byte {

@@ -48,8 +48,10 @@ func (f *QdiscFilter) dumpRequest(b []byte) []byte {
 // qdisc (the parent's major); Match applies every field in user space.
 type ClassFilter struct {
 	LinkIndex int // 0: every device
-	// Parent selects the children of this class, or with HandleRoot the
-	// top classes of their qdisc. HandleNone: any.
+	// Parent selects the children of this class ("1:10"), with
+	// HandleRoot the top classes of every qdisc, and with a qdisc's handle
+	// ("1:") all the classes of that qdisc, as tc class show parent 1:
+	// does. HandleNone: any.
 	Parent Handle
 	Handle Handle // the class with this id ("1:10"); HandleNone: any
 	Kind   string // "" : any
@@ -58,9 +60,20 @@ type ClassFilter struct {
 // Match reports whether c passes f.
 func (f *ClassFilter) Match(c *Class) bool {
 	return (f.LinkIndex == 0 || c.LinkIndex == f.LinkIndex) &&
-		(f.Parent == HandleNone || c.Parent == f.Parent) &&
+		f.matchParent(c) &&
 		(f.Handle == HandleNone || c.Handle == f.Handle) &&
 		(f.Kind == "" || c.Kind == f.Kind)
+}
+
+// matchParent applies f.Parent to c.
+func (f *ClassFilter) matchParent(c *Class) bool {
+	switch {
+	case f.Parent == HandleNone:
+		return true
+	case f.Parent != HandleRoot && f.Parent.Minor() == 0:
+		return c.Handle.Major() == f.Parent.Major()
+	}
+	return c.Parent == f.Parent
 }
 
 // dumpRequest appends the RTM_GETTCLASS dump request of f's classes on
