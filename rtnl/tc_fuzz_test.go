@@ -44,6 +44,7 @@ func FuzzClassDecode(f *testing.F) {
 		if err != nil {
 			return
 		}
+		c.HTBStats()
 		o := c.Clone()
 		if string(o.Attrs) != string(c.Attrs) || string(o.Options) != string(c.Options) || string(o.Stats.App) != string(c.Stats.App) {
 			t.Fatalf("decoded %+v, owned copy %+v", c, o)
