@@ -305,3 +305,38 @@ func RuleAdd(ctx context.Context, u *Rule) error {
 func RuleDel(ctx context.Context, u *Rule) error {
 	return do(ctx, func(c *Conn) error { return c.RuleDel(ctx, u) })
 }
+
+// QdiscList is Conn.QdiscList on a Conn of its own (see above).
+func QdiscList(ctx context.Context, f QdiscFilter) ([]Qdisc, error) {
+	return call(ctx, func(c *Conn) ([]Qdisc, error) { return c.QdiscList(ctx, f) })
+}
+
+// QdiscAdd is Conn.QdiscAdd on a Conn of its own (see above).
+func QdiscAdd(ctx context.Context, q *Qdisc) error {
+	return do(ctx, func(c *Conn) error { return c.QdiscAdd(ctx, q) })
+}
+
+// QdiscReplace is Conn.QdiscReplace on a Conn of its own (see above).
+func QdiscReplace(ctx context.Context, q *Qdisc) error {
+	return do(ctx, func(c *Conn) error { return c.QdiscReplace(ctx, q) })
+}
+
+// QdiscDel is Conn.QdiscDel on a Conn of its own (see above).
+func QdiscDel(ctx context.Context, q *Qdisc) error {
+	return do(ctx, func(c *Conn) error { return c.QdiscDel(ctx, q) })
+}
+
+// ClassList is Conn.ClassList on a Conn of its own (see above).
+func ClassList(ctx context.Context, f ClassFilter) ([]Class, error) {
+	return call(ctx, func(c *Conn) ([]Class, error) { return c.ClassList(ctx, f) })
+}
+
+// ClassAdd is Conn.ClassAdd on a Conn of its own (see above).
+func ClassAdd(ctx context.Context, cl *Class) error {
+	return do(ctx, func(c *Conn) error { return c.ClassAdd(ctx, cl) })
+}
+
+// ClassDel is Conn.ClassDel on a Conn of its own (see above).
+func ClassDel(ctx context.Context, cl *Class) error {
+	return do(ctx, func(c *Conn) error { return c.ClassDel(ctx, cl) })
+}

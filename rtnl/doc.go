@@ -1,7 +1,8 @@
 // Package rtnl speaks rtnetlink (NETLINK_ROUTE) in typed values: links,
-// addresses, routes, neighbours, rules and nexthop objects, read, written,
-// followed as events and (all but nexthop objects) read all at once as a
-// Snapshot, over an engine.Conn.
+// addresses, routes, neighbours, rules, nexthop objects and traffic control
+// qdiscs and classes, read, written, followed as events and (all but
+// nexthop objects and traffic control) read all at once as a Snapshot,
+// over an engine.Conn.
 //
 // # Connections
 //
@@ -14,10 +15,11 @@
 //
 // Each object has an iterator and a list: Links/LinkList, Addrs/AddrList,
 // Routes/RouteList, Neighs/NeighList, Rules/RuleList,
-// Nexthops/NexthopList, and NetNSIDs/NetNSIDList for the ids the namespace
-// gave its peers; LinkByName and LinkByIndex read one link, NexthopByID
-// one nexthop object, NetNSIDByFD and NetNSIDByPID one namespace id. The
-// iterator decodes every message in place into one value it reuses: the
+// Nexthops/NexthopList, Qdiscs/QdiscList, Classes/ClassList, and
+// NetNSIDs/NetNSIDList for the ids the namespace gave its peers;
+// LinkByName and LinkByIndex read one link, NexthopByID one nexthop
+// object, NetNSIDByFD and NetNSIDByPID one namespace id. The iterator
+// decodes every message in place into one value it reuses: the
 // value and everything it points to (its byte slices, its Attrs) are
 // valid only until the next step of the loop, and decoding allocates
 // nothing once the value's slices have grown to fit (strings are interned
@@ -31,22 +33,22 @@
 // answer as an owned Route.
 //
 // Each iterator takes a typed filter (LinkFilter, AddrFilter, RouteFilter,
-// NeighFilter, RuleFilter, NexthopFilter; the zero filter selects
-// everything, routes of every table included). The kernel applies what it
-// can when the Conn has NETLINK_GET_STRICT_CHK on; every condition is also
-// checked in user space by the filter's Match, so the result is the same
-// either way. Match also serves to filter Events.
+// NeighFilter, RuleFilter, NexthopFilter, QdiscFilter, ClassFilter; the
+// zero filter selects everything, routes of every table included). The
+// kernel applies what it can when the Conn has NETLINK_GET_STRICT_CHK on;
+// every condition is also checked in user space by the filter's Match, so
+// the result is the same either way. Match also serves to filter Events.
 //
 // # Writing
 //
 // Typed writes (LinkAdd, LinkSet..., AddrAdd, RouteAdd, RouteReplace,
-// NeighAdd, RuleAdd, NexthopAdd, SetNetNSIDByFD, their deletes, ...) send
-// one request and wait for the kernel's acknowledgement; they do not retain their
-// argument. ApplyRoutes sends many route changes in one engine.Batch and
-// reports each outcome in its RouteChange.Err, with a *BatchError naming
-// the first failure by its index in the caller's slice. A value that
-// cannot be encoded is refused before anything is sent, with an error that
-// errors.Is ErrInvalid.
+// NeighAdd, RuleAdd, NexthopAdd, QdiscAdd, ClassAdd, SetNetNSIDByFD, their
+// deletes, ...) send one request and wait for the kernel's acknowledgement;
+// they do not retain their argument. ApplyRoutes sends many route changes
+// in one engine.Batch and reports each outcome in its RouteChange.Err, with
+// a *BatchError naming the first failure by its index in the caller's
+// slice. A value that cannot be encoded is refused before anything is sent,
+// with an error that errors.Is ErrInvalid.
 //
 // # Events
 //

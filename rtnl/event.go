@@ -25,6 +25,10 @@ const (
 	GroupIPv6Rule  = nlmsg.RTNLGrpIPv6Rule   // IPv6 rules
 	GroupNexthop   = nlmsg.RTNLGrpNexthop    // nexthop objects: RTM_NEWNEXTHOP, RTM_DELNEXTHOP
 	GroupNSID      = nlmsg.RTNLGrpNSID       // namespace ids: RTM_NEWNSID, RTM_DELNSID
+	// GroupTC is traffic control: qdiscs and classes (and filters,
+	// which Events leaves as EventUnknown). EventGroups leaves it out:
+	// subscribe to it by name.
+	GroupTC = nlmsg.RTNLGrpTC
 )
 
 // EventGroups lists every group Events decodes: links, neighbours, the
@@ -60,9 +64,16 @@ const (
 	// EventNSID is a namespace id given (RTM_NEWNSID) or dropped with its
 	// namespace (RTM_DELNSID, Deleted).
 	EventNSID
+	// EventQdisc is a qdisc added, changed or deleted (Event.Qdisc), on
+	// GroupTC. Deleting a qdisc notifies its own deletion only, not that
+	// of the classes and qdiscs under it.
+	EventQdisc
+	// EventClass is a traffic class added, changed or deleted
+	// (Event.Class), on GroupTC.
+	EventClass
 )
 
-var eventKindNames = [...]string{"unknown", "link", "addr", "route", "neigh", "rule", "overrun", "nexthop", "nsid"}
+var eventKindNames = [...]string{"unknown", "link", "addr", "route", "neigh", "rule", "overrun", "nexthop", "nsid", "qdisc", "class"}
 
 // String names the kind as ip monitor does ("link", "route", ...).
 func (k EventKind) String() string {
@@ -74,10 +85,10 @@ func (k EventKind) String() string {
 
 // Event is one rtnetlink notification, decoded by the same Decode as a
 // dump's messages: Kind says which of Link, Addr, Route, Neigh, Rule,
-// Nexthop or NSID is filled (the others keep stale data from earlier
-// events), Deleted tells RTM_DEL* from RTM_NEW*. Not every link
-// RTM_DELLINK is a link gone: one of Link.Family FamilyBridge is a port
-// leaving its bridge, and one with
+// Nexthop, NSID, Qdisc or Class is filled (the others keep stale data
+// from earlier events), Deleted tells RTM_DEL* from RTM_NEW*. Not every
+// link RTM_DELLINK is a link gone: one of Link.Family FamilyBridge is a
+// port leaving its bridge, and one with
 // Link.NewIndex set is a link moved to another namespace (it appears
 // there with an RTM_NEWLINK, in that namespace only).
 //
@@ -88,7 +99,7 @@ func (k EventKind) String() string {
 // into.
 type Event struct {
 	Kind    EventKind
-	Deleted bool        // an RTM_DELLINK, RTM_DELADDR, RTM_DELROUTE, RTM_DELNEIGH, RTM_DELRULE, RTM_DELNEXTHOP or RTM_DELNSID
+	Deleted bool        // an RTM_DELLINK, RTM_DELADDR, RTM_DELROUTE, RTM_DELNEIGH, RTM_DELRULE, RTM_DELNEXTHOP, RTM_DELNSID, RTM_DELQDISC or RTM_DELTCLASS
 	Type    nlmsg.Type  // the message type (RTM_NEWROUTE, ...); 0 for an overrun
 	Flags   nlmsg.Flags // the message's flags: NLM_F_REPLACE, NLM_F_APPEND, NLM_F_CREATE, ...
 	// Err is the loss an EventOverrun reports (errors.Is unix.ENOBUFS or
@@ -104,6 +115,8 @@ type Event struct {
 	Rule    Rule
 	Nexthop NexthopObject
 	NSID    NSID
+	Qdisc   Qdisc
+	Class   Class
 }
 
 // Subscribe joins rtnetlink multicast groups on c (GroupLink, ...), so
@@ -194,6 +207,12 @@ func (e *Event) DecodeMessage(v nlmsg.View) error {
 	case nlmsg.RTMNewNSID, nlmsg.RTMDelNSID:
 		e.Kind, e.Deleted = EventNSID, t == nlmsg.RTMDelNSID
 		return e.NSID.Decode(p)
+	case nlmsg.RTMNewQdisc, nlmsg.RTMDelQdisc:
+		e.Kind, e.Deleted = EventQdisc, t == nlmsg.RTMDelQdisc
+		return e.Qdisc.Decode(p)
+	case nlmsg.RTMNewTClass, nlmsg.RTMDelTClass:
+		e.Kind, e.Deleted = EventClass, t == nlmsg.RTMDelTClass
+		return e.Class.Decode(p)
 	}
 	e.Kind, e.Deleted = EventUnknown, false
 	return nil
