@@ -88,33 +88,17 @@ func BenchmarkParallelGetLink(b *testing.B) {
 					c = &lockedClient{client: c}
 				}
 				hists := make([]hist, parallelism)
-				var next atomic.Int64
-				var failed atomic.Pointer[error]
-				var wg sync.WaitGroup
 				b.ReportAllocs()
 				b.ResetTimer()
-				for g := range parallelism {
-					wg.Go(func() {
-						h := &hists[g]
-						for next.Add(1) <= int64(b.N) {
-							t0 := time.Now()
-							l, err := c.getLink(lv, loIndex)
-							h.record(time.Since(t0))
-							if err == nil && lv == decoded && l.Index != loIndex {
-								err = errWrongLink
-							}
-							if err != nil {
-								failed.CompareAndSwap(nil, &err)
-								return
-							}
-						}
-					})
-				}
-				wg.Wait()
-				b.StopTimer()
-				if err := failed.Load(); err != nil {
-					b.Fatalf("get link: %v", *err)
-				}
+				shareOut(b, "get link", func(g int) error {
+					t0 := time.Now()
+					l, err := c.getLink(lv, loIndex)
+					hists[g].record(time.Since(t0))
+					if err == nil && lv == decoded && l.Index != loIndex {
+						err = errWrongLink
+					}
+					return err
+				})
 				var all hist
 				for i := range hists {
 					all.merge(&hists[i])
@@ -128,3 +112,27 @@ func BenchmarkParallelGetLink(b *testing.B) {
 }
 
 var errWrongLink = errors.New("reply for another link")
+
+// shareOut makes b.N calls of call, shared out among parallelism
+// goroutines (g, from 0, says which goroutine calls), stops the timer once
+// all are done and fails b with the first error, naming what.
+func shareOut(b *testing.B, what string, call func(g int) error) {
+	var next atomic.Int64
+	var failed atomic.Pointer[error]
+	var wg sync.WaitGroup
+	for g := range parallelism {
+		wg.Go(func() {
+			for next.Add(1) <= int64(b.N) {
+				if err := call(g); err != nil {
+					failed.CompareAndSwap(nil, &err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.StopTimer()
+	if err := failed.Load(); err != nil {
+		b.Fatalf("%s: %v", what, *err)
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/netip"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/jsimonetti/rtnetlink/v2"
@@ -115,30 +114,15 @@ func BenchmarkRouteGetTyped(b *testing.B) {
 					return inner()
 				}
 			}
-			var next atomic.Int64
-			var failed atomic.Pointer[error]
-			var wg sync.WaitGroup
 			b.ReportAllocs()
 			b.ResetTimer()
-			for range parallelism {
-				wg.Go(func() {
-					for next.Add(1) <= int64(b.N) {
-						oif, err := get()
-						if err == nil && oif != v0 {
-							err = errWrongLink
-						}
-						if err != nil {
-							failed.CompareAndSwap(nil, &err)
-							return
-						}
-					}
-				})
-			}
-			wg.Wait()
-			b.StopTimer()
-			if err := failed.Load(); err != nil {
-				b.Fatalf("route get: %v", *err)
-			}
+			shareOut(b, "route get", func(int) error {
+				oif, err := get()
+				if err == nil && oif != v0 {
+					err = errWrongLink
+				}
+				return err
+			})
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
 		})
 	}
