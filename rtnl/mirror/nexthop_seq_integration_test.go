@@ -11,11 +11,13 @@ import (
 
 // TestIntegrationMirrorNexthopSequences runs, in and out of compat mode,
 // sequences TestIntegrationMirrorNexthops does not: an object used by a
-// route and as a group's only member replaced by a blackhole and back, routes moved from a nexthop object to
-// a plain gateway with a replace and back, and a link holding nexthop
-// objects (single, and members of a group) moved to another namespace;
-// after each step the mirror equals a fresh dump, a fresh rtnl.Snapshot
-// and ip, and its changes are exactly the differences.
+// route and as a group's only member replaced by a blackhole and back,
+// routes moved from a nexthop object to a plain gateway and to multipath
+// gateways with a replace and back, a group's members replaced, and a
+// link holding nexthop objects (single, and members of a group) moved to
+// another namespace; after each step the mirror equals a fresh dump, a
+// fresh rtnl.Snapshot and ip, and its changes are exactly the
+// differences.
 func TestIntegrationMirrorNexthopSequences(t *testing.T) {
 	steps := []struct {
 		name string
@@ -51,6 +53,14 @@ func TestIntegrationMirrorNexthopSequences(t *testing.T) {
 		{"routes moved back to nhid", []string{
 			"route replace 10.62.0.0/16 nhid 1",
 			"-6 route replace 2001:db8:60::/48 nhid 3",
+		}, false},
+		{"routes moved from nhid to multipath gateways", []string{
+			"route replace 10.63.0.0/16 nexthop via 10.0.0.7 dev v0 nexthop via 10.0.2.7 dev w0",
+			"-6 route replace 2001:db8:61::/48 nexthop via fd00::7 dev v0 nexthop via fd00:2::7 dev w0",
+		}, false},
+		{"and back to nhid", []string{
+			"route replace 10.63.0.0/16 nhid 2",
+			"-6 route replace 2001:db8:61::/48 nhid 4",
 		}, false},
 		{"a group's members replaced by another set", []string{"nexthop replace id 22 group 2/20"}, false},
 		{"a link with nexthop objects moved to another namespace", nil, true},
