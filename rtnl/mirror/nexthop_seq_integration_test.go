@@ -41,11 +41,19 @@ func TestIntegrationMirrorNexthopSequences(t *testing.T) {
 			"-6 route add 2001:db8:60::/48 nhid 3",
 			"-6 route add 2001:db8:61::/48 nhid 4",
 			"-6 route add 2001:db8:62::/48 nhid 23",
+			"-6 nexthop add id 5 via fd00::5 dev v0",
+			"-6 route add 2001:db8:63::/48 nhid 5",
 		}, false},
 		// Out of compat mode the kernel makes the routes of the object and
 		// of its group blackhole routes, and back, without notification.
-		{"an object used by a route and a group replaced by a blackhole", []string{"nexthop replace id 20 blackhole"}, false},
-		{"the blackhole replaced by a gateway", []string{"nexthop replace id 20 via 10.0.0.21 dev v0"}, false},
+		{"an object used by a route and a group replaced by a blackhole", []string{
+			"nexthop replace id 20 blackhole",
+			"-6 nexthop replace id 5 blackhole",
+		}, false},
+		{"the blackhole replaced by a gateway", []string{
+			"nexthop replace id 20 via 10.0.0.21 dev v0",
+			"-6 nexthop replace id 5 via fd00::6 dev v0",
+		}, false},
 		{"routes moved from nhid to a plain gateway", []string{
 			"route replace 10.62.0.0/16 via 10.0.0.9 dev v0",
 			"-6 route replace 2001:db8:60::/48 via fd00::9 dev v0",
