@@ -32,8 +32,10 @@ type DumpOption uint8
 // counters yielded are those up to the zeroing, and traffic counted after
 // it is in the next read. Since the kernel zeroes every entry it sends,
 // such a dump takes only a Filter the kernel applies whole (family, mark,
-// status, a non-zero zone and, with Family set, the protocol, IPv4
-// addresses and the ports of TCP and UDP); another is refused with
+// status and, with Family set, the protocol, IPv4 addresses and the ports
+// of TCP and UDP; not a zone, since the kernel's zone filter also sends the
+// entries whose original or reply direction alone is in the zone, which
+// Match leaves out, as conntrack -L -w does); another is refused with
 // ErrZeroFilter before anything is sent, and a kernel that refuses the
 // filter is not asked again without it. Entries without counters (no
 // nf_conntrack_acct) are listed unchanged.

@@ -457,3 +457,54 @@ func TestIntegrationZeroCountersAgreesWithConntrackTool(t *testing.T) {
 		t.Errorf("the refused zeroing dumps sent %d requests", now-sent)
 	}
 }
+
+// zoneRuleset puts the UDP clients of port 7001 in zone 5 both ways and
+// those of port 7002 in zone 5 in their original direction only.
+const zoneRuleset = `table inet nlengine_zone {
+	chain out {
+		type filter hook output priority raw; policy accept;
+		udp sport 7001 ct zone set 5
+		udp sport 7002 ct original zone set 5
+	}
+}
+`
+
+// TestIntegrationZeroCountersZoneSparesDirectionalZones counts traffic of
+// an entry in zone 5, one whose original direction alone is in zone 5 and
+// one in no zone, then lists zone 5 with ZeroCounters: the list is what
+// conntrack -L -w 5 lists (the entry in zone 5 both ways), and afterwards
+// conntrack shows the others' counters unchanged, whatever the kernel's
+// zone filter (which compares the zone's id in any direction) would have
+// sent.
+func TestIntegrationZeroCountersZoneSparesDirectionalZones(t *testing.T) {
+	c, ns := dial(t)
+	ctx := testCtx(t)
+	loadRuleset(t, ns, trackRuleset)
+	loadRuleset(t, ns, zoneRuleset)
+	ns.Run(t, "sysctl", "-q", "-w", "net.netfilter.nf_conntrack_acct=1")
+	udpTraffic(t, ns, 7000, []int{7001, 7002, 7003}, 3)
+	tool := parseExtended(t, ns.Run(t, "conntrack", "-L", "-w", "5", "-o", "extended,id"))
+	if len(tool) != 1 {
+		t.Fatalf("conntrack -L -w 5 lists %d entries, want 1", len(tool))
+	}
+	flt := &Filter{HasZone: true, Zone: 5}
+	plain, err := c.List(ctx, flt)
+	if err != nil || len(plain) != 1 || tool[strconv.FormatUint(uint64(plain[0].ID), 10)] == nil {
+		t.Fatalf("List of zone 5 = %d flows, %v; want conntrack -L -w 5's one", len(plain), err)
+	}
+	before := parseExtended(t, ns.Run(t, "conntrack", "-L", "-o", "extended,id"))
+	zeroed, err := c.List(ctx, flt, ZeroCounters)
+	if err == nil && (len(zeroed) != 1 || zeroed[0].ID != plain[0].ID) {
+		t.Errorf("zeroing List of zone 5 = %d flows; want conntrack -L -w 5's one", len(zeroed))
+	} else if err != nil && !errors.Is(err, ErrZeroFilter) {
+		t.Fatalf("zeroing List of zone 5: %v", err)
+	}
+	for id, tf := range parseExtended(t, ns.Run(t, "conntrack", "-L", "-o", "extended,id")) {
+		if id == strconv.FormatUint(uint64(plain[0].ID), 10) {
+			continue
+		}
+		if was, now := before[id].kv["packets-orig"], tf.kv["packets-orig"]; was != now || now == "0" {
+			t.Errorf("id %s: packets-orig %s after the zeroing dump of zone 5, %s before; it is not in zone 5", id, now, was)
+		}
+	}
+}

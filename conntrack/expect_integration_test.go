@@ -680,3 +680,22 @@ func TestIntegrationExpectDumpDoesNotAllocatePerExpectation(t *testing.T) {
 		t.Fatalf("DumpExpect of 400 expectations: %v allocations, of 20: %v; want no growth with the expectations", big, small)
 	}
 }
+
+// TestIntegrationExpectFlushFamilyInAZone runs the FTP fixture in zone 5
+// and flushes the IPv4 expectations: the expectation is gone, as
+// conntrack -L expect shows, though the kernel reports no zone for it
+// and finds it by tuple only in its master's zone.
+func TestIntegrationExpectFlushFamilyInAZone(t *testing.T) {
+	c, ns := dial(t)
+	loadRuleset(t, ns, ftpZoneRuleset)
+	ftpSession(t, ns)
+	if exps := agreeExpectWithTool(t, c, ns); len(exps) != 1 {
+		t.Fatalf("%d expectations, want 1", len(exps))
+	}
+	if err := c.FlushExpect(testCtx(t), unix.AF_INET); err != nil {
+		t.Fatal(err)
+	}
+	if tool := expectTool(t, ns); len(tool) != 0 {
+		t.Errorf("conntrack -L expect after FlushExpect(AF_INET): %+v, want none", tool)
+	}
+}

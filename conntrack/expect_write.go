@@ -123,8 +123,11 @@ func (c *Conn) DeleteExpectHelper(ctx context.Context, helper string) error {
 // 0 for both) in the Conn's namespace. For 0 it is one request; for one
 // family it dumps that family's expectations and deletes each by tuple and
 // id, since the kernel's flush ignores nfgen_family and would remove both
-// (as it does for entries). An expectation that went away meanwhile is
-// not an error. Safe for concurrent use.
+// (as it does for entries). The kernel finds an expectation by tuple only
+// in its master's zone, which it does not report: one not found in zone 0
+// is deleted in the zone of its master, read from one dump of the
+// family's entries. An expectation that went away meanwhile is not an
+// error. Safe for concurrent use.
 func (c *Conn) FlushExpect(ctx context.Context, family uint8) error {
 	if family == 0 {
 		return c.expectRequest(ctx, nlmsg.IPCTNLMsgExpDelete, 0, 0, nil, func(*nlmsg.Builder) {})
@@ -133,10 +136,65 @@ func (c *Conn) FlushExpect(ctx context.Context, family uint8) error {
 	if err != nil {
 		return err
 	}
+	var missed []int
 	for i := range exps {
-		if err := c.DeleteExpect(ctx, &exps[i]); err != nil && !errors.Is(err, unix.ENOENT) {
+		err := c.DeleteExpect(ctx, &exps[i])
+		switch {
+		case err == nil:
+		case errors.Is(err, unix.ENOENT):
+			if exps[i].Has&ExpectFieldZone == 0 {
+				missed = append(missed, i)
+			}
+		default:
+			return err
+		}
+	}
+	if len(missed) == 0 {
+		return nil
+	}
+	zones, err := c.masterZones(ctx, family)
+	if err != nil {
+		return err
+	}
+	for _, i := range missed {
+		e := &exps[i]
+		z, ok := zones[unzoned(e.Master)]
+		if !ok {
+			continue // gone, or its master is
+		}
+		e.Zone = z
+		if err := c.DeleteExpect(ctx, e); err != nil && !errors.Is(err, unix.ENOENT) {
 			return err
 		}
 	}
 	return nil
+}
+
+// masterZones returns the zone of each entry of family that is in a zone
+// other than 0, by its original tuple without a zone (the zone's id, in
+// which the kernel looks up the entry's expectations, whatever the zone's
+// direction).
+func (c *Conn) masterZones(ctx context.Context, family uint8) (map[Tuple]uint16, error) {
+	zones := make(map[Tuple]uint16)
+	for f, err := range c.Dump(ctx, &Filter{Family: family}) {
+		if err != nil {
+			return nil, err
+		}
+		z := f.Zone
+		if f.Orig.HasZone {
+			z = f.Orig.Zone
+		} else if f.Reply.HasZone {
+			z = f.Reply.Zone
+		}
+		if z != 0 {
+			zones[unzoned(f.Orig)] = z
+		}
+	}
+	return zones, nil
+}
+
+// unzoned returns t without its zone.
+func unzoned(t Tuple) Tuple {
+	t.Zone, t.HasZone = 0, false
+	return t
 }

@@ -162,11 +162,15 @@ func (flt *Filter) tupleFlags() uint32 {
 
 // kernelExact reports whether the kernel applies all of flt at kernelAll,
 // so that it sends the entries flt selects and no other: no reply
-// addresses, no zone 0, and the tuple part only where CTA_FILTER matches
+// addresses, no zone, and the tuple part only where CTA_FILTER matches
 // it (a family, IPv4 addresses, ports of TCP and UDP, which are all the
 // kernel compares ports of).
 func (flt *Filter) kernelExact() bool {
-	if flt.ReplySrc.IsValid() || flt.ReplyDst.IsValid() || (flt.HasZone && flt.Zone == 0) {
+	// NB: CTA_ZONE compares the zone's id whatever its direction, so the
+	// kernel also sends an entry whose original or reply direction alone
+	// is in the zone (its Zone is 0, CTA_TUPLE_ZONE in one tuple), which
+	// Match leaves out; zone 0 it does not filter at all.
+	if flt.ReplySrc.IsValid() || flt.ReplyDst.IsValid() || flt.HasZone {
 		return false
 	}
 	ports := flt.OrigSrcPort != 0 || flt.OrigDstPort != 0

@@ -98,7 +98,7 @@ const (
 	ReasonLinkDeleted                // a link was deleted: routes re-read, its addresses and neighbours dropped
 	ReasonAddrRemoved                // an address was removed: routes of its family re-read
 	ReasonAmbiguous                  // a route notification that may concern another route of the same key
-	ReasonNexthopGroup               // a nexthop group lost a member: routes of the families using it re-read
+	ReasonNexthopGroup               // a nexthop group lost a member, or an object became or stopped being a blackhole: routes of the families using it re-read
 	numReasons
 )
 

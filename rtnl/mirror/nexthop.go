@@ -37,7 +37,9 @@ type NexthopKey = uint32
 //
 // A replace is announced, and in compat mode so are the routes of the
 // object and of the groups holding it; out of compat mode those routes
-// show only the id, which stays.
+// show only the id, which stays, and their type, which a single object
+// replaced by a blackhole or a blackhole replaced by a gateway changes
+// without notification: the routes of their families are read again.
 
 // ownNexthop is an owned copy of n, without its raw attributes.
 func ownNexthop(n *rtnl.NexthopObject) rtnl.NexthopObject {
@@ -81,8 +83,22 @@ func (m *Mirror) applyNexthop(e *rtnl.Event) {
 		}
 		return
 	}
-	if old != nil && old.v.IsGroup() && lostMembers(&old.v, n) {
-		m.pend.nexthopGroup(n.ID, time.Now().Add(m.cfg.RereadDelay))
+	if old == nil {
+		return
+	}
+	at := time.Now().Add(m.cfg.RereadDelay)
+	if old.v.IsGroup() && lostMembers(&old.v, n) {
+		m.pend.nexthopGroup(n.ID, at)
+	}
+	if !n.IsGroup() && old.v.Blackhole != n.Blackhole {
+		// The routes of the object and of the groups holding it changed
+		// type (blackhole or unicast), announced in compat mode only.
+		m.pend.nexthopGroup(n.ID, at)
+		for id, g := range m.nexthops.m {
+			if slices.ContainsFunc(g.v.Group, func(e rtnl.NexthopMember) bool { return e.ID == n.ID }) {
+				m.pend.nexthopGroup(id, at)
+			}
+		}
 	}
 }
 

@@ -56,13 +56,16 @@ type pending struct {
 	// again if any held route still uses one as its source.
 	srcs map[netip.Addr]bool
 	// nexthops asks for the nexthop objects to be read again (a link went
-	// down or was deleted); nhGroups are groups that lost a member: the
-	// routes of the families of the routes using one are read again.
+	// down or was deleted); nhGroups are groups that lost a member, and
+	// objects that became or stopped being a blackhole with the groups
+	// holding them: the routes of the families of the routes using one
+	// are read again.
 	nexthops bool
 	nhGroups map[uint32]bool
 }
 
-// nexthopGroup asks for the routes using group id to be read again by at.
+// nexthopGroup asks for the routes using nexthop object id (a group, or
+// a single object) to be read again by at.
 func (p *pending) nexthopGroup(id uint32, at time.Time) {
 	p.note(ReasonNexthopGroup, at)
 	if p.nhGroups == nil {
