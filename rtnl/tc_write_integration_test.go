@@ -245,3 +245,35 @@ func equalJSON(got any, want map[string]any) bool {
 	}
 	return true
 }
+
+// TestIntegrationQdiscReplaceByAnotherKind checks what QdiscReplace's doc
+// says of a qdisc of another kind, against tc qdisc replace: named by the
+// handle of the one in place it is refused (EINVAL "Invalid qdisc name"),
+// and the old one stays; with another handle, or none, it takes the old
+// one's place.
+func TestIntegrationQdiscReplaceByAnotherKind(t *testing.T) {
+	ns := netnstest.New(t)
+	ns.AddVeth(t, "tcr0", "tcr1")
+	c := dialIn(t, ns)
+	r0, r1 := ns.LinkIndex(t, "tcr0"), ns.LinkIndex(t, "tcr1")
+	for _, idx := range []int{r0, r1} {
+		if err := c.QdiscAdd(bg, &Qdisc{LinkIndex: idx, Parent: HandleRoot, Handle: NewHandle(1, 0), Kind: "htb", HTB: HTBQdisc{Default: 0x10}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tbf := Qdisc{LinkIndex: r0, Parent: HandleRoot, Handle: NewHandle(1, 0), Kind: "tbf", TBF: TBFQdisc{Rate: mbitps, Burst: 32 * 1024, Limit: 30000}}
+	wantKernelError(t, "QdiscReplace of htb 1: by tbf 1:", c.QdiscReplace(bg, &tbf), unix.EINVAL, "Invalid qdisc name: must match existing qdisc")
+	if q := tcQdiscByHandle(t, ns, "tcr0", "1:"); q == nil || q["kind"] != "htb" {
+		t.Errorf("after the refused replace tc shows %v", tcJSON(t, ns, "qdisc", "show", "dev", "tcr0"))
+	}
+	if _, err := ns.Output("tc", "qdisc", "replace", "dev", "tcr1", "root", "handle", "1:", "tbf", "rate", "1mbit", "burst", "32k", "limit", "30000"); err == nil || !strings.Contains(err.Error(), "Invalid qdisc name") {
+		t.Errorf("tc qdisc replace of htb 1: by tbf 1:: %v, want Invalid qdisc name", err)
+	}
+	tbf.Handle = HandleNone
+	if err := c.QdiscReplace(bg, &tbf); err != nil {
+		t.Fatalf("QdiscReplace of htb 1: by a tbf without a handle: %v", err)
+	}
+	if qs := tcJSON(t, ns, "qdisc", "show", "dev", "tcr0"); len(qs) != 1 || qs[0]["kind"] != "tbf" {
+		t.Errorf("after QdiscReplace by a tbf without a handle tc shows %v", qs)
+	}
+}
