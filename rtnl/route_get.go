@@ -96,6 +96,8 @@ type NoRouteError struct {
 	// routing), so that errno is a blackhole's only for an IPv6 lookup or
 	// an IPv4 output lookup (no IIF) whose Src is neither multicast nor
 	// 255.255.255.255; otherwise RouteGet returns the *engine.OpError.
+	// ENETUNREACH also answers an output lookup from a Src that is no
+	// address of this host, whatever the routes.
 	Type RouteType
 	Err  error // the *engine.OpError
 }

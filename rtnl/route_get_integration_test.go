@@ -307,6 +307,15 @@ func TestIntegrationRouteGetMartianIsNoBlackhole(t *testing.T) {
 			t.Errorf("ip route get %v: %s %v, want EINVAL", tt.args, out, ipErr)
 		}
 	}
+	// A source that is no address of this host: ENETUNREACH, as if
+	// there were no route.
+	_, err := c.RouteGet(bg, RouteQuery{Dst: a("8.8.8.8"), Src: a("10.99.0.1")})
+	if nr := (*NoRouteError)(nil); !errors.As(err, &nr) || nr.Type != RouteTypeUnspec || !errors.Is(err, unix.ENETUNREACH) {
+		t.Errorf("RouteGet 8.8.8.8 from 10.99.0.1: %v, want ENETUNREACH's *NoRouteError", err)
+	}
+	if _, ipErr := ns.Output("ip", "route", "get", "8.8.8.8", "from", "10.99.0.1"); ipErr == nil || !strings.Contains(ipErr.Error(), "Network is unreachable") {
+		t.Errorf("ip route get 8.8.8.8 from 10.99.0.1: %v, want ENETUNREACH", ipErr)
+	}
 	for _, q := range []RouteQuery{
 		{Dst: a("10.9.0.1"), Src: a("10.0.0.1")},
 		{Dst: a("2001:dba::1"), Src: a("fd00::9"), IIF: v1},
