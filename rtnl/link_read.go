@@ -63,8 +63,9 @@ func (c *Conn) LinkByName(ctx context.Context, name string) (Link, error) {
 }
 
 // LinkByIndex returns the link with that index, owned. When there is none
-// the error is the kernel's, an *engine.OpError that errors.Is unix.ENODEV.
-// Safe for concurrent use.
+// the error is the kernel's, an *engine.OpError that errors.Is unix.ENODEV;
+// for an index that is not positive, which the kernel reads as no index
+// given, it errors.Is unix.EINVAL. Safe for concurrent use.
 func (c *Conn) LinkByIndex(ctx context.Context, index int) (Link, error) {
 	return c.getLink(ctx, getLinkRequest(index, "", nlmsg.RTExtFilterSkipStats))
 }
@@ -72,7 +73,8 @@ func (c *Conn) LinkByIndex(ctx context.Context, index int) (Link, error) {
 // LinkStatsByIndex returns the counters of the link with that index (one
 // RTM_GETLINK, as ip -s link show dev sends). When there is no
 // such link the error is the kernel's, an *engine.OpError that errors.Is
-// unix.ENODEV. It allocates only the request. Safe for concurrent use.
+// unix.ENODEV (unix.EINVAL for an index that is not positive, as
+// LinkByIndex). It allocates only the request. Safe for concurrent use.
 func (c *Conn) LinkStatsByIndex(ctx context.Context, index int) (LinkStats, error) {
 	var st LinkStats
 	var l Link

@@ -171,3 +171,23 @@ func TestIntegrationLinkStatsComeInEveryMessage(t *testing.T) {
 		t.Errorf("LinkStatsByIndex(999): %v, want ENODEV", err)
 	}
 }
+
+// TestIntegrationLinkByIndexErrors checks the errors LinkByIndex's and
+// LinkStatsByIndex's docs name: ENODEV for an index no link has, EINVAL
+// for one that is not positive (which the kernel takes for no index at
+// all, and refuses without a name).
+func TestIntegrationLinkByIndexErrors(t *testing.T) {
+	ns := netnstest.New(t)
+	c := dialIn(t, ns)
+	for _, tt := range []struct {
+		index int
+		errno unix.Errno
+	}{{9999, unix.ENODEV}, {0, unix.EINVAL}, {-1, unix.EINVAL}} {
+		if _, err := c.LinkByIndex(bg, tt.index); !errors.Is(err, tt.errno) {
+			t.Errorf("LinkByIndex(%d): %v, want %v", tt.index, err, tt.errno)
+		}
+		if _, err := c.LinkStatsByIndex(bg, tt.index); !errors.Is(err, tt.errno) {
+			t.Errorf("LinkStatsByIndex(%d): %v, want %v", tt.index, err, tt.errno)
+		}
+	}
+}

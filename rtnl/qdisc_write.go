@@ -30,9 +30,12 @@ func (c *Conn) QdiscAdd(ctx context.Context, q *Qdisc) error {
 }
 
 // QdiscReplace adds q, or replaces the qdisc at q.Parent with it (tc qdisc
-// replace: NLM_F_CREATE|NLM_F_REPLACE): one of the same kind and handle
-// takes q's options, one of another kind is swapped for q. Safe for
-// concurrent use.
+// replace: NLM_F_CREATE|NLM_F_REPLACE): one of the same kind takes q's
+// options, one of another kind is swapped for q when q.Handle is another
+// handle or HandleNone. NB: the kernel refuses q.Handle naming a qdisc of
+// another kind (the one in place, to swap it for a new kind under the same
+// handle) with EINVAL "Invalid qdisc name: must match existing qdisc", and
+// leaves it as it was. Safe for concurrent use.
 func (c *Conn) QdiscReplace(ctx context.Context, q *Qdisc) error {
 	return c.qdiscWrite(ctx, nlmsg.RTMNewQdisc, nlmsg.Create|nlmsg.Replace, q)
 }

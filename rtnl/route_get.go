@@ -90,7 +90,14 @@ type NoRouteError struct {
 	// unreachable route, or an IPv4 packet its input interface would not
 	// forward), RouteTypeProhibit (EACCES), RouteTypeBlackhole (EINVAL
 	// without an extended-ack message: the kernel says no more) and
-	// RouteTypeThrow (EAGAIN).
+	// RouteTypeThrow (EAGAIN). NB: IPv4 answers the same bare EINVAL for
+	// a packet it drops as a martian (a local, loopback, multicast or
+	// broadcast source; a multicast destination without multicast
+	// routing), so that errno is a blackhole's only for an IPv6 lookup or
+	// an IPv4 output lookup (no IIF) whose Src is neither multicast nor
+	// 255.255.255.255; otherwise RouteGet returns the *engine.OpError.
+	// ENETUNREACH also answers an output lookup from a Src that is no
+	// address of this host, whatever the routes.
 	Type RouteType
 	Err  error // the *engine.OpError
 }
@@ -112,7 +119,9 @@ func (e *NoRouteError) Is(target error) bool { return target == ErrNoRoute }
 
 // noRouteReason maps the errno of a failed lookup to the route type that
 // refused it; ok is false for an errno that is not a routing answer.
-func noRouteReason(oe *engine.OpError) (RouteType, bool) {
+// martianEINVAL says the query is one IPv4 may refuse with a bare EINVAL
+// before it looks for a route.
+func noRouteReason(oe *engine.OpError, martianEINVAL bool) (RouteType, bool) {
 	switch {
 	case errors.Is(oe.Err, unix.ENETUNREACH):
 		return RouteTypeUnspec, true
@@ -122,9 +131,10 @@ func noRouteReason(oe *engine.OpError) (RouteType, bool) {
 		return RouteTypeProhibit, true
 	case errors.Is(oe.Err, unix.EAGAIN):
 		return RouteTypeThrow, true
-	case errors.Is(oe.Err, unix.EINVAL) && oe.Message == "":
+	case errors.Is(oe.Err, unix.EINVAL) && oe.Message == "" && !martianEINVAL:
 		// NB: the kernel explains every malformed request in its
-		// extended ack; a bare EINVAL is a blackhole's (fib_props).
+		// extended ack; a bare EINVAL is a blackhole's, unless the
+		// addresses may have been refused first.
 		return RouteTypeBlackhole, true
 	}
 	return 0, false
@@ -142,8 +152,9 @@ func noRouteReason(oe *engine.OpError) (RouteType, bool) {
 // A query that cannot be encoded is refused before anything is sent, with
 // an error that errors.Is ErrInvalidRouteQuery. The kernel's refusal to
 // route is a *NoRouteError (errors.Is ErrNoRoute); its other errors (ENODEV
-// for an interface that does not exist, EINVAL with its explanation) are
-// *engine.OpError values as they are. It allocates the answer's copy. Safe
+// for an interface that does not exist, EINVAL with its explanation, and
+// the bare EINVAL of an IPv4 query that may be a martian's, which
+// NoRouteError's Type describes) are *engine.OpError values as they are. It allocates the answer's copy. Safe
 // for concurrent use.
 func (c *Conn) RouteGet(ctx context.Context, q RouteQuery) (Route, error) {
 	r, err := c.routeGet(ctx, &q)
@@ -174,7 +185,7 @@ func (c *Conn) routeGet(ctx context.Context, q *RouteQuery) (Route, error) {
 	})
 	var oe *engine.OpError
 	if errors.As(err, &oe) {
-		if why, ok := noRouteReason(oe); ok {
+		if why, ok := noRouteReason(oe, q.mayBeMartian()); ok {
 			return Route{}, &NoRouteError{Dst: q.Dst, Type: why, Err: err}
 		}
 	}
@@ -182,6 +193,17 @@ func (c *Conn) routeGet(ctx context.Context, q *RouteQuery) (Route, error) {
 		err = &AttrError{Object: "route", Attr: "RTM_NEWROUTE", Offset: -1, Err: errMissingAttr}
 	}
 	return out, err
+}
+
+// mayBeMartian reports whether the kernel may refuse q for its addresses
+// with a bare EINVAL: an IPv4 lookup by input interface (martian source or
+// destination), or an IPv4 output lookup from a multicast or limited
+// broadcast source.
+func (q *RouteQuery) mayBeMartian() bool {
+	if q.family() != FamilyIPv4 {
+		return false
+	}
+	return q.IIF != 0 || q.Src.IsMulticast() || q.Src == netip.AddrFrom4([4]byte{255, 255, 255, 255})
 }
 
 // family returns the query's family: Family, or Dst's.

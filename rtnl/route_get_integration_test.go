@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nlengine/nlengine/engine"
 	"github.com/nlengine/nlengine/internal/netnstest"
 )
 
@@ -269,5 +270,60 @@ func TestIntegrationRouteGetRefusesBeforeSending(t *testing.T) {
 	}
 	if n := c.Engine().Stats().RequestsSent - before; n != 0 {
 		t.Errorf("%d requests sent for queries refused", n)
+	}
+}
+
+// TestIntegrationRouteGetMartianIsNoBlackhole checks that a lookup the
+// kernel refuses for its addresses (a martian source or destination), with
+// the same bare EINVAL as a blackhole route, is not reported as one: IPv4
+// lookups by input interface, and output lookups from a multicast or
+// broadcast source, give the kernel's *engine.OpError as it is, as ip
+// shows it. IPv6, which has no such refusal, still names its blackhole.
+func TestIntegrationRouteGetMartianIsNoBlackhole(t *testing.T) {
+	ns := netnstest.New(t)
+	routeGetFixture(t, ns)
+	c := dialIn(t, ns)
+	v1 := ns.LinkIndex(t, "v1")
+	a := netip.MustParseAddr
+	for _, tt := range []struct {
+		args []string
+		q    RouteQuery
+	}{
+		{[]string{"10.0.0.7", "from", "127.0.0.1", "iif", "v1"}, RouteQuery{Dst: a("10.0.0.7"), Src: a("127.0.0.1"), IIF: v1}},
+		{[]string{"10.0.0.7", "from", "10.0.0.1", "iif", "v1"}, RouteQuery{Dst: a("10.0.0.7"), Src: a("10.0.0.1"), IIF: v1}},
+		{[]string{"224.0.0.7", "from", "10.1.0.9", "iif", "v1"}, RouteQuery{Dst: a("224.0.0.7"), Src: a("10.1.0.9"), IIF: v1}},
+		// A blackhole reached by input interface looks the same.
+		{[]string{"10.9.0.1", "from", "10.1.0.9", "iif", "v1"}, RouteQuery{Dst: a("10.9.0.1"), Src: a("10.1.0.9"), IIF: v1}},
+		{[]string{"10.0.0.7", "from", "224.1.1.1"}, RouteQuery{Dst: a("10.0.0.7"), Src: a("224.1.1.1")}},
+		{[]string{"10.0.0.7", "from", "255.255.255.255"}, RouteQuery{Dst: a("10.0.0.7"), Src: a("255.255.255.255")}},
+	} {
+		_, err := c.RouteGet(bg, tt.q)
+		var oe *engine.OpError
+		if !errors.As(err, &oe) || !errors.Is(err, unix.EINVAL) || errors.Is(err, ErrNoRoute) {
+			t.Errorf("RouteGet %v: %v, want the kernel's EINVAL and no ErrNoRoute", tt.args, err)
+		}
+		out, ipErr := ns.Output("ip", append([]string{"route", "get"}, tt.args...)...)
+		if ipErr == nil || !strings.Contains(ipErr.Error(), "Invalid argument") {
+			t.Errorf("ip route get %v: %s %v, want EINVAL", tt.args, out, ipErr)
+		}
+	}
+	// A source that is no address of this host: ENETUNREACH, as if
+	// there were no route.
+	_, err := c.RouteGet(bg, RouteQuery{Dst: a("8.8.8.8"), Src: a("10.99.0.1")})
+	if nr := (*NoRouteError)(nil); !errors.As(err, &nr) || nr.Type != RouteTypeUnspec || !errors.Is(err, unix.ENETUNREACH) {
+		t.Errorf("RouteGet 8.8.8.8 from 10.99.0.1: %v, want ENETUNREACH's *NoRouteError", err)
+	}
+	if _, ipErr := ns.Output("ip", "route", "get", "8.8.8.8", "from", "10.99.0.1"); ipErr == nil || !strings.Contains(ipErr.Error(), "Network is unreachable") {
+		t.Errorf("ip route get 8.8.8.8 from 10.99.0.1: %v, want ENETUNREACH", ipErr)
+	}
+	for _, q := range []RouteQuery{
+		{Dst: a("10.9.0.1"), Src: a("10.0.0.1")},
+		{Dst: a("2001:dba::1"), Src: a("fd00::9"), IIF: v1},
+	} {
+		_, err := c.RouteGet(bg, q)
+		var nr *NoRouteError
+		if !errors.As(err, &nr) || nr.Type != RouteTypeBlackhole {
+			t.Errorf("RouteGet %v from %v iif %d: %v, want a blackhole's *NoRouteError", q.Dst, q.Src, q.IIF, err)
+		}
 	}
 }

@@ -160,10 +160,13 @@ func TestNoRouteReason(t *testing.T) {
 		{&engine.OpError{Err: unix.EINVAL, Message: "ipv4: Invalid values in header for route get request"}, 0, false},
 		{&engine.OpError{Err: unix.ENODEV}, 0, false},
 	} {
-		typ, ok := noRouteReason(tt.err)
+		typ, ok := noRouteReason(tt.err, false)
 		if ok != tt.isNo || typ != tt.typ {
 			t.Errorf("%v %q: %v %v, want %v %v", tt.err.Err, tt.err.Message, typ, ok, tt.typ, tt.isNo)
 		}
+	}
+	if _, ok := noRouteReason(&engine.OpError{Err: unix.EINVAL}, true); ok {
+		t.Error("a bare EINVAL of a query the kernel may refuse as a martian is no blackhole")
 	}
 	e := &NoRouteError{Dst: netip.MustParseAddr("10.8.0.1"), Type: RouteTypeUnreachable, Err: &engine.OpError{Op: "request", Err: unix.EHOSTUNREACH, Offset: -1, MissType: -1, Index: -1}}
 	var oe *engine.OpError

@@ -41,6 +41,22 @@ func tcQdiscByHandle(t *testing.T, ns *netnstest.NS, dev, handle string) map[str
 	return nil
 }
 
+// withoutKey returns the JSON object v without key k (v itself when it is
+// no object).
+func withoutKey(v any, k string) any {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return v
+	}
+	o := make(map[string]any, len(m))
+	for key, val := range m {
+		if key != k {
+			o[key] = val
+		}
+	}
+	return o
+}
+
 // wantKernelError checks that err is the kernel's errno with its extended
 // ack message (when msg is not empty).
 func wantKernelError(t *testing.T, what string, err error, errno unix.Errno, msg string) {
@@ -83,7 +99,9 @@ func TestIntegrationTCWritesShowInTcAsWritten(t *testing.T) {
 			t.Fatalf("QdiscAdd %s: %v", q.Kind, err)
 		}
 	}
-	if q := tcQdiscByHandle(t, ns, "tcw0", "1:"); q == nil || q["root"] != true || !equalJSON(q["options"], map[string]any{"r2q": 5.0, "default": "0x10", "direct_packets_stat": 0.0, "ver": "3.17", "direct_qlen": 100.0}) {
+	// NB: direct_packets_stat counts traffic (the veth's own IPv6
+	// packets, sent before the default class is a leaf), not options.
+	if q := tcQdiscByHandle(t, ns, "tcw0", "1:"); q == nil || q["root"] != true || !equalJSON(withoutKey(q["options"], "direct_packets_stat"), map[string]any{"r2q": 5.0, "default": "0x10", "ver": "3.17", "direct_qlen": 100.0}) {
 		t.Errorf("tc shows the htb root as %v", q)
 	}
 	if q := tcQdiscByHandle(t, ns, "tcw0", "11:"); q == nil || q["parent"] != "1:11" || !equalJSON(q["options"], map[string]any{"limit": 50.0}) {
@@ -244,4 +262,36 @@ func equalJSON(got any, want map[string]any) bool {
 		}
 	}
 	return true
+}
+
+// TestIntegrationQdiscReplaceByAnotherKind checks what QdiscReplace's doc
+// says of a qdisc of another kind, against tc qdisc replace: named by the
+// handle of the one in place it is refused (EINVAL "Invalid qdisc name"),
+// and the old one stays; with another handle, or none, it takes the old
+// one's place.
+func TestIntegrationQdiscReplaceByAnotherKind(t *testing.T) {
+	ns := netnstest.New(t)
+	ns.AddVeth(t, "tcr0", "tcr1")
+	c := dialIn(t, ns)
+	r0, r1 := ns.LinkIndex(t, "tcr0"), ns.LinkIndex(t, "tcr1")
+	for _, idx := range []int{r0, r1} {
+		if err := c.QdiscAdd(bg, &Qdisc{LinkIndex: idx, Parent: HandleRoot, Handle: NewHandle(1, 0), Kind: "htb", HTB: HTBQdisc{Default: 0x10}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tbf := Qdisc{LinkIndex: r0, Parent: HandleRoot, Handle: NewHandle(1, 0), Kind: "tbf", TBF: TBFQdisc{Rate: mbitps, Burst: 32 * 1024, Limit: 30000}}
+	wantKernelError(t, "QdiscReplace of htb 1: by tbf 1:", c.QdiscReplace(bg, &tbf), unix.EINVAL, "Invalid qdisc name: must match existing qdisc")
+	if q := tcQdiscByHandle(t, ns, "tcr0", "1:"); q == nil || q["kind"] != "htb" {
+		t.Errorf("after the refused replace tc shows %v", tcJSON(t, ns, "qdisc", "show", "dev", "tcr0"))
+	}
+	if _, err := ns.Output("tc", "qdisc", "replace", "dev", "tcr1", "root", "handle", "1:", "tbf", "rate", "1mbit", "burst", "32k", "limit", "30000"); err == nil || !strings.Contains(err.Error(), "Invalid qdisc name") {
+		t.Errorf("tc qdisc replace of htb 1: by tbf 1:: %v, want Invalid qdisc name", err)
+	}
+	tbf.Handle = HandleNone
+	if err := c.QdiscReplace(bg, &tbf); err != nil {
+		t.Fatalf("QdiscReplace of htb 1: by a tbf without a handle: %v", err)
+	}
+	if qs := tcJSON(t, ns, "qdisc", "show", "dev", "tcr0"); len(qs) != 1 || qs[0]["kind"] != "tbf" {
+		t.Errorf("after QdiscReplace by a tbf without a handle tc shows %v", qs)
+	}
 }
