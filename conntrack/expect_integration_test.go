@@ -647,7 +647,7 @@ func TestIntegrationExpectFlush(t *testing.T) {
 
 // TestIntegrationExpectDumpDoesNotAllocatePerExpectation dumps 20
 // expectations and then 400 (several datagrams) and checks that
-// DumpExpect allocates the same per call for both.
+// DumpExpect allocates the same per call for both, within one.
 func TestIntegrationExpectDumpDoesNotAllocatePerExpectation(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates")
@@ -676,7 +676,10 @@ func TestIntegrationExpectDumpDoesNotAllocatePerExpectation(t *testing.T) {
 	}
 	helperMasters(t, c, 300, 100)
 	big := allocs(400)
-	if big > small {
+	// NB: one allocation of slack. A fresh clone's CI run (go test ./...,
+	// packages side by side) once saw 5 against 4, which no rerun here
+	// repeats; an allocation per expectation would add hundreds.
+	if big > small+1 {
 		t.Fatalf("DumpExpect of 400 expectations: %v allocations, of 20: %v; want no growth with the expectations", big, small)
 	}
 }
