@@ -110,6 +110,12 @@ var payloadPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return 
 // and waits for the kernel's ack. An encoding error is returned before
 // anything is sent; the kernel's is an *engine.OpError.
 func (c *Conn) write(ctx context.Context, typ nlmsg.Type, flags nlmsg.Flags, encode func([]byte) ([]byte, error)) error {
+	return c.writeFunc(ctx, typ, flags, encode, ignoreReply)
+}
+
+// writeFunc is write handing each message of the answer (an echo, with
+// NLM_F_ECHO) to reply, in place, as engine.Conn.RequestFunc does.
+func (c *Conn) writeFunc(ctx context.Context, typ nlmsg.Type, flags nlmsg.Flags, encode func([]byte) ([]byte, error), reply func(nlmsg.View) error) error {
 	bp := payloadPool.Get().(*[]byte)
 	defer payloadPool.Put(bp)
 	p, err := encode((*bp)[:0])
@@ -119,7 +125,7 @@ func (c *Conn) write(ctx context.Context, typ nlmsg.Type, flags nlmsg.Flags, enc
 	}
 	// NB: the engine copies the payload before RequestFunc returns, so the
 	// buffer may go back to the pool afterwards.
-	return c.ec.RequestFunc(ctx, typ, p, flags, ignoreReply)
+	return c.ec.RequestFunc(ctx, typ, p, flags, reply)
 }
 
 func ignoreReply(nlmsg.View) error { return nil }

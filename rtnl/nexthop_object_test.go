@@ -262,3 +262,18 @@ func TestEventDecodesNexthopMessages(t *testing.T) {
 		t.Errorf("EventNexthop is %q; EventGroups %v", EventNexthop, EventGroups)
 	}
 }
+
+// The id NexthopAdd takes from the kernel's echo is its NHA_ID; a payload
+// without one, or too short for an nhmsg, gives 0.
+func TestEchoedNexthopID(t *testing.T) {
+	with := appendU32Attr(nlmsg.NhMsg{Family: uint8(FamilyIPv4)}.AppendTo(nil), nlmsg.NHAID, 42)
+	without := appendU32Attr(nlmsg.NhMsg{Family: uint8(FamilyIPv4)}.AppendTo(nil), nlmsg.NHAOIF, 3)
+	for _, c := range []struct {
+		payload []byte
+		want    uint32
+	}{{with, 42}, {without, 0}, {with[:4], 0}} {
+		if got := echoedNexthopID(c.payload); got != c.want {
+			t.Errorf("echoedNexthopID(% x) = %d, want %d", c.payload, got, c.want)
+		}
+	}
+}

@@ -16,14 +16,45 @@ var ErrInvalidNexthop error = invalidError("rtnl: invalid nexthop object")
 
 // NexthopAdd adds the nexthop object n (RTM_NEWNEXTHOP with
 // NLM_F_CREATE|NLM_F_EXCL, like ip nexthop add): EEXIST if its ID is
-// taken. An ID of 0 lets the kernel pick one (read it back with a dump).
-// The kernel's refusals are *engine.OpError values with its message: for
+// taken. An ID of 0 lets the kernel pick one, which NexthopAdd then sets
+// in n.ID (from the object the kernel echoes, NLM_F_ECHO; on a kernel
+// that echoes nothing n.ID stays 0). The kernel's refusals are *engine.OpError values with its message: for
 // example EINVAL "Invalid nexthop id" for a group with a member that does
 // not exist, ENETDOWN for a device that is down. n is not retained. A Conn
 // of another netlink family is refused before anything is sent. Safe for
 // concurrent use.
 func (c *Conn) NexthopAdd(ctx context.Context, n *NexthopObject) error {
-	return c.nexthopWrite(ctx, nlmsg.Create|nlmsg.Excl, n)
+	if n.ID != 0 {
+		return c.nexthopWrite(ctx, nlmsg.Create|nlmsg.Excl, n)
+	}
+	if err := c.ec.RequireFamily("rtnl nexthop write", nlmsg.FamilyRoute); err != nil {
+		return err
+	}
+	return c.writeFunc(ctx, nlmsg.RTMNewNexthop, nlmsg.Create|nlmsg.Excl|nlmsg.Echo,
+		func(b []byte) ([]byte, error) { return appendNexthop(b, n) },
+		func(v nlmsg.View) error {
+			if v.Type() == nlmsg.RTMNewNexthop {
+				n.ID = echoedNexthopID(v.Payload())
+			}
+			return nil
+		})
+}
+
+// echoedNexthopID is the NHA_ID of an RTM_NEWNEXTHOP payload, 0 if it has
+// none or does not decode.
+func echoedNexthopID(payload []byte) uint32 {
+	var h nlmsg.NhMsg
+	attrs, err := h.Decode(payload)
+	if err != nil {
+		return 0
+	}
+	for s := nlmsg.NewAttrScanner(attrs); s.Next(); {
+		if a := s.Attr(); a.Type() == nlmsg.NHAID {
+			id, _ := a.Uint32()
+			return id
+		}
+	}
+	return 0
 }
 
 // NexthopReplace adds n or replaces the object with its ID (ip nexthop

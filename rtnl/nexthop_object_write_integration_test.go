@@ -2,6 +2,7 @@ package rtnl
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"reflect"
 	"strings"
@@ -204,12 +205,17 @@ func TestIntegrationNexthopWritesGiveTheKernelsErrors(t *testing.T) {
 		t.Errorf("the route through the emptied group is still there: %v", r)
 	}
 
-	// An ID of 0 lets the kernel pick one.
-	if err := c.NexthopAdd(bg, &NexthopObject{Gateway: addr("10.0.0.9"), OIF: v0}); err != nil {
+	// An ID of 0 lets the kernel pick one, which NexthopAdd reports, as
+	// ip then lists it.
+	picked := NexthopObject{Gateway: addr("10.0.0.9"), OIF: v0}
+	if err := c.NexthopAdd(bg, &picked); err != nil {
 		t.Fatal(err)
 	}
 	if l, err := c.NexthopList(bg, NexthopFilter{Family: FamilyIPv4}); err != nil || len(l) != 2 || l[1].ID == 0 || l[1].Gateway != addr("10.0.0.9") {
 		t.Errorf("after adding with ID 0: %+v, %v", l, err)
+	}
+	if w := ipJSON(t, ns, "nexthop", "show", "id", fmt.Sprint(picked.ID)); picked.ID == 0 || len(w) != 1 || str(w[0], "gateway") != "10.0.0.9" {
+		t.Errorf("NexthopAdd set ID %d; ip nexthop show id %d: %v", picked.ID, picked.ID, w)
 	}
 
 	// A value the wire cannot hold is refused before anything is sent.
