@@ -220,19 +220,8 @@ func TestIntegrationMirrorNexthops(t *testing.T) {
 	for _, compat := range []string{"1", "0"} {
 		t.Run("compat="+compat, func(t *testing.T) {
 			ns := netnstest.New(t)
-			fixture(t, ns)
-			ns.AddVeth(t, "w0", "w1")
-			for _, c := range []string{"addr add 10.0.2.1/24 dev w0", "-6 addr add fd00:2::1/64 dev w0 nodad"} {
-				ns.Run(t, "ip", strings.Fields(c)...)
-			}
-			if err := ns.Do(func() error {
-				return os.WriteFile("/proc/sys/net/ipv4/nexthop_compat_mode", []byte(compat), 0o644)
-			}); err != nil {
-				t.Fatal(err)
-			}
 			var log changeLog
-			m := start(t, ns, Config{OnChange: log.record})
-			c := dialIn(t, ns)
+			m, c := nexthopMirror(t, ns, compat, &log)
 			for _, step := range nexthopSteps {
 				before, seq := snapshotReplay(m)
 				for _, cmd := range step.cmds {
@@ -313,4 +302,23 @@ func checkStep(t *testing.T, name string, before replay, m *Mirror, compat bool)
 			t.Errorf("%d nexthops held", n)
 		}
 	}
+}
+
+// nexthopMirror fills ns with the mirror fixture and a veth w0/w1 with
+// addresses of both families on w0, sets nexthop_compat_mode to compat,
+// and starts a mirror whose changes go to log, with a Conn to compare it
+// with.
+func nexthopMirror(t *testing.T, ns *netnstest.NS, compat string, log *changeLog) (*Mirror, *rtnl.Conn) {
+	t.Helper()
+	fixture(t, ns)
+	ns.AddVeth(t, "w0", "w1")
+	for _, c := range []string{"addr add 10.0.2.1/24 dev w0", "-6 addr add fd00:2::1/64 dev w0 nodad"} {
+		ns.Run(t, "ip", strings.Fields(c)...)
+	}
+	if err := ns.Do(func() error {
+		return os.WriteFile("/proc/sys/net/ipv4/nexthop_compat_mode", []byte(compat), 0o644)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return start(t, ns, Config{OnChange: log.record}), dialIn(t, ns)
 }

@@ -1,7 +1,6 @@
 package mirror
 
 import (
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -76,19 +75,8 @@ func TestIntegrationMirrorNexthopSequences(t *testing.T) {
 	for _, compat := range []string{"1", "0"} {
 		t.Run("compat="+compat, func(t *testing.T) {
 			ns, other := netnstest.New(t), netnstest.New(t)
-			fixture(t, ns)
-			ns.AddVeth(t, "w0", "w1")
-			for _, c := range []string{"addr add 10.0.2.1/24 dev w0", "-6 addr add fd00:2::1/64 dev w0 nodad"} {
-				ns.Run(t, "ip", strings.Fields(c)...)
-			}
-			if err := ns.Do(func() error {
-				return os.WriteFile("/proc/sys/net/ipv4/nexthop_compat_mode", []byte(compat), 0o644)
-			}); err != nil {
-				t.Fatal(err)
-			}
 			var log changeLog
-			m := start(t, ns, Config{OnChange: log.record})
-			c := dialIn(t, ns)
+			m, c := nexthopMirror(t, ns, compat, &log)
 			for _, step := range steps {
 				before, seq := snapshotReplay(m)
 				for _, cmd := range step.cmds {
